@@ -1,0 +1,60 @@
+// Pruning as the apiserver does it for custom resources (structuralpruning.Prune, followed by
+// PruneNonNullableNullsWithoutDefaults).
+import { additionalSchema, isEmbeddedResource, isObject, type JSONObject } from './json.ts';
+import type { JSONSchemaProps } from './structural.ts';
+
+// Fields of a resource (the root, or an x-kubernetes-embedded-resource object) that the schema does
+// not govern: the apiserver handles type and object metadata itself.
+const RESOURCE_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
+
+/**
+ * Returns a copy of `value` (a whole resource) without the fields its schema does not specify.
+ * Unknown fields survive under `x-kubernetes-preserve-unknown-fields: true` and
+ * `additionalProperties: true`; `apiVersion`, `kind` and `metadata` survive at the root and in
+ * embedded resources. An explicit null in a field that is neither nullable nor defaulted is dropped.
+ * `value` is not modified.
+ */
+export function prune<T>(schema: JSONSchemaProps, value: T): T {
+  return pruneValue(schema, value, true) as T;
+}
+
+function pruneValue(schema: JSONSchemaProps | undefined, value: unknown, resource: boolean): unknown {
+  if (schema?.['x-kubernetes-preserve-unknown-fields']) return pruneKnown(schema, value, resource);
+  if (Array.isArray(value)) return value.map((item) => pruneValue(schema?.items, item, isEmbeddedResource(schema?.items)));
+  if (!isObject(value)) return value;
+  const out: JSONObject = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (resource && RESOURCE_FIELDS.has(key)) out[key] = structuredClone(child);
+    else copyKnown(schema, key, child, out);
+  }
+  return out;
+}
+
+/** Under preserve-unknown-fields every field stays; the ones the schema describes are still pruned inside. */
+function pruneKnown(schema: JSONSchemaProps | undefined, value: unknown, resource: boolean): unknown {
+  if (!schema) return structuredClone(value);
+  if (Array.isArray(value)) return value.map((item) => pruneKnown(schema.items, item, isEmbeddedResource(schema.items)));
+  if (!isObject(value)) return value;
+  const out: JSONObject = {};
+  for (const [key, child] of Object.entries(value)) {
+    if ((resource && RESOURCE_FIELDS.has(key)) || !copyKnown(schema, key, child, out)) {
+      out[key] = structuredClone(child);
+    }
+  }
+  return out;
+}
+
+/** Copies `key` into `out` pruned by its schema; false when the schema does not describe `key`. */
+function copyKnown(schema: JSONSchemaProps | undefined, key: string, child: unknown, out: JSONObject): boolean {
+  const additional = schema?.additionalProperties;
+  if (additional === true) {
+    out[key] = structuredClone(child);
+    return true;
+  }
+  const prop = schema?.properties?.[key] ?? additionalSchema(schema);
+  if (!prop) return false;
+  if (child !== null || prop.nullable || prop.default !== undefined) {
+    out[key] = pruneValue(prop, child, isEmbeddedResource(prop));
+  }
+  return true;
+}
