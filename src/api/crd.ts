@@ -1,0 +1,152 @@
+// The CustomResourceDefinitions of the certhook API, generated from the zod schemas.
+//
+// These CRDs are the ONE definition of validity. The API server enforces them on write (OpenAPI
+// constraints and x-kubernetes-validations CEL rules, so `kubectl apply` fails with the reason),
+// and the operator evaluates the same openAPIV3Schema (src/schema/structural.ts: defaults,
+// pruning, validation including CEL) on what it reads. Never add a check that lives in only one
+// of the two places: add it to the zod schema.
+import type { z } from 'zod';
+import { DeployHookSchema } from './deployhook.ts';
+import { DeployHookRunSchema } from './deployhookrun.ts';
+import { CATEGORY, DEPLOY_HOOK, DEPLOY_HOOK_RUN, GROUP, VERSION } from './names.ts';
+import { structuralSchema, type StructuralSchema } from './structural-schema.ts';
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string };
+  spec: {
+    group: string;
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames: string[]; categories: string[] };
+    scope: 'Namespaced';
+    versions: Array<{
+      name: string;
+      served: true;
+      storage: true;
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+      schema: { openAPIV3Schema: StructuralSchema };
+    }>;
+  };
+}
+
+interface Resource {
+  names: typeof DEPLOY_HOOK | typeof DEPLOY_HOOK_RUN;
+  schema: typeof DeployHookSchema | typeof DeployHookRunSchema;
+  /** metadata.name limit, when stricter than the API server's own. */
+  nameMaxLength?: number;
+  printerColumns: PrinterColumn[];
+}
+
+const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+const RESOURCES: Resource[] = [
+  {
+    names: DEPLOY_HOOK,
+    schema: DeployHookSchema,
+    // The hook's name is the value of the certhook.io/hook label on its runs and Jobs.
+    nameMaxLength: 63,
+    printerColumns: [
+      { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Whether the hook fires on certificate events.' },
+      { name: 'Events', type: 'string', jsonPath: '.spec.onEvents', description: 'Certificate events the hook fires on.' },
+      { name: 'Last Result', type: 'string', jsonPath: '.status.lastRun.phase', description: 'Phase of the most recent run.' },
+      { name: 'Last Run', type: 'date', jsonPath: '.status.lastRun.completionTime', description: 'When the most recent run finished.' },
+      AGE,
+    ],
+  },
+  {
+    names: DEPLOY_HOOK_RUN,
+    schema: DeployHookRunSchema,
+    printerColumns: [
+      { name: 'Hook', type: 'string', jsonPath: '.spec.hookRef.name', description: 'The DeployHook that ran.' },
+      { name: 'Domain', type: 'string', jsonPath: '.status.certificate.domain', description: "The certificate's primary name." },
+      { name: 'Event', type: 'string', jsonPath: '.spec.event', description: 'Why the run fired.' },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Phase of the run.' },
+      { name: 'Exit Code', type: 'integer', jsonPath: '.status.exitCode', description: "The hook's exit code." },
+      { name: 'Duration', type: 'number', jsonPath: '.status.durationSeconds', description: 'Seconds the hook ran.' },
+      AGE,
+    ],
+  },
+];
+
+export function customResourceDefinitions(): CustomResourceDefinition[] {
+  return RESOURCES.map(customResourceDefinition);
+}
+
+function customResourceDefinition(resource: Resource): CustomResourceDefinition {
+  const { names } = resource;
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${names.plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: names.kind,
+        listKind: names.listKind,
+        plural: names.plural,
+        singular: names.singular,
+        shortNames: [...names.shortNames],
+        categories: [CATEGORY],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: resource.printerColumns,
+          schema: { openAPIV3Schema: rootSchema(resource) },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The root of a CRD schema: apiVersion, kind and metadata as Kubernetes defines them (a CRD may
+ * only constrain metadata.name and metadata.generateName), spec and status from zod.
+ */
+function rootSchema(resource: Resource): StructuralSchema {
+  const { shape } = resource.schema;
+  const metadata: StructuralSchema = { description: 'Standard object metadata.', type: 'object' };
+  if (resource.nameMaxLength !== undefined) {
+    metadata.properties = { name: { description: 'Name of the object.', type: 'string', maxLength: resource.nameMaxLength } };
+  }
+  return {
+    description: describedOf(resource.schema),
+    type: 'object',
+    required: ['spec'],
+    properties: {
+      apiVersion: {
+        description:
+          'APIVersion defines the versioned schema of this representation of an object. Servers should convert ' +
+          'recognized schemas to the latest internal value, and may reject unrecognized values.',
+        type: 'string',
+      },
+      kind: {
+        description:
+          'Kind is a string value representing the REST resource this object represents. Servers may infer this ' +
+          'from the endpoint the client submits requests to. In CamelCase.',
+        type: 'string',
+      },
+      metadata,
+      spec: structuralSchema(shape.spec),
+      status: structuralSchema(shape.status),
+    },
+  };
+}
+
+function describedOf(schema: z.ZodType): string {
+  if (!schema.description) throw new Error('every resource schema needs a description (kubectl explain shows it)');
+  return schema.description;
+}

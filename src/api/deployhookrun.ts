@@ -1,0 +1,111 @@
+// DeployHookRun: one firing of a DeployHook for one version of one TLS Secret's certificate.
+// The operator creates one per (hook, Secret, certificate fingerprint, event); creating one by hand
+// is the manual trigger. The spec is the request and never changes; the status is the outcome.
+import { z } from 'zod';
+import { RunEventSchema, RunPhaseSchema } from './enums.ts';
+import { ObjectMetaSchema, timestamp } from './metav1.ts';
+import { API_VERSION, DEPLOY_HOOK_RUN } from './names.ts';
+
+const nameRef = (description: string) =>
+  z
+    .object({ name: z.string().min(1).max(253).describe('Name of the object, in the run\'s namespace.') })
+    .describe(description);
+
+export const RunCertificateSchema = z
+  .object({
+    fingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe('SHA-256 fingerprint of the leaf certificate (DER), lowercase hex without colons.'),
+    serial: z.string().min(1).max(128).optional().describe('Serial number of the leaf certificate, hex.'),
+    domain: z
+      .string()
+      .max(253)
+      .optional()
+      .describe("The certificate's primary name: its first DNS name, else its common name."),
+    dnsNames: z
+      .array(z.string().max(253))
+      .max(100)
+      .optional()
+      .describe('All DNS names of the certificate (subjectAltName).'),
+    notBefore: timestamp('Start of the certificate\'s validity.').optional(),
+    notAfter: timestamp('End of the certificate\'s validity.').optional(),
+    issuer: z.string().max(1024).optional().describe("The issuer's common name, else its full distinguished name."),
+  })
+  .describe('Identifies one version of a certificate.');
+export type RunCertificate = z.infer<typeof RunCertificateSchema>;
+
+export const DeployHookRunSpecSchema = z
+  .object({
+    hookRef: nameRef('The DeployHook to run.'),
+    secretRef: nameRef('The TLS Secret whose certificate the run is for.'),
+    event: RunEventSchema.describe('Why the run fires: created, renewed, revoked, or manual for a run created by hand.'),
+    certificate: RunCertificateSchema.optional().describe(
+      'The certificate version that fired the run. Required unless event is manual; a manual run without it ' +
+        "uses the Secret's current certificate, recorded in status.certificate.",
+    ),
+    triggeredBy: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Who fired the run: certhook for automatic firings, else a user name or free text.'),
+  })
+  .meta({
+    description: 'What to run, for which certificate. Immutable once created.',
+    'x-kubernetes-validations': [
+      { rule: 'self == oldSelf', message: 'spec is immutable' },
+      { rule: "self.event == 'manual' || has(self.certificate)", message: 'certificate is required unless event is manual' },
+    ],
+  });
+export type DeployHookRunSpec = z.infer<typeof DeployHookRunSpecSchema>;
+
+export const DeployHookRunStatusSchema = z
+  .object({
+    observedGeneration: z.int().min(0).optional().describe('The .metadata.generation this status describes.'),
+    phase: RunPhaseSchema.optional().describe('Pending, Running, Succeeded, Failed or Skipped.'),
+    reason: z
+      .string()
+      .max(128)
+      .optional()
+      .describe(
+        'Why the run is in its phase: Completed, ExitCode, TimedOut, Superseded, SecretNotFound, HookNotFound, ' +
+          'HookInvalid, CertificateUnparsable, JobFailed.',
+      ),
+    message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
+    certificate: RunCertificateSchema.optional().describe(
+      'The certificate version the run acted on: spec.certificate, or for a manual run without one, ' +
+        "the Secret's certificate when the run started.",
+    ),
+    exitCode: z.int32().optional().describe("The hook's exit code, when it ran to completion."),
+    startTime: timestamp('When the hook started.').optional(),
+    completionTime: timestamp('When the run reached a final phase.').optional(),
+    durationSeconds: z.number().min(0).optional().describe('Wall-clock duration of the hook, in seconds.'),
+    output: z
+      .string()
+      .max(4096)
+      .optional()
+      .describe("The tail of the hook's combined stdout and stderr, at most 4096 characters."),
+    jobName: z.string().max(253).optional().describe('Name of the Job that ran the hook.'),
+    snapshotSecretName: z
+      .string()
+      .max(253)
+      .optional()
+      .describe('Name of the Secret holding the snapshot of the certificate files the hook saw.'),
+  })
+  .describe('Outcome of the run.');
+export type DeployHookRunStatus = z.infer<typeof DeployHookRunStatusSchema>;
+
+export const DeployHookRunSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(DEPLOY_HOOK_RUN.kind),
+    metadata: ObjectMetaSchema,
+    spec: DeployHookRunSpecSchema,
+    status: DeployHookRunStatusSchema.optional(),
+  })
+  .describe(
+    'A DeployHookRun is one firing of a DeployHook for one certificate version of one TLS Secret, ' +
+      'and its outcome. Create one by hand (event: manual) to test a hook.',
+  );
+export type DeployHookRun = z.infer<typeof DeployHookRunSchema>;

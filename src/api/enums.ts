@@ -1,0 +1,40 @@
+// Enumerations shared by DeployHook and DeployHookRun.
+import { z } from 'zod';
+
+export const CERTIFICATE_EVENTS = ['created', 'renewed', 'revoked'] as const;
+/** What happened to a certificate: its Secret was created, its tls.crt changed, or its Secret was deleted. */
+export const CertificateEventSchema = z.enum(CERTIFICATE_EVENTS);
+export type CertificateEvent = z.infer<typeof CertificateEventSchema>;
+
+/** Why a run fired: a certificate event, or `manual` for a DeployHookRun created by hand. */
+export const RunEventSchema = z.enum([...CERTIFICATE_EVENTS, 'manual']);
+export type RunEvent = z.infer<typeof RunEventSchema>;
+
+export const RunPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
+export type RunPhase = z.infer<typeof RunPhaseSchema>;
+
+/**
+ * The known values of a run's `reason`. The field is an open string so a new reason needs no CRD
+ * change; these are the ones the API documents.
+ */
+export const RUN_REASONS = {
+  /** The hook ran and exited 0. */
+  Completed: 'Completed',
+  /** The hook exited non-zero; see exitCode and output. */
+  ExitCode: 'ExitCode',
+  /** The hook ran longer than its timeoutSeconds. */
+  TimedOut: 'TimedOut',
+  /** A newer certificate version arrived before this run started; the newer one runs instead. */
+  Superseded: 'Superseded',
+  /** The TLS Secret did not exist (or held no certificate) when a manual run needed it. */
+  SecretNotFound: 'SecretNotFound',
+  /** The DeployHook named by hookRef does not exist. */
+  HookNotFound: 'HookNotFound',
+  /** The DeployHook is not valid (its Ready condition is False). */
+  HookInvalid: 'HookInvalid',
+  /** The Secret's tls.crt could not be parsed. */
+  CertificateUnparsable: 'CertificateUnparsable',
+  /** The Job failed without a container exit code (image pull, scheduling, eviction, ...). */
+  JobFailed: 'JobFailed',
+} as const;
+export type RunReason = (typeof RUN_REASONS)[keyof typeof RUN_REASONS];

@@ -1,0 +1,119 @@
+// Converts a zod schema into a Kubernetes structural schema (apiextensions.k8s.io/v1
+// JSONSchemaProps): zod's OpenAPI 3.0 output, checked node by node so that anything Kubernetes
+// would reject (a $ref, a node without a type, an unsupported keyword) fails at generation time
+// instead of at `kubectl apply`.
+import { z } from 'zod';
+
+/** One `x-kubernetes-validations` entry: a CEL rule and the message shown when it is false. */
+export interface ValidationRule {
+  rule: string;
+  message: string;
+}
+
+export type StructuralType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+
+export interface StructuralSchema {
+  description?: string;
+  type: StructuralType;
+  format?: string;
+  enum?: unknown[];
+  default?: unknown;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  required?: string[];
+  properties?: Record<string, StructuralSchema>;
+  additionalProperties?: StructuralSchema;
+  items?: StructuralSchema;
+  'x-kubernetes-validations'?: ValidationRule[];
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
+}
+
+type JsonSchemaNode = Record<string, unknown>;
+
+/** Keywords copied as they are; any other keyword is an error. Order is the output's key order. */
+const SCALAR_KEYWORDS = [
+  'description',
+  'type',
+  'format',
+  'enum',
+  'default',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+  'x-kubernetes-validations',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'required',
+] as const;
+const NESTED_KEYWORDS = ['properties', 'additionalProperties', 'items'] as const;
+const KNOWN_KEYWORDS = new Set<string>([...SCALAR_KEYWORDS, ...NESTED_KEYWORDS, '$schema']);
+const TYPES: readonly string[] = ['object', 'array', 'string', 'integer', 'number', 'boolean'];
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+export function structuralSchema(schema: z.ZodType): StructuralSchema {
+  // io: 'input' describes what a client may send: fields with defaults are optional, and the API
+  // server fills the default in.
+  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', cycles: 'throw', reused: 'inline' });
+  return convert(json as JsonSchemaNode, '');
+}
+
+function convert(node: JsonSchemaNode, path: string): StructuralSchema {
+  const at = path || '<root>';
+  for (const key of Object.keys(node)) {
+    if (!KNOWN_KEYWORDS.has(key)) throw new Error(`${at}: JSON Schema keyword "${key}" cannot be expressed in a Kubernetes structural schema`);
+  }
+  if (typeof node.type !== 'string' || !TYPES.includes(node.type)) {
+    throw new Error(`${at}: every node of a structural schema needs a single type, got ${JSON.stringify(node.type)}`);
+  }
+
+  const source = node.type === 'integer' ? { ...node, ...integerFormat(node) } : node;
+  const out: JsonSchemaNode = {};
+  for (const key of SCALAR_KEYWORDS) if (source[key] !== undefined) out[key] = source[key];
+
+  const properties = node.properties as Record<string, JsonSchemaNode> | undefined;
+  if (properties) {
+    out.properties = Object.fromEntries(
+      Object.entries(properties).map(([name, child]) => [name, convert(child, `${path}.${name}`)]),
+    );
+  }
+  // zod marks strict objects `additionalProperties: false`; Kubernetes forbids it and prunes
+  // unknown fields anyway. A schema-valued additionalProperties is a map (z.record).
+  const additional = node.additionalProperties;
+  if (additional !== undefined && additional !== false) {
+    if (properties) throw new Error(`${at}: a structural schema cannot have both properties and additionalProperties`);
+    if (typeof additional !== 'object' || additional === null) throw new Error(`${at}: additionalProperties must be a schema`);
+    out.additionalProperties = convert(additional as JsonSchemaNode, `${path}[*]`);
+  }
+  if (node.items !== undefined) {
+    if (typeof node.items !== 'object' || Array.isArray(node.items)) throw new Error(`${at}: items must be a single schema`);
+    out.items = convert(node.items as JsonSchemaNode, `${path}[]`);
+  }
+  return out as unknown as StructuralSchema;
+}
+
+/**
+ * zod expresses int32 and "any safe integer" as bounds; Kubernetes expresses them as a format.
+ * Bounds that merely restate the format are dropped.
+ */
+function integerFormat(node: JsonSchemaNode): JsonSchemaNode {
+  const int32 = node.maximum === INT32_MAX || node.minimum === INT32_MIN;
+  return {
+    format: node.format ?? (int32 ? 'int32' : 'int64'),
+    minimum: node.minimum === INT32_MIN || node.minimum === Number.MIN_SAFE_INTEGER ? undefined : node.minimum,
+    maximum: node.maximum === INT32_MAX || node.maximum === Number.MAX_SAFE_INTEGER ? undefined : node.maximum,
+  };
+}

@@ -1,0 +1,106 @@
+// A TLS Secret's tls.crt → the facts certhook keys runs on and exposes to hooks, plus the leaf,
+// chain and fullchain files. Never throws: a Secret is user input.
+import { createHash, X509Certificate } from 'node:crypto';
+import { commonNameOf, oneLineName, subjectAltDnsNames } from './names.ts';
+import { blockDer, pemBlocks } from './pem.ts';
+
+export interface CertificateFacts {
+  /** SHA-256 of the leaf's DER, lowercase hex without colons: the identity of a certificate version. */
+  fingerprint: string;
+  /** Serial number, uppercase hex as X509Certificate gives it. */
+  serial: string;
+  commonName: string | undefined;
+  /** DNS subjectAltNames in certificate order, lowercased (DNS names are case-insensitive), without duplicates. */
+  dnsNames: string[];
+  /** First DNS name, else the common name: CERTMATE_DOMAIN. */
+  primaryName: string | undefined;
+  /** RFC 3339, to the second: 2025-01-31T12:00:00Z. */
+  notBefore: string;
+  notAfter: string;
+  /** The issuer's common name, else its whole distinguished name. */
+  issuer: string;
+  /** The subject's distinguished name on one line: `O=example, CN=api.example.com`. */
+  subject: string;
+}
+
+export type CertificateBundle =
+  | {
+      ok: true;
+      facts: CertificateFacts;
+      /** The leaf certificate (the first in tls.crt), PEM. */
+      leafPem: string;
+      /** The certificates after the leaf, in order, PEM; empty when there are none. */
+      chainPem: string;
+      /** leafPem + chainPem. */
+      fullchainPem: string;
+    }
+  | {
+      ok: false;
+      /** Empty: tls.crt has no content (yet). Unparsable: it has content but no readable certificate chain. */
+      reason: 'Empty' | 'Unparsable';
+      message: string;
+    };
+
+export function parseCertificateBundle(pem: string | Buffer | undefined): CertificateBundle {
+  const text = pem === undefined ? '' : pem.toString();
+  if (text.trim() === '') return { ok: false, reason: 'Empty', message: 'tls.crt is empty' };
+
+  const blocks = pemBlocks(text);
+  const certificateBlocks = blocks.filter((block) => block.label === 'CERTIFICATE');
+  if (certificateBlocks.length === 0) {
+    const found = blocks.length > 0 ? `only ${[...new Set(blocks.map((b) => b.label))].join(', ')} blocks` : 'no PEM blocks';
+    return { ok: false, reason: 'Unparsable', message: `tls.crt holds no CERTIFICATE PEM block (found ${found})` };
+  }
+
+  const certificates: X509Certificate[] = [];
+  for (const [index, block] of certificateBlocks.entries()) {
+    const certificate = readCertificate(blockDer(block));
+    if (!certificate) {
+      const position = `certificate ${index + 1} of ${certificateBlocks.length}`;
+      return { ok: false, reason: 'Unparsable', message: `tls.crt: ${position} is not a valid X.509 certificate` };
+    }
+    certificates.push(certificate);
+  }
+
+  const [leaf, ...chain] = certificates as [X509Certificate, ...X509Certificate[]];
+  let facts: CertificateFacts;
+  try {
+    facts = certificateFacts(leaf);
+  } catch (error) {
+    return { ok: false, reason: 'Unparsable', message: `tls.crt: cannot read the leaf certificate: ${(error as Error).message}` };
+  }
+  const leafPem = leaf.toString();
+  const chainPem = chain.map((certificate) => certificate.toString()).join('');
+  return { ok: true, facts, leafPem, chainPem, fullchainPem: leafPem + chainPem };
+}
+
+function readCertificate(der: Buffer | undefined): X509Certificate | undefined {
+  if (!der) return undefined;
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+}
+
+function certificateFacts(leaf: X509Certificate): CertificateFacts {
+  const legacy = leaf.toLegacyObject();
+  const commonName = commonNameOf(legacy.subject);
+  const dnsNames = [...new Set(subjectAltDnsNames(leaf.subjectAltName).map((name) => name.toLowerCase()))];
+  return {
+    fingerprint: createHash('sha256').update(leaf.raw).digest('hex'),
+    serial: leaf.serialNumber,
+    commonName,
+    dnsNames,
+    primaryName: dnsNames[0] ?? commonName,
+    notBefore: rfc3339(leaf.validFromDate),
+    notAfter: rfc3339(leaf.validToDate),
+    issuer: commonNameOf(legacy.issuer) ?? oneLineName(leaf.issuer),
+    subject: oneLineName(leaf.subject),
+  };
+}
+
+/** Certificates have second precision; Kubernetes writes timestamps without fractions. */
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

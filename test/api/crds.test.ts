@@ -1,0 +1,195 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { run } from '@bufbuild/cel';
+import { crdManifests } from '../../src/api/crd-manifests.ts';
+import { customResourceDefinitions } from '../../src/api/crd.ts';
+import type { StructuralSchema } from '../../src/api/structural-schema.ts';
+import { crdOf, rootOf, schemaAt } from './crd-schema.ts';
+
+const crdsDir = join(import.meta.dirname, '..', '..', 'crds');
+
+/** Every node of a schema with its path. */
+function* nodes(node: StructuralSchema, path = ''): Generator<[string, StructuralSchema]> {
+  yield [path || '<root>', node];
+  for (const [name, child] of Object.entries(node.properties ?? {})) yield* nodes(child, `${path}.${name}`);
+  if (node.items) yield* nodes(node.items, `${path}[]`);
+  if (node.additionalProperties) yield* nodes(node.additionalProperties, `${path}[*]`);
+}
+
+describe('committed CRDs', () => {
+  for (const { fileName, yaml } of crdManifests()) {
+    test(`crds/${fileName} is up to date`, () => {
+      const committed = readFileSync(join(crdsDir, fileName), 'utf8');
+      assert.ok(committed === yaml, `crds/${fileName} is stale: run \`npm run generate:crds\` and commit the result`);
+    });
+  }
+
+  test('crds/ holds exactly the generated certhook.io files', () => {
+    const committed = readdirSync(crdsDir).filter((name) => name.startsWith('certhook.io_')).sort();
+    assert.deepEqual(committed, crdManifests().map((m) => m.fileName).sort());
+  });
+
+  test('the YAML says it is generated and reads back as the CRD object', () => {
+    const crds = customResourceDefinitions();
+    for (const [index, { yaml }] of crdManifests().entries()) {
+      assert.match(yaml, /^# Generated .*npm run generate:crds/);
+      assert.deepEqual(load(yaml), crds[index]);
+    }
+  });
+});
+
+describe('structural schemas', () => {
+  for (const crd of customResourceDefinitions()) {
+    const kind = crd.spec.names.kind;
+    const root = rootOf(kind);
+
+    test(`${kind}: every node has a type and every property a description`, () => {
+      for (const [path, node] of nodes(root)) {
+        assert.ok(['object', 'array', 'string', 'integer', 'number', 'boolean'].includes(node.type), `${path} has no type`);
+        if (node.type === 'integer') assert.match(node.format ?? '', /^int(32|64)$/, `${path} integer without format`);
+      }
+      const described = (node: StructuralSchema, path: string): void => {
+        for (const [name, child] of Object.entries(node.properties ?? {})) {
+          assert.ok(child.description && child.description.length > 10, `${path}.${name} has no description`);
+          described(child, `${path}.${name}`);
+          if (child.items) described(child.items, `${path}.${name}[]`);
+        }
+      };
+      described(root, '');
+    });
+
+    test(`${kind}: nothing Kubernetes rejects in a structural schema`, () => {
+      const text = JSON.stringify(root);
+      for (const keyword of ['$ref', '$defs', '$schema', 'anyOf', 'oneOf', 'allOf', 'const', 'propertyNames', 'nullable']) {
+        assert.ok(!text.includes(`"${keyword}"`), `${kind} schema contains ${keyword}`);
+      }
+      for (const [path, node] of nodes(root)) {
+        assert.ok(!(node.properties && node.additionalProperties !== undefined), `${path}: properties with additionalProperties`);
+        if (node['x-kubernetes-list-type'] === 'map') {
+          for (const key of node['x-kubernetes-list-map-keys'] ?? []) {
+            assert.ok(node.items?.required?.includes(key), `${path}: list map key ${key} must be required`);
+          }
+        }
+      }
+    });
+
+    test(`${kind}: every pattern is valid RE2 (what the API server compiles)`, () => {
+      for (const [path, node] of nodes(root)) {
+        if (node.pattern === undefined) continue;
+        assert.equal(typeof run(`'x'.matches(p)`, { p: node.pattern }), 'boolean', `${path}: pattern does not compile as RE2`);
+      }
+    });
+
+    test(`${kind}: root, names, scope, version and status subresource`, () => {
+      assert.equal(crd.metadata.name, `${crd.spec.names.plural}.certhook.io`);
+      assert.equal(crd.spec.group, 'certhook.io');
+      assert.equal(crd.spec.scope, 'Namespaced');
+      assert.deepEqual(crd.spec.names.categories, ['certhook']);
+      assert.equal(crd.spec.versions.length, 1);
+      const [version] = crd.spec.versions;
+      assert.equal(version!.name, 'v1alpha1');
+      assert.ok(version!.served && version!.storage);
+      assert.deepEqual(version!.subresources, { status: {} });
+      assert.deepEqual(Object.keys(root.properties!), ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+      assert.deepEqual(root.required, ['spec']);
+    });
+  }
+
+  test('names and short names', () => {
+    assert.deepEqual(crdOf('DeployHook').spec.names, {
+      kind: 'DeployHook',
+      listKind: 'DeployHookList',
+      plural: 'deployhooks',
+      singular: 'deployhook',
+      shortNames: ['dh'],
+      categories: ['certhook'],
+    });
+    assert.deepEqual(crdOf('DeployHookRun').spec.names.shortNames, ['dhr']);
+    assert.equal(crdOf('DeployHookRun').spec.names.listKind, 'DeployHookRunList');
+  });
+
+  test('DeployHook names are label values (at most 63 characters)', () => {
+    assert.equal(schemaAt('DeployHook', 'metadata.name').maxLength, 63);
+  });
+});
+
+describe('DeployHook schema', () => {
+  test('defaults and bounds', () => {
+    const spec = schemaAt('DeployHook', 'spec');
+    assert.deepEqual(spec.required, ['job']);
+    assert.equal(schemaAt('DeployHook', 'spec.enabled').default, true);
+    assert.deepEqual(schemaAt('DeployHook', 'spec.onEvents').default, ['created', 'renewed', 'revoked']);
+    assert.equal(schemaAt('DeployHook', 'spec.onEvents').minItems, 1);
+    assert.equal(schemaAt('DeployHook', 'spec.onEvents')['x-kubernetes-list-type'], 'set');
+    assert.deepEqual(schemaAt('DeployHook', 'spec.onEvents[]').enum, ['created', 'renewed', 'revoked']);
+    assert.deepEqual(pick(schemaAt('DeployHook', 'spec.timeoutSeconds')), { type: 'integer', default: 30, minimum: 1, maximum: 300 });
+    assert.deepEqual(pick(schemaAt('DeployHook', 'spec.historyLimit')), { type: 'integer', default: 10, minimum: 1, maximum: 100 });
+    assert.equal(schemaAt('DeployHook', 'spec.dryRun').default, false);
+    assert.deepEqual(schemaAt('DeployHook', 'spec.job').required, ['command']);
+    assert.equal(schemaAt('DeployHook', 'spec.job.command').maxLength, 1024);
+    assert.equal(schemaAt('DeployHook', 'spec.job').properties?.webhook, undefined);
+  });
+
+  test('the domain pattern takes exact names and one-label wildcards only', () => {
+    const pattern = schemaAt('DeployHook', 'spec.domains[]').pattern!;
+    const matches = (domain: string) => run(`d.matches(p)`, { d: domain, p: pattern });
+    for (const ok of ['api.example.com', '*.example.com', 'localhost', 'xn--bcher-kva.example', 'a-b.c0']) assert.equal(matches(ok), true, ok);
+    for (const bad of ['*', '*.*.example.com', 'a.*.example.com', 'API.example.com', '-a.example.com', 'a..b', 'a.example.com.', 'https://a.example.com']) {
+      assert.equal(matches(bad), false, bad);
+    }
+  });
+
+  test('status: conditions are a map keyed by type, history is bounded', () => {
+    const conditions = schemaAt('DeployHook', 'status.conditions');
+    assert.equal(conditions['x-kubernetes-list-type'], 'map');
+    assert.deepEqual(conditions['x-kubernetes-list-map-keys'], ['type']);
+    assert.deepEqual(schemaAt('DeployHook', 'status.conditions[].status').enum, ['True', 'False', 'Unknown']);
+    assert.equal(schemaAt('DeployHook', 'status.history').maxItems, 20);
+    assert.deepEqual(schemaAt('DeployHook', 'status.history[]').properties, schemaAt('DeployHook', 'status.lastRun').properties);
+    assert.equal(schemaAt('DeployHook', 'status.lastRun.completionTime').format, 'date-time');
+    assert.deepEqual(Object.keys(schemaAt('DeployHook', 'status.totals').properties!), ['succeeded', 'failed', 'skipped']);
+  });
+
+  test('printer columns', () => {
+    assert.deepEqual(columns('DeployHook'), [
+      ['Enabled', 'boolean', '.spec.enabled'],
+      ['Events', 'string', '.spec.onEvents'],
+      ['Last Result', 'string', '.status.lastRun.phase'],
+      ['Last Run', 'date', '.status.lastRun.completionTime'],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+});
+
+describe('DeployHookRun schema', () => {
+  test('spec is immutable and the certificate is identified by its fingerprint', () => {
+    assert.deepEqual(schemaAt('DeployHookRun', 'spec')['x-kubernetes-validations']![0], { rule: 'self == oldSelf', message: 'spec is immutable' });
+    assert.deepEqual(schemaAt('DeployHookRun', 'spec').required, ['hookRef', 'secretRef', 'event']);
+    assert.deepEqual(schemaAt('DeployHookRun', 'spec.event').enum, ['created', 'renewed', 'revoked', 'manual']);
+    assert.equal(schemaAt('DeployHookRun', 'spec.certificate.fingerprint').pattern, '^[0-9a-f]{64}$');
+  });
+
+  test('status', () => {
+    assert.deepEqual(schemaAt('DeployHookRun', 'status.phase').enum, ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
+    assert.equal(schemaAt('DeployHookRun', 'status.output').maxLength, 4096);
+    assert.equal(schemaAt('DeployHookRun', 'status.durationSeconds').type, 'number');
+    assert.deepEqual(pick(schemaAt('DeployHookRun', 'status.exitCode')), { type: 'integer' });
+    assert.equal(schemaAt('DeployHookRun', 'status.exitCode').format, 'int32');
+  });
+
+  test('printer columns', () => {
+    assert.deepEqual(columns('DeployHookRun').map(([name]) => name), ['Hook', 'Domain', 'Event', 'Phase', 'Exit Code', 'Duration', 'Age']);
+  });
+});
+
+function pick(node: StructuralSchema) {
+  const { type, default: fallback, minimum, maximum } = node;
+  return Object.fromEntries(Object.entries({ type, default: fallback, minimum, maximum }).filter(([, v]) => v !== undefined));
+}
+
+function columns(kind: string) {
+  return crdOf(kind).spec.versions[0]!.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath]);
+}

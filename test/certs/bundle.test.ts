@@ -1,0 +1,132 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate, createHash } from 'node:crypto';
+import { createAuthority } from '../../src/certs/authority.ts';
+import { parseCertificateBundle } from '../../src/certs/bundle.ts';
+
+const authority = createAuthority();
+
+function ok(pem: string | Buffer) {
+  const bundle = parseCertificateBundle(pem);
+  assert.ok(bundle.ok, `expected a parsed bundle, got ${JSON.stringify(bundle)}`);
+  return bundle;
+}
+
+describe('parseCertificateBundle', () => {
+  const notBefore = new Date('2025-03-01T10:20:30.456Z');
+  const notAfter = new Date('2025-05-30T10:20:30Z');
+  const issued = authority.issue({ dnsNames: ['api.example.com', '*.example.com'], commonName: 'api.example.com', notBefore, notAfter });
+
+  test('facts of an issued certificate', () => {
+    const { facts } = ok(issued.fullchainPem);
+    const leaf = new X509Certificate(issued.certPem);
+    assert.deepEqual(facts, {
+      fingerprint: leaf.fingerprint256.replaceAll(':', '').toLowerCase(),
+      serial: leaf.serialNumber,
+      commonName: 'api.example.com',
+      dnsNames: ['api.example.com', '*.example.com'],
+      primaryName: 'api.example.com',
+      notBefore: '2025-03-01T10:20:30Z',
+      notAfter: '2025-05-30T10:20:30Z',
+      issuer: 'certhook sandbox Intermediate CA',
+      subject: 'O=certhook, CN=api.example.com',
+    });
+    assert.match(facts.fingerprint, /^[0-9a-f]{64}$/);
+    assert.match(facts.serial, /^[0-9A-F]+$/);
+  });
+
+  test('the fingerprint is the SHA-256 of the leaf DER, not of the bundle', () => {
+    const der = Buffer.from(issued.certPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    assert.equal(ok(issued.fullchainPem).facts.fingerprint, createHash('sha256').update(der).digest('hex'));
+    assert.notEqual(ok(issued.chainPem).facts.fingerprint, ok(issued.certPem).facts.fingerprint);
+  });
+
+  test('splits leaf and chain, in order', () => {
+    const bundle = ok(issued.fullchainPem + authority.rootPem);
+    assert.equal(bundle.leafPem, issued.certPem);
+    assert.equal(bundle.chainPem, authority.intermediatePem + authority.rootPem);
+    assert.equal(bundle.fullchainPem, issued.fullchainPem + authority.rootPem);
+  });
+
+  test('a leaf alone has an empty chain', () => {
+    const bundle = ok(issued.certPem);
+    assert.equal(bundle.chainPem, '');
+    assert.equal(bundle.fullchainPem, issued.certPem);
+  });
+
+  test('a CN-only certificate: no DNS names, the CN is the primary name', () => {
+    const { facts } = ok(authority.issue({ dnsNames: [], commonName: 'legacy.example.com' }).fullchainPem);
+    assert.deepEqual(facts.dnsNames, []);
+    assert.equal(facts.commonName, 'legacy.example.com');
+    assert.equal(facts.primaryName, 'legacy.example.com');
+  });
+
+  test('a SAN-only certificate: no CN, the first DNS name is the primary name', () => {
+    const { facts } = ok(authority.issue({ dnsNames: ['b.example.com', 'a.example.com'] }).fullchainPem);
+    assert.equal(facts.commonName, undefined);
+    assert.equal(facts.primaryName, 'b.example.com');
+    assert.equal(facts.subject, '');
+  });
+
+  test('DNS names are lowercased and deduplicated, in certificate order', () => {
+    const { facts } = ok(authority.issue({ dnsNames: ['WWW.Example.com', 'www.example.com', 'Example.com'] }).certPem);
+    assert.deepEqual(facts.dnsNames, ['www.example.com', 'example.com']);
+  });
+
+  test('a DNS name containing ", DNS:" stays one name (CVE-2021-44532)', () => {
+    const { facts } = ok(authority.issue({ dnsNames: ['a.example.com, DNS:evil.example.com'] }).certPem);
+    assert.deepEqual(facts.dnsNames, ['a.example.com, dns:evil.example.com']);
+  });
+
+  test('a CN with special characters is read unescaped', () => {
+    const { facts } = ok(authority.issue({ dnsNames: [], commonName: 'a, "b" + c' }).certPem);
+    assert.equal(facts.commonName, 'a, "b" + c');
+    assert.equal(facts.primaryName, 'a, "b" + c');
+  });
+
+  test('CRLF line endings, surrounding text and Buffer input', () => {
+    const crlf = `subject=CN = api.example.com\r\n${issued.fullchainPem.replaceAll('\n', '\r\n')}\r\n`;
+    const bundle = ok(Buffer.from(crlf));
+    assert.equal(bundle.facts.fingerprint, ok(issued.fullchainPem).facts.fingerprint);
+    assert.equal(bundle.fullchainPem, issued.fullchainPem);
+    assert.ok(!bundle.fullchainPem.includes('\r'));
+  });
+
+  test('empty input', () => {
+    for (const input of ['', '  \n\t', Buffer.alloc(0), undefined]) {
+      assert.deepEqual(parseCertificateBundle(input), { ok: false, reason: 'Empty', message: 'tls.crt is empty' });
+    }
+  });
+
+  test('garbage input', () => {
+    const result = parseCertificateBundle('this is not a certificate');
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.reason, 'Unparsable');
+    assert.match(!result.ok ? result.message : '', /no CERTIFICATE PEM block \(found no PEM blocks\)/);
+    assert.equal(parseCertificateBundle(Buffer.from([0x30, 0x82, 0xff, 0x00, 0x13])).ok, false);
+  });
+
+  test('a bundle with only the private key', () => {
+    const result = parseCertificateBundle(issued.keyPem);
+    assert.deepEqual(result, {
+      ok: false,
+      reason: 'Unparsable',
+      message: 'tls.crt holds no CERTIFICATE PEM block (found only PRIVATE KEY blocks)',
+    });
+  });
+
+  test('a CERTIFICATE block that is not base64, or not a certificate', () => {
+    const notBase64 = parseCertificateBundle('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n');
+    assert.equal(!notBase64.ok && notBase64.reason, 'Unparsable');
+    const notX509 = parseCertificateBundle(`-----BEGIN CERTIFICATE-----\n${Buffer.from('hello world').toString('base64')}\n-----END CERTIFICATE-----\n`);
+    assert.equal(!notX509.ok && notX509.reason, 'Unparsable');
+    assert.match(!notX509.ok ? notX509.message : '', /certificate 1 of 1 is not a valid X\.509 certificate/);
+  });
+
+  test('a broken certificate in the chain makes the bundle unparsable', () => {
+    const truncated = authority.intermediatePem.replace(/\n[A-Za-z0-9+/=]+\n-----END/, '\n-----END');
+    const result = parseCertificateBundle(issued.certPem + truncated);
+    assert.equal(!result.ok && result.reason, 'Unparsable');
+    assert.match(!result.ok ? result.message : '', /certificate 2 of 2/);
+  });
+});
