@@ -1,0 +1,44 @@
+// What the operator's controllers share: the client, the caches, the queues and the settings.
+import type { Logger } from 'pino';
+import type { DeployHookRun } from '../api/deployhookrun.ts';
+import type { KubeClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { Reflector } from '../kube/reflector.ts';
+import type { JobOptions } from '../runners/job-manifest.ts';
+import type { EventRecorder } from './event-recorder.ts';
+import type { CheckedHook } from './hook-validity.ts';
+import type { TlsSecret } from './tls-secret.ts';
+import type { WorkQueue } from './work-queue.ts';
+
+export interface OperatorConfig extends JobOptions {
+  /** Watch one namespace only; undefined watches all. */
+  namespace: string | undefined;
+}
+
+export interface Caches {
+  secrets: Reflector<TlsSecret>;
+  hooks: Reflector<CheckedHook>;
+  runs: Reflector<DeployHookRun>;
+  jobs: Reflector<KubeObject>;
+}
+
+export interface OperatorContext {
+  client: KubeClient;
+  log: Logger;
+  config: OperatorConfig;
+  caches: Caches;
+  recorder: EventRecorder;
+  runQueue: WorkQueue;
+  hookQueue: WorkQueue;
+  /** Runs whose planning (run, snapshot, Pending) is under way in this process. */
+  planning: Set<string>;
+}
+
+export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;
+
+export function splitKey(key: string): [namespace: string, name: string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+export const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');

@@ -1,0 +1,58 @@
+// A hook's status from its runs and its validity. Pure, and computed from scratch each time
+// (level-triggered): the same runs always give the same status.
+import type { DeployHook, DeployHookStatus, RunSummary } from '../api/deployhook.ts';
+import type { DeployHookRun } from '../api/deployhookrun.ts';
+import type { Condition } from '../api/metav1.ts';
+
+/** How many runs the hook's status.history lists (the CRD's bound). */
+export const HISTORY_LENGTH = 20;
+
+export function runSummary(run: DeployHookRun): RunSummary {
+  const s = run.status ?? {};
+  const domain = s.certificate?.domain ?? run.spec.certificate?.domain;
+  return {
+    name: run.metadata.name!,
+    event: run.spec.event,
+    ...(s.phase ? { phase: s.phase } : { phase: 'Pending' }),
+    ...(s.reason ? { reason: s.reason } : {}),
+    ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+    secretName: run.spec.secretRef.name,
+    ...(domain ? { domain } : {}),
+    ...(s.startTime ? { startTime: s.startTime } : {}),
+    ...(s.completionTime ? { completionTime: s.completionTime } : {}),
+  };
+}
+
+/** Newest first: by creation, then by name so equal timestamps still order the same way. */
+export function newestFirst(a: DeployHookRun, b: DeployHookRun): number {
+  const at = a.metadata.creationTimestamp ?? '';
+  const bt = b.metadata.creationTimestamp ?? '';
+  if (at !== bt) return at < bt ? 1 : -1;
+  return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1;
+}
+
+export interface Validity {
+  problems: string[];
+}
+
+export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Validity, now: string): DeployHookStatus {
+  const sorted = [...runs].sort(newestFirst);
+  const count = (phase: string) => runs.filter((r) => r.status?.phase === phase).length;
+  const ready: Omit<Condition, 'lastTransitionTime'> = validity.problems.length
+    ? { type: 'Ready', status: 'False', reason: 'Invalid', message: validity.problems.join('; ') }
+    : { type: 'Ready', status: 'True', reason: 'Valid', message: hook.spec.enabled === false ? 'the hook is valid and disabled: only manual runs execute' : 'the hook is valid and fires on its events' };
+  const previous = hook.status?.conditions?.find((c) => c.type === 'Ready');
+  const unchanged = previous && previous.status === ready.status && previous.reason === ready.reason && previous.message === ready.message;
+  return {
+    observedGeneration: hook.metadata.generation ?? 0,
+    conditions: [{
+      ...ready,
+      observedGeneration: hook.metadata.generation ?? 0,
+      // The transition time moves only when the condition really changes.
+      lastTransitionTime: unchanged && previous.lastTransitionTime ? previous.lastTransitionTime : now,
+    }],
+    ...(sorted[0] ? { lastRun: runSummary(sorted[0]) } : {}),
+    totals: { succeeded: count('Succeeded'), failed: count('Failed'), skipped: count('Skipped') },
+    history: sorted.slice(0, HISTORY_LENGTH).map(runSummary),
+  };
+}

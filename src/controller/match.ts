@@ -1,0 +1,39 @@
+// Which hooks a certificate event fires. Pure.
+import type { CertificateEvent } from '../api/enums.ts';
+import type { DeployHook } from '../api/deployhook.ts';
+import { fromLabelSelector, matchesLabels } from '../kube/label-selector.ts';
+import type { TlsSecret } from './tls-secret.ts';
+
+/**
+ * A hook pattern matches a certificate name exactly (case-insensitively), or, as `*.suffix`,
+ * any name of exactly one more label under suffix. A certificate's own wildcard name matches
+ * only the same wildcard pattern.
+ */
+export function domainMatches(pattern: string, name: string): boolean {
+  const p = pattern.toLowerCase();
+  const n = name.toLowerCase();
+  if (p === n) return true;
+  if (!p.startsWith('*.')) return false;
+  const suffix = p.slice(1);
+  if (!n.endsWith(suffix)) return false;
+  const label = n.slice(0, -suffix.length);
+  return label.length > 0 && !label.includes('.') && label !== '*';
+}
+
+/** Whether the hook's filters (namespace, domains, secretSelector) select this Secret. */
+export function hookSelects(hook: DeployHook, secret: TlsSecret): boolean {
+  if (hook.metadata.namespace !== secret.namespace) return false;
+  const { domains, secretSelector } = hook.spec;
+  if (domains?.length) {
+    const names = secret.certificate?.dnsNames.length
+      ? secret.certificate.dnsNames
+      : [secret.certificate?.commonName].filter((n): n is string => !!n);
+    if (!names.some((name) => domains.some((pattern) => domainMatches(pattern, name)))) return false;
+  }
+  return !secretSelector || matchesLabels(fromLabelSelector(secretSelector), secret.labels);
+}
+
+/** Whether the event fires the hook by itself: enabled, listening for the event, selecting the Secret. */
+export function hookFires(hook: DeployHook, event: CertificateEvent, secret: TlsSecret): boolean {
+  return hook.spec.enabled !== false && (hook.spec.onEvents ?? ['created', 'renewed', 'revoked']).includes(event) && hookSelects(hook, secret);
+}

@@ -1,0 +1,79 @@
+// Certificate events × hooks → DeployHookRun objects. Pure: the run's name is derived from what
+// keys a firing, so two operators (or one, twice) planning the same firing create one object.
+import { createHash } from 'node:crypto';
+import type { DeployHook } from '../api/deployhook.ts';
+import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
+import type { CertificateEvent } from '../api/enums.ts';
+import { ANNOTATIONS, API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN, LABELS } from '../api/names.ts';
+import type { CertificateFacts } from '../certs/bundle.ts';
+import type { TlsSecret } from './tls-secret.ts';
+
+/** The identity who fires automatic runs, recorded in spec.triggeredBy. */
+export const OPERATOR_IDENTITY = 'certhook';
+
+const NAME_LIMIT = 63;
+
+/** A label value: at most 63 characters, starting and ending alphanumeric. */
+export function labelValue(text: string): string {
+  return text.slice(0, NAME_LIMIT).replace(/[^A-Za-z0-9]+$/, '');
+}
+
+/**
+ * `<hook>-<event>-<hash>`, at most 63 characters (so it also names the run's Job and fits a
+ * label), where the hash covers everything that keys a firing: hook, Secret (by uid, so a
+ * Secret deleted and created again is a new Secret), certificate fingerprint and event.
+ */
+export function runName(hook: string, secret: Pick<TlsSecret, 'name' | 'uid'>, fingerprint: string, event: CertificateEvent): string {
+  const hash = createHash('sha256').update([hook, secret.name, secret.uid, fingerprint, event].join('\0')).digest('hex').slice(0, 10);
+  const suffix = `-${event}-${hash}`;
+  return `${labelValue(hook.slice(0, NAME_LIMIT - suffix.length))}${suffix}`;
+}
+
+export function runCertificate(facts: CertificateFacts): RunCertificate {
+  return {
+    fingerprint: facts.fingerprint,
+    serial: facts.serial,
+    ...(facts.primaryName ? { domain: facts.primaryName } : {}),
+    dnsNames: facts.dnsNames,
+    notBefore: facts.notBefore,
+    notAfter: facts.notAfter,
+    issuer: facts.issuer,
+  };
+}
+
+/** The run recording that `event` of `secret` fires `hook`. Owned by the hook: its runs go with it. */
+export function planRun(hook: DeployHook, secret: TlsSecret, event: CertificateEvent): DeployHookRun {
+  const facts = secret.certificate!;
+  return {
+    apiVersion: API_VERSION,
+    kind: DEPLOY_HOOK_RUN.kind,
+    metadata: {
+      name: runName(hook.metadata.name!, secret, facts.fingerprint, event),
+      namespace: hook.metadata.namespace!,
+      labels: {
+        [LABELS.hook]: labelValue(hook.metadata.name!),
+        [LABELS.secret]: labelValue(secret.name),
+        [LABELS.event]: event,
+      },
+      annotations: {
+        [ANNOTATIONS.fingerprint]: facts.fingerprint,
+        [ANNOTATIONS.secretUid]: secret.uid,
+      },
+      ownerReferences: [{
+        apiVersion: API_VERSION,
+        kind: DEPLOY_HOOK.kind,
+        name: hook.metadata.name!,
+        uid: hook.metadata.uid!,
+        controller: true,
+        blockOwnerDeletion: true,
+      }],
+    },
+    spec: {
+      hookRef: { name: hook.metadata.name! },
+      secretRef: { name: secret.name },
+      event,
+      certificate: runCertificate(facts),
+      triggeredBy: OPERATOR_IDENTITY,
+    },
+  };
+}

@@ -1,0 +1,184 @@
+// One DeployHookRun from planned to finished: prepare (snapshot, for runs made by hand or left
+// half-planned by a crash), start (the Job, unless the certificate was superseded), observe
+// (the Job's outcome onto the run). Level-triggered: each step reads what exists and does the
+// next thing, so a restart at any point resumes, and nothing runs twice.
+import type { DeployHook } from '../api/deployhook.ts';
+import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
+import { RUN_REASONS } from '../api/enums.ts';
+import { ANNOTATIONS } from '../api/names.ts';
+import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
+import { withRetry } from '../kube/retry.ts';
+import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.ts';
+import { jobState, runOutcome } from '../runners/job-outcome.ts';
+import { cacheKey, nowIso, type OperatorContext } from './context.ts';
+import { certificateFiles } from './planner.ts';
+import { runCertificate } from './plan.ts';
+import { toTlsSecret } from './tls-secret.ts';
+
+const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped']);
+
+export const isFinished = (run: DeployHookRun) => FINAL_PHASES.has(run.status?.phase ?? '');
+
+export async function reconcileRun(ctx: OperatorContext, key: string): Promise<void> {
+  const run = ctx.caches.runs.cache.get(key);
+  if (!run || isFinished(run) || ctx.planning.has(key)) return;
+  switch (run.status?.phase) {
+    case undefined:
+      return prepare(ctx, run);
+    case 'Pending':
+      return start(ctx, run);
+    case 'Running':
+      return observe(ctx, run);
+  }
+}
+
+async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus): Promise<void> {
+  await withRetry(() => ctx.client.patch(
+    objectPath(RESOURCES.deployHookRuns, run.metadata.namespace!, run.metadata.name!, 'status'),
+    'merge',
+    { status: { observedGeneration: run.metadata.generation ?? 1, ...status } },
+  ));
+}
+
+async function finish(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus): Promise<void> {
+  const completionTime = status.completionTime ?? nowIso();
+  await setStatus(ctx, run, { ...status, completionTime });
+  const namespace = run.metadata.namespace!;
+  ctx.log.info({ run: run.metadata.name, namespace, phase: status.phase, reason: status.reason, exitCode: status.exitCode }, 'run finished');
+  const hook = ctx.caches.hooks.cache.get(cacheKey(namespace, run.spec.hookRef.name));
+  if (hook) {
+    const type = status.phase === 'Failed' ? 'Warning' : 'Normal';
+    const reason = `Run${status.phase}`;
+    const message = `run ${run.metadata.name} (${run.spec.event}, Secret ${run.spec.secretRef.name}): ${status.reason}${status.message ? `: ${status.message}` : ''}`;
+    await ctx.recorder.record(hook.raw, type, reason, message, run.metadata.name!);
+  }
+  ctx.hookQueue.add(cacheKey(namespace, run.spec.hookRef.name));
+}
+
+function hookOf(ctx: OperatorContext, run: DeployHookRun) {
+  return ctx.caches.hooks.cache.get(cacheKey(run.metadata.namespace!, run.spec.hookRef.name));
+}
+
+/**
+ * A run with no phase: made by hand (manual), or planned by an operator that stopped before
+ * its snapshot was written. Snapshot the Secret's current certificate, when it is still the
+ * run's, and mark the run Pending.
+ */
+async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
+  const namespace = run.metadata.namespace!;
+  if (!hookOf(ctx, run)) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
+  }
+  const snapshot = snapshotName(run);
+  const existing = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshot));
+  if (existing) return setStatus(ctx, run, { phase: 'Pending', ...(run.spec.certificate ? { certificate: run.spec.certificate } : {}) });
+  const secret = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, run.spec.secretRef.name));
+  const current = secret ? toTlsSecret(secret) : undefined;
+  const files = secret ? certificateFiles(secret) : undefined;
+  if (run.spec.event === 'manual') {
+    if (!current) return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: `Secret "${run.spec.secretRef.name}" does not exist in namespace ${namespace}` });
+    if (!current.certificate || !files) {
+      return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.CertificateUnparsable, message: `Secret "${run.spec.secretRef.name}" holds no readable certificate: ${current.problem?.message ?? ''}` });
+    }
+    if (run.spec.certificate && run.spec.certificate.fingerprint !== current.certificate.fingerprint) {
+      return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.Superseded, message: `Secret "${run.spec.secretRef.name}" no longer holds certificate ${run.spec.certificate.fingerprint}` });
+    }
+  } else if (run.spec.event !== 'revoked' && (!current?.certificate || current.certificate.fingerprint !== run.spec.certificate?.fingerprint)) {
+    return finish(ctx, run, supersededStatus(run, current?.certificate?.fingerprint));
+  } else if (run.spec.event === 'revoked' || !files) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });
+  }
+  await createIgnoringExisting(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
+  await setStatus(ctx, run, { phase: 'Pending', certificate: run.spec.certificate ?? runCertificate(current!.certificate!) });
+}
+
+function supersededStatus(run: DeployHookRun, currentFingerprint: string | undefined): DeployHookRunStatus {
+  return {
+    phase: 'Skipped',
+    reason: RUN_REASONS.Superseded,
+    message: currentFingerprint
+      ? `Secret "${run.spec.secretRef.name}" now holds certificate ${currentFingerprint}, which has its own run`
+      : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
+  };
+}
+
+/** A Pending run: start its Job, unless the certificate it is for is no longer current. */
+async function start(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
+  const namespace = run.metadata.namespace!;
+  const name = run.metadata.name!;
+  const jobKnown = ctx.caches.jobs.cache.has(cacheKey(namespace, name));
+  const hook = hookOf(ctx, run);
+  if (!jobKnown) {
+    if (!hook) {
+      return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
+    }
+    if (!hook.valid) {
+      return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" is invalid: ${hook.problems.join('; ')}` });
+    }
+    if (run.spec.event === 'created' || run.spec.event === 'renewed') {
+      const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
+      const sameSecret = secret && secret.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
+      const fingerprint = secret?.certificate?.fingerprint;
+      if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) return finish(ctx, run, supersededStatus(run, sameSecret ? fingerprint : undefined));
+    }
+    const certificate = run.status?.certificate ?? run.spec.certificate;
+    if (!certificate) return prepare(ctx, run);
+    const snapshot = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
+    if (!snapshot) return prepare(ctx, run);
+    const hasKey = 'privkey.pem' in ((snapshot.data ?? {}) as object);
+    await createIgnoringExisting(ctx, collectionPath(RESOURCES.jobs, namespace), hookJob(run, hook.hook as DeployHook, certificate, hasKey, ctx.config));
+  }
+  await setStatus(ctx, run, { phase: 'Running', startTime: nowIso(), jobName: name, snapshotSecretName: snapshotName(run) });
+  ctx.log.info({ run: name, namespace, event: run.spec.event }, 'run started');
+}
+
+/** A Running run: when its Job has finished, record the outcome. */
+async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
+  const namespace = run.metadata.namespace!;
+  const jobName = run.status?.jobName ?? run.metadata.name!;
+  const job = ctx.caches.jobs.cache.get(cacheKey(namespace, jobName))
+    ?? await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.jobs, namespace, jobName));
+  if (!job) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.JobFailed, message: `Job "${jobName}" was deleted before its outcome was recorded` });
+  }
+  const state = jobState(job);
+  if (!state.finished) return;
+  const pod = await latestPod(ctx, namespace, jobName);
+  const output = pod ? await podLog(ctx, namespace, pod.metadata.name!) : '';
+  const timeoutSeconds = (hookOf(ctx, run)?.valid ? (hookOf(ctx, run) as { hook: DeployHook }).hook.spec.timeoutSeconds : undefined)
+    ?? ((job.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds ?? 0);
+  await finish(ctx, run, runOutcome(state, pod, output, timeoutSeconds, nowIso()));
+}
+
+async function latestPod(ctx: OperatorContext, namespace: string, jobName: string): Promise<KubeObject | undefined> {
+  const pods = await withRetry(() => ctx.client.get<{ items: KubeObject[] }>(collectionPath(RESOURCES.pods, namespace), { labelSelector: `batch.kubernetes.io/job-name=${jobName}` }));
+  return pods.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).at(-1);
+}
+
+async function podLog(ctx: OperatorContext, namespace: string, pod: string): Promise<string> {
+  try {
+    return await withRetry(() => ctx.client.text(objectPath(RESOURCES.pods, namespace, pod, 'log'), { tailLines: 200, limitBytes: 1 << 20 }));
+  } catch (err) {
+    ctx.log.warn({ pod, namespace, err: (err as Error).message }, 'could not read the hook\'s output');
+    return '';
+  }
+}
+
+async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T | undefined> {
+  try {
+    return await withRetry(() => ctx.client.get<T>(path));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function createIgnoringExisting(ctx: OperatorContext, collection: string, body: unknown): Promise<void> {
+  try {
+    await withRetry(() => ctx.client.create(collection, body));
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}

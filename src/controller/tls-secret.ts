@@ -1,0 +1,37 @@
+// What the operator keeps of a TLS Secret between events: its identity, labels and certificate
+// facts. Never the private key, and not the certificate's PEM either: both are read again from
+// the API object at the moment a run's snapshot is written.
+import { parseCertificateBundle, type CertificateFacts } from '../certs/bundle.ts';
+import type { KubeObject } from '../kube/object.ts';
+
+export interface TlsSecret {
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  creationTimestamp: string;
+  /** Facts of the certificate in tls.crt; undefined when tls.crt is empty or unreadable. */
+  certificate: CertificateFacts | undefined;
+  /** Why tls.crt gives no certificate, when it does not. */
+  problem: { reason: 'Empty' | 'Unparsable'; message: string } | undefined;
+}
+
+export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+
+export function tlsCertificatePem(secret: KubeObject): string {
+  const data = (secret.data ?? {}) as Record<string, string | undefined>;
+  return Buffer.from(data['tls.crt'] ?? '', 'base64').toString('utf8');
+}
+
+export function toTlsSecret(secret: KubeObject): TlsSecret {
+  const bundle = parseCertificateBundle(tlsCertificatePem(secret));
+  return {
+    namespace: secret.metadata.namespace!,
+    name: secret.metadata.name!,
+    uid: secret.metadata.uid!,
+    labels: secret.metadata.labels ?? {},
+    creationTimestamp: secret.metadata.creationTimestamp ?? '',
+    certificate: bundle.ok ? bundle.facts : undefined,
+    problem: bundle.ok ? undefined : { reason: bundle.reason, message: bundle.message },
+  };
+}

@@ -1,0 +1,156 @@
+// A small Kubernetes REST client: @kubernetes/client-node's KubeConfig for credentials (files,
+// tokens, exec plugins, in-cluster), undici for HTTP, so timeouts and watch streams stay ours.
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Agent, request } from 'undici';
+import { KubeApiError } from './errors.ts';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+export interface RequestInit {
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface WatchEvent<T = Record<string, unknown>> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface KubeClientOptions {
+  /** A request with no answer for this long fails as a timeout (and is retried by callers). */
+  requestTimeoutMs?: number;
+}
+
+/** Loads credentials as kubectl does: an explicit file, else $KUBECONFIG, else in-cluster, else ~/.kube/config. */
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster is configured: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  return kc;
+}
+
+export class KubeClient {
+  private readonly kc: KubeConfig;
+  private readonly server: string;
+  private readonly agent: Agent;
+  private readonly requestTimeoutMs: number;
+
+  private constructor(kc: KubeConfig, agent: Agent, opts: KubeClientOptions) {
+    this.kc = kc;
+    this.server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+    this.agent = agent;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+  }
+
+  static async create(kc: KubeConfig, opts: KubeClientOptions = {}): Promise<KubeClient> {
+    const tls: HttpsRequestOptions = {};
+    await kc.applyToHTTPSOptions(tls);
+    const agent = new Agent({
+      connect: {
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.cert ? { cert: tls.cert } : {}),
+        ...(tls.key ? { key: tls.key } : {}),
+        rejectUnauthorized: tls.rejectUnauthorized ?? true,
+      },
+      keepAliveTimeout: 30_000,
+    });
+    return new KubeClient(kc, agent, opts);
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, query ? { query } : {});
+  }
+
+  create<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, { body });
+  }
+
+  replace<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, { body });
+  }
+
+  patch<T>(path: string, type: PatchType, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body, contentType: PATCH_CONTENT_TYPES[type] });
+  }
+
+  delete<T>(path: string, options: Record<string, unknown> = {}): Promise<T> {
+    return this.request<T>('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...options } });
+  }
+
+  async text(path: string, query?: Query): Promise<string> {
+    const res = await this.send('GET', path, query ? { query } : {}, this.requestTimeoutMs);
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw KubeApiError.fromResponse(res.statusCode, text, res.headers['retry-after']);
+    return text;
+  }
+
+  async request<T>(method: string, path: string, init: RequestInit): Promise<T> {
+    const res = await this.send(method, path, init, this.requestTimeoutMs);
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw KubeApiError.fromResponse(res.statusCode, text, res.headers['retry-after']);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /**
+   * A watch stream. `idleTimeoutMs` bounds the silence between chunks (bookmarks keep a healthy
+   * stream talking), so a half-open connection fails instead of hanging forever.
+   */
+  async *watch<T>(path: string, query: Query, idleTimeoutMs: number, signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const res = await this.send('GET', path, { query: { ...query, watch: true }, ...(signal ? { signal } : {}) }, idleTimeoutMs);
+    if (res.statusCode >= 300) {
+      throw KubeApiError.fromResponse(res.statusCode, await res.body.text(), res.headers['retry-after']);
+    }
+    let buffered = '';
+    for await (const chunk of res.body) {
+      buffered += (chunk as Buffer).toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) yield JSON.parse(line) as WatchEvent<T>;
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private async send(method: string, path: string, init: RequestInit, timeoutMs: number) {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const auth: HttpsRequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(auth);
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'certhook', ...(auth.headers as Record<string, string>) };
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['Content-Type'] = init.contentType ?? 'application/json';
+    }
+    try {
+      return await request(url, {
+        method: method as 'GET',
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        dispatcher: this.agent,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+    } catch (err) {
+      throw KubeApiError.fromTransport(err, `${method} ${url.pathname}`);
+    }
+  }
+}

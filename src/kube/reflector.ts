@@ -1,0 +1,218 @@
+// List + watch with a cache, made to survive what the API server and the network do: a stream
+// that ends or errors restarts with backoff from the last resourceVersion, a 410 re-lists and
+// synthesises the deletes it missed, and a stream silent for too long is abandoned and restarted.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { KubeClient, Query } from './client.ts';
+import { isGone, KubeApiError } from './errors.ts';
+import { backoffDelay, type Backoff } from './retry.ts';
+import type { KubeObject } from './object.ts';
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface Change<T> {
+  type: ChangeType;
+  /** `namespace/name`. */
+  key: string;
+  /** The object as the API sent it; for a delete missed during a re-list, undefined. */
+  raw: KubeObject | undefined;
+  current: T | undefined;
+  previous: T | undefined;
+}
+
+export interface ReflectorOptions<T> {
+  client: KubeClient;
+  /** The collection path, e.g. `/api/v1/secrets` or `/apis/certhook.io/v1alpha1/namespaces/web/deployhooks`. */
+  path: string;
+  query?: Query;
+  /** What the cache keeps of an object: keep it small, and never keep secrets' data. */
+  transform: (obj: KubeObject) => T;
+  /** Called synchronously for every change, in order; must not throw. */
+  onChange: (change: Change<T>) => void;
+  /** Called after every (re-)list has been applied. */
+  onSynced?: () => void;
+  log: Logger;
+  pageSize?: number;
+  /** A watch that sends nothing (not even a bookmark) for this long is restarted. */
+  idleTimeoutMs?: number;
+  /** How long the server keeps one watch open before we start a new one. */
+  watchTimeoutSeconds?: number;
+  backoff?: Backoff;
+}
+
+interface ListResponse {
+  metadata: { resourceVersion: string; continue?: string };
+  items: KubeObject[];
+}
+
+export const objectKey = (obj: { metadata: { namespace?: string; name?: string } }) =>
+  `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+
+export class Reflector<T> {
+  readonly cache = new Map<string, T>();
+  /** The resourceVersion each cached entry was made from, so a re-list skips what did not change. */
+  private readonly versions = new Map<string, string>();
+  private readonly opts: ReflectorOptions<T>;
+  private readonly abort = new AbortController();
+  private resourceVersion = '';
+  private synced = false;
+  private running: Promise<void> | undefined;
+  private syncWaiters: (() => void)[] = [];
+  /** Counts of what happened, for metrics and tests. */
+  readonly stats = { lists: 0, watches: 0, restarts: 0, gone: 0, idleRestarts: 0 };
+
+  constructor(opts: ReflectorOptions<T>) {
+    this.opts = opts;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  start(): void {
+    this.running ??= this.run().catch((err: unknown) => {
+      if (!this.abort.signal.aborted) this.opts.log.error({ err }, 'watch loop ended unexpectedly');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  /** Resolves once the first list has been applied. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    let failures = 0;
+    let needList = true;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+        }
+        await this.watch();
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) return;
+        if (isGone(err)) {
+          this.stats.gone++;
+          this.opts.log.info({ path: this.opts.path }, 'watch history expired (410 Gone); re-listing');
+          needList = true;
+          continue;
+        }
+        this.stats.restarts++;
+        const waitMs = backoffDelay(failures++, this.opts.backoff ?? { initialMs: 100, maxMs: 10_000 });
+        this.opts.log.warn({ path: this.opts.path, err: describe(err), retryInMs: waitMs }, 'watch failed; restarting');
+        await delay(waitMs, undefined, { signal }).catch(() => {});
+      }
+    }
+  }
+
+  /** A full paged list, applied as a diff so a consumer sees exactly the changes it missed. */
+  private async list(): Promise<void> {
+    const { client, path, query } = this.opts;
+    const seen = new Map<string, KubeObject>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page: ListResponse = await client.get(path, { ...query, limit: this.opts.pageSize ?? 500, ...(cont ? { continue: cont } : {}) });
+      for (const item of page.items) seen.set(objectKey(item), item);
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    this.stats.lists++;
+    for (const [key, previous] of [...this.cache]) {
+      if (!seen.has(key)) {
+        this.forget(key);
+        this.emit({ type: 'DELETED', key, raw: undefined, current: undefined, previous });
+      }
+    }
+    for (const [key, raw] of seen) {
+      const previous = this.cache.get(key);
+      if (previous && this.versions.get(key) === raw.metadata.resourceVersion) continue;
+      const current = this.remember(key, raw);
+      this.emit({ type: previous ? 'MODIFIED' : 'ADDED', key, raw, current, previous });
+    }
+    this.resourceVersion = rv;
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+    this.opts.onSynced?.();
+  }
+
+  private async watch(): Promise<void> {
+    const { client, path, query, transform } = this.opts;
+    const idleTimeoutMs = this.opts.idleTimeoutMs ?? 120_000;
+    const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    this.stats.watches++;
+    const stream = client.watch<KubeObject>(path, {
+      ...query,
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+    }, idleTimeoutMs, this.abort.signal);
+    try {
+      for await (const event of stream) {
+        const obj = event.object;
+        if (event.type === 'ERROR') {
+          const status = obj as unknown as { code?: number; reason?: string; message?: string };
+          throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error');
+        }
+        this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
+        if (event.type === 'BOOKMARK') continue;
+        const key = objectKey(obj);
+        const previous = this.cache.get(key);
+        if (event.type === 'DELETED') {
+          this.forget(key);
+          this.emit({ type: 'DELETED', key, raw: obj, current: undefined, previous: previous ?? transform(obj) });
+        } else {
+          const current = this.remember(key, obj);
+          this.emit({ type: previous ? 'MODIFIED' : 'ADDED', key, raw: obj, current, previous });
+        }
+      }
+    } catch (err) {
+      if (isBodyTimeout(err)) {
+        this.stats.idleRestarts++;
+        this.opts.log.warn({ path, idleTimeoutMs }, 'watch silent for too long; restarting it');
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private remember(key: string, raw: KubeObject): T {
+    const current = this.opts.transform(raw);
+    this.cache.set(key, current);
+    this.versions.set(key, raw.metadata.resourceVersion ?? '');
+    return current;
+  }
+
+  private forget(key: string): void {
+    this.cache.delete(key);
+    this.versions.delete(key);
+  }
+
+  private emit(change: Change<T>): void {
+    try {
+      this.opts.onChange(change);
+    } catch (err) {
+      this.opts.log.error({ err, path: this.opts.path }, 'change handler failed');
+    }
+  }
+}
+
+function isBodyTimeout(err: unknown): boolean {
+  const e = err as { code?: string; name?: string };
+  return e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.name === 'BodyTimeoutError' || (err instanceof KubeApiError && /UND_ERR_(BODY|HEADERS)_TIMEOUT/.test(err.message));
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,150 @@
+// A run → the snapshot Secret and the Job that execute it. Pure.
+import type { DeployHook } from '../api/deployhook.ts';
+import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
+import { LABELS } from '../api/names.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { ownerReference } from '../kube/object.ts';
+import { labelValue } from '../controller/plan.ts';
+
+/** Where the certificate files are mounted in the hook's container. */
+export const CERTIFICATE_DIR = '/var/run/certhook/certificate';
+
+export const FILES = {
+  cert: 'cert.pem',
+  chain: 'chain.pem',
+  fullchain: 'fullchain.pem',
+  key: 'privkey.pem',
+} as const;
+
+export interface CertificateFiles {
+  cert: string;
+  chain: string;
+  fullchain: string;
+  /** Absent when the key could not be had (a Secret deleted while the operator was down). */
+  key: string | undefined;
+}
+
+/** The user the hook runs as: not root, so the pod passes the "restricted" Pod Security profile. */
+const HOOK_UID = 65532;
+
+export const snapshotName = (run: DeployHookRun) => `${run.metadata.name}-certificate`;
+
+function runLabels(run: DeployHookRun): Record<string, string> {
+  return {
+    [LABELS.hook]: labelValue(run.spec.hookRef.name),
+    [LABELS.secret]: labelValue(run.spec.secretRef.name),
+    [LABELS.event]: run.spec.event,
+    [LABELS.run]: labelValue(run.metadata.name!),
+  };
+}
+
+/** The files of exactly the certificate version the run is for, owned by the run. */
+export function snapshotSecret(run: DeployHookRun, files: CertificateFiles): KubeObject {
+  const data: Record<string, string> = {
+    [FILES.cert]: b64(files.cert),
+    [FILES.chain]: b64(files.chain),
+    [FILES.fullchain]: b64(files.fullchain),
+  };
+  if (files.key !== undefined) data[FILES.key] = b64(files.key);
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: snapshotName(run),
+      namespace: run.metadata.namespace!,
+      labels: runLabels(run),
+      ownerReferences: [ownerReference(run as KubeObject)],
+    },
+    type: 'Opaque',
+    immutable: true,
+    data,
+  };
+}
+
+export interface JobOptions {
+  /** The image a hook runs in when it names none. */
+  defaultImage: string;
+  /** How long a finished Job stays for `kubectl logs` before Kubernetes deletes it. */
+  ttlSecondsAfterFinished: number;
+}
+
+/** The `CERTMATE_*` environment: the CertMate contract plus what a script wants next. */
+export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean): { name: string; value: string }[] {
+  const env: [string, string | undefined][] = [
+    ['CERTMATE_DOMAIN', certificate.domain],
+    ['CERTMATE_DOMAINS', certificate.dnsNames?.join(',')],
+    ['CERTMATE_CERT_PATH', `${CERTIFICATE_DIR}/${FILES.cert}`],
+    ['CERTMATE_CHAIN_PATH', `${CERTIFICATE_DIR}/${FILES.chain}`],
+    ['CERTMATE_FULLCHAIN_PATH', `${CERTIFICATE_DIR}/${FILES.fullchain}`],
+    ['CERTMATE_KEY_PATH', hasKey ? `${CERTIFICATE_DIR}/${FILES.key}` : undefined],
+    ['CERTMATE_EVENT', run.spec.event],
+    ['CERTMATE_DRY_RUN', hook.spec.dryRun ? '1' : undefined],
+    ['CERTMATE_FINGERPRINT', certificate.fingerprint],
+    ['CERTMATE_SERIAL', certificate.serial],
+    ['CERTMATE_NOT_BEFORE', certificate.notBefore],
+    ['CERTMATE_NOT_AFTER', certificate.notAfter],
+    ['CERTMATE_ISSUER', certificate.issuer],
+    ['CERTMATE_SECRET_NAME', run.spec.secretRef.name],
+    ['CERTMATE_SECRET_NAMESPACE', run.metadata.namespace],
+    ['CERTMATE_HOOK_NAME', hook.metadata.name],
+    ['CERTMATE_RUN_NAME', run.metadata.name],
+    ['CERTMATE_TRIGGERED_BY', run.spec.triggeredBy],
+  ];
+  return env.filter((e): e is [string, string] => e[1] !== undefined).map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * The Job that runs the hook once: `sh -c <command>`, no retries, killed at timeoutSeconds, as a
+ * non-root user with no privileges and no API token unless the hook names a service account.
+ */
+export function hookJob(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, opts: JobOptions): KubeObject {
+  const { job, timeoutSeconds } = hook.spec;
+  const labels = runLabels(run);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: run.metadata.name!,
+      namespace: run.metadata.namespace!,
+      labels,
+      ownerReferences: [ownerReference(run as KubeObject)],
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: timeoutSeconds,
+      ttlSecondsAfterFinished: opts.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          ...(job.serviceAccountName
+            ? { serviceAccountName: job.serviceAccountName, automountServiceAccountToken: true }
+            : { automountServiceAccountToken: false }),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: HOOK_UID,
+            runAsGroup: HOOK_UID,
+            fsGroup: HOOK_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [{
+            name: 'hook',
+            image: job.image ?? opts.defaultImage,
+            command: ['sh', '-c', job.command],
+            env: [...certmateEnv(run, hook, certificate, hasKey), ...(job.env ?? [])],
+            volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              runAsNonRoot: true,
+              capabilities: { drop: ['ALL'] },
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+          }],
+          volumes: [{ name: 'certificate', secret: { secretName: snapshotName(run), defaultMode: 0o440 } }],
+        },
+      },
+    },
+  };
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');

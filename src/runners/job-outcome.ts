@@ -1,0 +1,90 @@
+// A finished Job and its pod → the run's outcome. Pure.
+import type { DeployHookRunStatus } from '../api/deployhookrun.ts';
+import { RUN_REASONS } from '../api/enums.ts';
+import type { KubeObject } from '../kube/object.ts';
+
+/** The hook's output kept on the run: the end, where the error usually is. */
+export const OUTPUT_LIMIT = 4096;
+
+interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface JobState {
+  finished: boolean;
+  succeeded: boolean;
+  condition: JobCondition | undefined;
+  startTime: string | undefined;
+  completionTime: string | undefined;
+}
+
+export function jobState(job: KubeObject): JobState {
+  const status = (job.status ?? {}) as { conditions?: JobCondition[]; startTime?: string; completionTime?: string };
+  const conditions = status.conditions ?? [];
+  const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True');
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+  return {
+    finished: !!(complete ?? failed),
+    succeeded: !!complete,
+    condition: complete ?? failed,
+    startTime: status.startTime,
+    completionTime: status.completionTime,
+  };
+}
+
+interface Terminated {
+  exitCode?: number;
+  reason?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export function terminatedState(pod: KubeObject | undefined): Terminated | undefined {
+  const statuses = ((pod?.status ?? {}) as { containerStatuses?: { state?: { terminated?: Terminated } }[] }).containerStatuses;
+  return statuses?.[0]?.state?.terminated;
+}
+
+/** The last `OUTPUT_LIMIT` characters of the output, cut at a line start when one is near. */
+export function outputTail(output: string): string {
+  if (output.length <= OUTPUT_LIMIT) return output;
+  const tail = output.slice(-OUTPUT_LIMIT);
+  const newline = tail.indexOf('\n');
+  return newline >= 0 && newline < 200 ? tail.slice(newline + 1) : tail;
+}
+
+function seconds(from: string | undefined, to: string | undefined): number | undefined {
+  if (!from || !to) return undefined;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms) / 1000 : undefined;
+}
+
+/** The final status of a run whose Job finished. */
+export function runOutcome(state: JobState, pod: KubeObject | undefined, output: string, timeoutSeconds: number, now: string): DeployHookRunStatus {
+  const terminated = terminatedState(pod);
+  const startTime = terminated?.startedAt ?? state.startTime;
+  const completionTime = terminated?.finishedAt ?? state.completionTime ?? now;
+  const durationSeconds = seconds(startTime, completionTime);
+  const base: DeployHookRunStatus = {
+    ...(startTime ? { startTime } : {}),
+    completionTime,
+    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+    ...(terminated?.exitCode !== undefined ? { exitCode: terminated.exitCode } : {}),
+    output: outputTail(output),
+  };
+  if (state.succeeded) return { ...base, phase: 'Succeeded', reason: RUN_REASONS.Completed, message: 'the hook exited 0' };
+  if (state.condition?.reason === 'DeadlineExceeded') {
+    return { ...base, phase: 'Failed', reason: RUN_REASONS.TimedOut, message: `timeout after ${timeoutSeconds}s` };
+  }
+  if (terminated?.exitCode !== undefined && terminated.exitCode !== 0) {
+    return { ...base, phase: 'Failed', reason: RUN_REASONS.ExitCode, message: `the hook exited with code ${terminated.exitCode}` };
+  }
+  return {
+    ...base,
+    phase: 'Failed',
+    reason: RUN_REASONS.JobFailed,
+    message: `the Job failed: ${state.condition?.reason ?? 'unknown reason'}${state.condition?.message ? `: ${state.condition.message}` : ''}`,
+  };
+}

@@ -1,0 +1,58 @@
+// The operator running in-process against a test sandbox, with the CRDs installed.
+import { Writable } from 'node:stream';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { customResourceDefinitions } from '../../src/api/crd.ts';
+import { startOperator, type Operator } from '../../src/controller/operator.ts';
+import { KubeClient } from '../../src/kube/client.ts';
+import { createLogger } from '../../src/log.ts';
+import type { TestSandbox } from './sandbox.ts';
+
+export interface TestOperator {
+  operator: Operator;
+  client: KubeClient;
+  /** Every log line the operator wrote, parsed. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function installCrds(sandbox: TestSandbox): Promise<void> {
+  for (const crd of customResourceDefinitions()) {
+    const existing = sandbox.api.registry.get(crd.spec.group, crd.spec.names.plural);
+    if (!existing) sandbox.api.create(sandbox.api.type('apiextensions.k8s.io', 'customresourcedefinitions'), undefined, crd);
+  }
+}
+
+export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number } = {}): Promise<TestOperator> {
+  await installCrds(sandbox);
+  const kc = new KubeConfig();
+  kc.loadFromString(sandbox.kubeconfig());
+  const client = await KubeClient.create(kc);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const operator = await startOperator({
+    client,
+    log: createLogger('debug', sink),
+    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600 },
+    ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
+  });
+  return {
+    operator,
+    client,
+    logs,
+    async stop() {
+      await operator.stop();
+      await client.close();
+    },
+  };
+}
+
+export function clients(sandbox: TestSandbox) {
+  const kc = new KubeConfig();
+  kc.loadFromString(sandbox.kubeconfig());
+  return { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+}
