@@ -8,6 +8,7 @@ export interface ResourceRef {
 }
 
 export const RESOURCES = {
+  namespaces: { group: '', version: 'v1', plural: 'namespaces' },
   secrets: { group: '', version: 'v1', plural: 'secrets' },
   pods: { group: '', version: 'v1', plural: 'pods' },
   events: { group: '', version: 'v1', plural: 'events' },

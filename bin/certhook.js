@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The built CLI (dist/) when present, as in the image; the TypeScript sources otherwise.
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist/cli/main.js', import.meta.url);
+await import(existsSync(built) ? built : new URL('../src/cli/main.ts', import.meta.url));

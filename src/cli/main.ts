@@ -1,0 +1,40 @@
+// certhook's command line: one subcommand per job.
+import { runCrds } from './crds.ts';
+import { runOperator } from './operator.ts';
+import { runSandbox } from './sandbox.ts';
+import { UsageError } from './usage.ts';
+
+const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  operator: { summary: 'run the operator against a cluster', run: runOperator },
+  sandbox: { summary: 'run certhook on the embedded Kubernetes API sandbox (--demo: a guided run)', run: runSandbox },
+  crds: { summary: 'print the CustomResourceDefinitions', run: runCrds },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: certhook <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'certhook <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`certhook: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`certhook ${name}: ${err.message}\n\n${err.help}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,97 @@
+// `certhook operator`: run the operator against a cluster.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { startOperator, type Operator } from '../controller/operator.ts';
+import { KubeClient, loadKubeConfig } from '../kube/client.ts';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
+import { intOption, parseOptions, stringOption, UsageError, type OptionValues } from './usage.ts';
+
+export const DEFAULT_HOOK_IMAGE = 'docker.io/library/alpine:3.22';
+const DEFAULT_JOB_TTL_SECONDS = 3600;
+
+const HELP = `usage: certhook operator [options]
+
+Watches TLS Secrets and DeployHooks and runs each hook, as a Kubernetes Job, once per certificate
+created, renewed or revoked.
+
+options:
+  --kubeconfig FILE          kubeconfig to use (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)
+  --namespace NS             watch only this namespace (default: all namespaces)
+  --hook-image IMAGE         image for hooks that name none (default: ${DEFAULT_HOOK_IMAGE})
+  --job-ttl-seconds N        how long finished hook Jobs are kept (default: ${DEFAULT_JOB_TTL_SECONDS})
+  --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
+  --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)`;
+
+export const OPERATOR_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  'hook-image': { type: 'string' },
+  'job-ttl-seconds': { type: 'string' },
+  'log-level': { type: 'string' },
+  'health-port': { type: 'string' },
+} as const;
+
+export function logLevelOption(values: OptionValues, help: string): LogLevel {
+  const level = stringOption(values, 'log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`, help);
+  return level as LogLevel;
+}
+
+/** The operator's settings from its command-line options. */
+export function operatorConfig(values: OptionValues, help: string) {
+  return {
+    namespace: stringOption(values, 'namespace') || undefined,
+    defaultImage: stringOption(values, 'hook-image') ?? DEFAULT_HOOK_IMAGE,
+    ttlSecondsAfterFinished: intOption(stringOption(values, 'job-ttl-seconds'), 'job-ttl-seconds', 0, 7 * 24 * 3600, help) ?? DEFAULT_JOB_TTL_SECONDS,
+  };
+}
+
+/** /healthz answers while the process runs; /readyz once the operator's caches are filled. */
+export function serveHealth(port: number, operator: () => Operator | undefined, log: Logger): Promise<Server> {
+  const server = createServer((req, res) => {
+    const ready = operator()?.ready() ?? false;
+    if (req.url === '/healthz') res.writeHead(200).end('ok');
+    else if (req.url === '/readyz') res.writeHead(ready ? 200 : 503).end(ready ? 'ok' : 'not ready');
+    else res.writeHead(404).end();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      log.info({ port: (server.address() as AddressInfo).port }, 'health endpoints listening');
+      resolve(server);
+    });
+  });
+}
+
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export async function runOperator(args: string[]): Promise<number> {
+  const values = parseOptions(args, OPERATOR_OPTIONS, HELP);
+  if (!values) return 0;
+  const log = createLogger(logLevelOption(values, HELP));
+  const config = operatorConfig(values, HELP);
+  const healthPort = intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, HELP) ?? 8081;
+  let kc;
+  try {
+    kc = loadKubeConfig(stringOption(values, 'kubeconfig'));
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot load a kubeconfig');
+    return 1;
+  }
+  const client = await KubeClient.create(kc);
+  let operator: Operator | undefined;
+  const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
+  const signal = untilSignal();
+  operator = await startOperator({ client, log, config });
+  log.info({ signal: await signal }, 'stopping');
+  await operator.stop();
+  health?.close();
+  await client.close();
+  return 0;
+}

@@ -1,0 +1,41 @@
+// Option parsing shared by the subcommands: node's parseArgs, with errors a user can act on.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  readonly help: string;
+
+  constructor(message: string, help: string) {
+    super(message);
+    this.help = help;
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+/** Parses `args` against `options`; `--help` prints `help` and returns undefined. */
+export function parseOptions(args: string[], options: Options, help: string): OptionValues | undefined {
+  let values: OptionValues;
+  try {
+    values = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as OptionValues;
+  } catch (err) {
+    throw new UsageError((err as Error).message, help);
+  }
+  if (values.help) {
+    console.log(help);
+    return undefined;
+  }
+  return values;
+}
+
+/** A string option's value (parseArgs guarantees the type for `type: 'string'` options). */
+export const stringOption = (values: OptionValues, name: string): string | undefined => values[name] as string | undefined;
+
+/** A whole number within [min, max], or a UsageError naming the option. */
+export function intOption(value: string | undefined, name: string, min: number, max: number, help: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`, help);
+  return n;
+}
