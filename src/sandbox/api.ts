@@ -10,7 +10,7 @@ import type { KubeObject, OwnerReference, StoredEvent, Store } from './store.ts'
 import { strategyFor } from './strategies.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
 import { matchesLabels, parseLabelSelector, type Requirement } from '../kube/label-selector.ts';
-import { applyDefaults, prune, validate } from '../schema/structural.ts';
+import { applyDefaults, prune, validate, type JSONSchemaProps } from '../schema/structural.ts';
 import { formatInvalid, statusCauses, type FieldError } from '../schema/field-error.ts';
 import { crdToResourceType } from './crd-types.ts';
 
@@ -304,14 +304,16 @@ export class SandboxApi {
   }
 
   /** Schema defaults, pruning and validation (custom resources), plus the kind's own checks. */
-  private admit(t: ResourceType, obj: KubeObject, old: KubeObject | undefined, opts: WriteOptions): KubeObject {
+  private admit(t: ResourceType, obj: KubeObject, old: KubeObject | undefined, opts: WriteOptions, subresource?: 'status'): KubeObject {
     let result = obj;
     const errors: FieldError[] = [];
     if (t.schema) {
       const defaulted = applyDefaults(t.schema, result);
       result = prune(t.schema, defaulted) as KubeObject;
       this.checkUnknownFields(t, unknownFields(defaulted, result, ''), opts);
-      errors.push(...validate(t.schema, result, old));
+      // A status write is validated against the status schema only, as apiextensions-apiserver does.
+      const schema = subresource === 'status' ? statusOnlySchema(t.schema) : t.schema;
+      errors.push(...validate(schema, result, old));
     }
     const strategy = strategyFor(t);
     strategy.normalize?.(result, old);
@@ -357,7 +359,7 @@ export class SandboxApi {
       }
     }
     next.metadata.resourceVersion = current.metadata.resourceVersion;
-    const checked = this.admit(t, next, current, opts);
+    const checked = this.admit(t, next, current, opts, subresource);
     if (t.tracksGeneration && subresource !== 'status' && !isDeepStrictEqual(specOf(checked), specOf(current))) {
       checked.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
@@ -506,6 +508,11 @@ export class SandboxApi {
     for (const obj of this.store.list(resourceKey(t.group, t.plural))) this.removeNow(t, obj, 'Background');
     if (!this.store.get(CRD_KEY, undefined, crd.metadata.name!)) this.registry.remove(t.group, t.plural);
   }
+}
+
+function statusOnlySchema(schema: JSONSchemaProps): JSONSchemaProps {
+  const status = schema.properties?.status;
+  return { type: 'object', ...(status ? { properties: { status } } : {}) };
 }
 
 /** Paths (`spec.extra`) present in `before` and gone from `after`: what pruning dropped. */
