@@ -1,11 +1,15 @@
-// Writes crds/*.yaml from the zod schemas in src/api/. Run with `npm run generate:crds`;
+// Writes the CRDs generated from the zod schemas in src/api/ to crds/ and to the Helm chart's
+// crds/ (which Helm installs before the templates). Run with `npm run generate:crds`;
 // test/api/crds.test.ts fails while the committed files differ from this output.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crdManifests } from '../src/api/crd-manifests.ts';
 
-const crdsDir = join(import.meta.dirname, '..', 'crds');
-for (const { fileName, yaml } of crdManifests()) {
-  writeFileSync(join(crdsDir, fileName), yaml);
-  console.log(`wrote crds/${fileName}`);
+const root = join(import.meta.dirname, '..');
+for (const dir of ['crds', 'helm/certhook/crds']) {
+  mkdirSync(join(root, dir), { recursive: true });
+  for (const { fileName, yaml } of crdManifests()) {
+    writeFileSync(join(root, dir, fileName), yaml);
+    console.log(`wrote ${dir}/${fileName}`);
+  }
 }

@@ -9,7 +9,9 @@ import { customResourceDefinitions } from '../../src/api/crd.ts';
 import type { StructuralSchema } from '../../src/api/structural-schema.ts';
 import { crdOf, rootOf, schemaAt } from './crd-schema.ts';
 
-const crdsDir = join(import.meta.dirname, '..', '..', 'crds');
+const root = join(import.meta.dirname, '..', '..');
+// Both hold the generated files: crds/ for kubectl users, the chart's crds/ for Helm.
+const crdDirs = ['crds', 'helm/certhook/crds'];
 
 /** Every node of a schema with its path. */
 function* nodes(node: StructuralSchema, path = ''): Generator<[string, StructuralSchema]> {
@@ -20,17 +22,19 @@ function* nodes(node: StructuralSchema, path = ''): Generator<[string, Structura
 }
 
 describe('committed CRDs', () => {
-  for (const { fileName, yaml } of crdManifests()) {
-    test(`crds/${fileName} is up to date`, () => {
-      const committed = readFileSync(join(crdsDir, fileName), 'utf8');
-      assert.ok(committed === yaml, `crds/${fileName} is stale: run \`npm run generate:crds\` and commit the result`);
+  for (const dir of crdDirs) {
+    for (const { fileName, yaml } of crdManifests()) {
+      test(`${dir}/${fileName} is up to date`, () => {
+        const committed = readFileSync(join(root, dir, fileName), 'utf8');
+        assert.ok(committed === yaml, `${dir}/${fileName} is stale: run \`npm run generate:crds\` and commit the result`);
+      });
+    }
+
+    test(`${dir}/ holds exactly the generated certhook.io files`, () => {
+      const committed = readdirSync(join(root, dir)).filter((name) => name.startsWith('certhook.io_')).sort();
+      assert.deepEqual(committed, crdManifests().map((m) => m.fileName).sort(), `${dir}/ differs from the generated set: run \`npm run generate:crds\``);
     });
   }
-
-  test('crds/ holds exactly the generated certhook.io files', () => {
-    const committed = readdirSync(crdsDir).filter((name) => name.startsWith('certhook.io_')).sort();
-    assert.deepEqual(committed, crdManifests().map((m) => m.fileName).sort());
-  });
 
   test('the YAML says it is generated and reads back as the CRD object', () => {
     const crds = customResourceDefinitions();

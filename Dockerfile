@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# certhook's image: the CLI compiled to JavaScript, production dependencies only, run as a
+# non-root user. test/build/image.test.ts reproduces the runtime stage below without a Docker engine.
+
+# The compiled output is plain JavaScript, the same for every platform: build it natively.
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Install scripts are skipped: the only one is the node@24 devDependency's, and the image has Node 24.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# tsc directly rather than through npx, whose PATH would put node@24's uninstalled `node` first.
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+# Stack traces point at the TypeScript sources' lines (dist/ carries the source maps).
+ENV NODE_OPTIONS=--enable-source-maps
+# Everything is owned by root and read-only to the process: it writes nothing to its filesystem.
+# package.json's "type": "module" is what makes bin/ and dist/ ES modules.
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# A numeric user, so the kubelet can verify runAsNonRoot (the chart's securityContext sets it).
+USER 1000:1000
+ENTRYPOINT ["node", "/app/bin/certhook.js"]
+CMD ["operator"]
