@@ -1,0 +1,313 @@
+// The manifests in examples/ stay true. Each one is applied with the real kubectl to a sandbox with
+// certhook's CRDs (so every DeployHook passes the CRD's schema and CEL rules) and its hooks must be
+// accepted by the operator; the documents the sandbox does not serve (RBAC, apps) are checked for
+// shape and for agreeing with the hook; two recipes run end to end.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dump, loadAll } from 'js-yaml';
+import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { DeployHookSchema, type DeployHook } from '../../src/api/deployhook.ts';
+import { DeployHookRunSchema } from '../../src/api/deployhookrun.ts';
+import { API_VERSION, DEPLOY_HOOK_RUN } from '../../src/api/names.ts';
+import { certmateEnv } from '../../src/runners/job-manifest.ts';
+import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
+import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { createTlsSecret, finishedRuns, HOOKS, issue, listRuns } from '../support/fixtures.ts';
+import { eventually } from '../support/eventually.ts';
+
+const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
+const FILES = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [field: string]: unknown;
+}
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+interface Role extends Manifest {
+  rules: PolicyRule[];
+}
+interface Subject {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+interface RoleBinding extends Manifest {
+  roleRef: { apiGroup: string; kind: string; name: string };
+  subjects: Subject[];
+}
+
+/** What the sandbox serves, so what is applied; the other kinds an example may hold are only checked. */
+const SERVED = ['v1/ServiceAccount', 'v1/Secret', 'v1/ConfigMap', `${API_VERSION}/DeployHook`];
+const CHECKED_ONLY = ['rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'apps/v1/Deployment'];
+const RBAC_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+
+const typeOf = (m: Manifest) => `${m.apiVersion}/${m.kind}`;
+
+async function readExample(file: string): Promise<Manifest[]> {
+  return loadAll(await readFile(join(EXAMPLES, file), 'utf8')) as Manifest[];
+}
+
+function named<T extends Manifest>(docs: Manifest[], kind: string, name: string): T | undefined {
+  return docs.find((d) => d.kind === kind && d.metadata.name === name) as T | undefined;
+}
+
+const ofKind = <T extends Manifest>(docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind) as T[];
+const hooksOf = (docs: Manifest[]): DeployHook[] => ofKind(docs, 'DeployHook').map((d) => DeployHookSchema.parse(d));
+
+/** The one DeployHook of an example. */
+function hookOf(docs: Manifest[]): DeployHook {
+  const hooks = hooksOf(docs);
+  assert.equal(hooks.length, 1);
+  return hooks[0]!;
+}
+
+/** The Roles bound to a service account by the example's RoleBindings. */
+function rolesOf(docs: Manifest[], serviceAccount: string): Role[] {
+  return ofKind<RoleBinding>(docs, 'RoleBinding')
+    .filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount))
+    .map((b) => named<Role>(docs, 'Role', b.roleRef.name)!);
+}
+
+const rulesFor = (roles: Role[], apiGroup: string, resource: string) =>
+  roles.flatMap((r) => r.rules).filter((rule) => rule.apiGroups.includes(apiGroup) && rule.resources.includes(resource));
+
+/** Every CERTMATE_* variable certhook sets (for a dry run, with a key): the names a command may read. */
+function certmateVariables(hook: DeployHook): Set<string> {
+  const run = DeployHookRunSchema.parse({
+    apiVersion: API_VERSION,
+    kind: DEPLOY_HOOK_RUN.kind,
+    metadata: { name: 'run', namespace: 'ns' },
+    spec: { hookRef: { name: hook.metadata.name }, secretRef: { name: 'tls' }, event: 'manual', triggeredBy: 'test' },
+  });
+  const certificate = {
+    fingerprint: '0'.repeat(64),
+    serial: '01',
+    domain: 'a.example.com',
+    dnsNames: ['a.example.com'],
+    notBefore: '2025-01-01T00:00:00Z',
+    notAfter: '2025-04-01T00:00:00Z',
+    issuer: 'CA',
+  };
+  return new Set(certmateEnv(run, { ...hook, spec: { ...hook.spec, dryRun: true } }, certificate, true).map((v) => v.name));
+}
+
+let sandbox: TestSandbox;
+let op: TestOperator;
+let core: CoreV1Api;
+let custom: CustomObjectsApi;
+let namespaceCount = 0;
+
+async function namespace(): Promise<string> {
+  const name = `examples-${++namespaceCount}`;
+  await core.createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+/** `kubectl apply -n <namespace> -f -` of the documents the sandbox serves; asserts each was created. */
+async function apply(ns: string, docs: Manifest[]): Promise<void> {
+  const served = docs.filter((d) => SERVED.includes(typeOf(d)));
+  const result = await sandbox.kubectl(['apply', '-n', ns, '-f', '-'], served.map((d) => dump(d)).join('---\n'));
+  assert.equal(result.code, 0, result.stderr);
+  const resource = (d: Manifest) => (d.apiVersion.includes('/') ? `${d.kind.toLowerCase()}.${d.apiVersion.split('/')[0]}` : d.kind.toLowerCase());
+  assert.deepEqual(result.stdout.trim().split('\n').sort(), served.map((d) => `${resource(d)}/${d.metadata.name} created`).sort());
+}
+
+before(async () => {
+  sandbox = await testSandbox();
+  op = await startTestOperator(sandbox);
+  ({ core, custom } = clients(sandbox));
+});
+
+after(async () => {
+  await op.stop();
+  await sandbox.close();
+});
+
+test('the examples are the six CertMate recipes, each described in the README', async () => {
+  assert.deepEqual(FILES, [
+    'page-on-revocation.yaml',
+    'push-to-s3.yaml',
+    'reload-nginx.yaml',
+    'restart-deployment.yaml',
+    'skip-during-dry-run.yaml',
+    'sync-to-peer.yaml',
+  ]);
+  const readme = await readFile(join(EXAMPLES, 'README.md'), 'utf8');
+  for (const file of FILES) assert.ok(readme.includes(`examples/${file}`), `README.md describes ${file}`);
+  for (const [, mentioned] of readme.matchAll(/examples\/([\w.-]+\.yaml)/g)) assert.ok(FILES.includes(mentioned!), `README.md names ${mentioned}, which does not exist`);
+});
+
+for (const file of FILES) {
+  describe(`examples/${file}`, () => {
+    test('holds known kinds only, and defines every name its hook refers to', async () => {
+      const docs = await readExample(file);
+      for (const d of docs) {
+        assert.ok(SERVED.includes(typeOf(d)) || CHECKED_ONLY.includes(typeOf(d)), `unexpected ${typeOf(d)}`);
+        assert.equal(d.metadata.namespace, undefined, `${d.kind}/${d.metadata.name} leaves the namespace to kubectl apply -n`);
+      }
+      const hook = hookOf(docs);
+      const { job } = hook.spec;
+
+      const contract = certmateVariables(hook);
+      const env = new Set((job.env ?? []).map((e) => e.name));
+      for (const [, variable] of job.command.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)) {
+        assert.ok(contract.has(variable!) || env.has(variable!), `the command reads $${variable}, which neither certhook nor spec.job.env sets`);
+      }
+      for (const e of job.env ?? []) {
+        const secretRef = e.valueFrom?.secretKeyRef;
+        const configMapRef = e.valueFrom?.configMapKeyRef;
+        const ref = secretRef ?? configMapRef;
+        if (!ref) continue;
+        const source = named<Manifest & { data?: object; stringData?: object }>(docs, secretRef ? 'Secret' : 'ConfigMap', ref.name);
+        assert.ok(source, `env ${e.name} reads ${ref.name}, which the file does not define`);
+        assert.ok(Object.hasOwn({ ...source.data, ...source.stringData }, ref.key), `env ${e.name} reads key ${ref.key} of ${ref.name}`);
+      }
+
+      for (const role of ofKind<Role>(docs, 'Role')) {
+        assert.ok(role.rules.length > 0, `Role ${role.metadata.name} has rules`);
+        for (const rule of role.rules) {
+          for (const list of [rule.apiGroups, rule.resources, rule.verbs]) assert.ok(Array.isArray(list) && list.length > 0, `Role ${role.metadata.name}: ${JSON.stringify(rule)}`);
+          for (const verb of rule.verbs) assert.ok(RBAC_VERBS.includes(verb), `Role ${role.metadata.name}: verb ${verb}`);
+        }
+        assert.ok(ofKind<RoleBinding>(docs, 'RoleBinding').some((b) => b.roleRef.name === role.metadata.name), `Role ${role.metadata.name} is bound`);
+      }
+      for (const binding of ofKind<RoleBinding>(docs, 'RoleBinding')) {
+        assert.equal(binding.roleRef.apiGroup, 'rbac.authorization.k8s.io');
+        assert.equal(binding.roleRef.kind, 'Role');
+        assert.ok(named(docs, 'Role', binding.roleRef.name), `RoleBinding ${binding.metadata.name} binds Role ${binding.roleRef.name}, which the file defines`);
+        assert.ok(binding.subjects.length > 0);
+        for (const subject of binding.subjects) {
+          assert.equal(subject.kind, 'ServiceAccount');
+          assert.ok(named(docs, 'ServiceAccount', subject.name), `RoleBinding ${binding.metadata.name}: ServiceAccount ${subject.name} is defined`);
+        }
+      }
+      if (job.serviceAccountName) {
+        assert.ok(named(docs, 'ServiceAccount', job.serviceAccountName), `the hook's ServiceAccount ${job.serviceAccountName} is defined`);
+        assert.ok(rolesOf(docs, job.serviceAccountName).length > 0, `a RoleBinding grants ${job.serviceAccountName} a Role`);
+      }
+    });
+
+    test('applies with kubectl, and the operator accepts its hook as written', async () => {
+      const docs = await readExample(file);
+      const ns = await namespace();
+      await apply(ns, docs);
+      for (const written of ofKind<Manifest & { spec: Record<string, unknown> }>(docs, 'DeployHook')) {
+        await eventually(async () => {
+          const stored = (await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: written.metadata.name })) as DeployHook;
+          // Nothing pruned or rewritten: what the user wrote is what the operator runs.
+          for (const [field, value] of Object.entries(written.spec)) assert.deepEqual(stored.spec[field as keyof DeployHook['spec']], value, `spec.${field}`);
+          const ready = stored.status?.conditions?.find((c) => c.type === 'Ready');
+          assert.equal(ready?.status, 'True', ready?.message);
+          assert.equal(stored.status?.observedGeneration, stored.metadata.generation);
+        });
+      }
+    });
+  });
+}
+
+describe('what the RBAC documents grant is what the commands need', () => {
+  test('restart-deployment: get, patch, list and watch on exactly the Deployment the command restarts', async () => {
+    const docs = await readExample('restart-deployment.yaml');
+    const hook = hookOf(docs);
+    const { command } = hook.spec.job;
+    const restarted = [...command.matchAll(/kubectl rollout restart deployment\/([a-z0-9.-]+)/g)].map((m) => m[1]!);
+    assert.equal(restarted.length, 1);
+    const wait = command.match(/kubectl rollout status deployment\/([a-z0-9.-]+) --timeout=(\d+)s/);
+    assert.ok(wait, 'it waits for the rollout');
+    assert.equal(wait[1], restarted[0], 'it waits for the Deployment it restarted');
+    assert.ok(Number(wait[2]) < hook.spec.timeoutSeconds, 'the rollout wait ends before the hook is stopped');
+
+    const rules = rulesFor(rolesOf(docs, hook.spec.job.serviceAccountName!), 'apps', 'deployments');
+    assert.equal(rules.length, 1);
+    assert.deepEqual(rules[0]!.resourceNames, restarted);
+    assert.deepEqual([...rules[0]!.verbs].sort(), ['get', 'list', 'patch', 'watch']);
+  });
+
+  test('reload-nginx: pods to find them, pods/exec (get and create) to reload them, nothing else', async () => {
+    const docs = await readExample('reload-nginx.yaml');
+    const hook = hookOf(docs);
+    assert.match(hook.spec.job.command, /kubectl get pods -l "\$NGINX_SELECTOR"/);
+    assert.match(hook.spec.job.command, /kubectl exec "\$pod" -c "\$NGINX_CONTAINER" -- nginx -s reload/);
+    const roles = rolesOf(docs, hook.spec.job.serviceAccountName!);
+    assert.deepEqual(roles.flatMap((r) => r.rules).map((r) => `${r.resources.join()}: ${[...r.verbs].sort().join()}`).sort(), [
+      'pods/exec: create,get',
+      'pods: get,list',
+    ]);
+    assert.equal(rulesFor(roles, '', 'pods/exec').length, 1, 'pods/exec in the core API group');
+  });
+});
+
+describe('recipes end to end', () => {
+  test('skip-during-dry-run: a matching certificate runs the hook, which skips its deploy', async () => {
+    const docs = await readExample('skip-during-dry-run.yaml');
+    const hook = hookOf(docs);
+    assert.equal(hook.spec.dryRun, true);
+    const ns = await namespace();
+    await apply(ns, docs);
+    await createTlsSecret(core, ns, 'staging-tls', issue(hook.spec.domains![0]!));
+    const [run] = await finishedRuns(custom, ns, 1);
+    assert.equal(run!.spec.event, 'created');
+    assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
+    assert.equal(run!.status?.output?.trim(), 'dry-run, skipping deploy');
+  });
+
+  test('page-on-revocation: deleting a matching certificate sends PagerDuty one trigger event', async () => {
+    const requests: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[] = [];
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success","message":"Event processed"}');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const docs = await readExample('page-on-revocation.yaml');
+      const hook = hookOf(docs);
+      const pagerduty = named<Manifest & { stringData: Record<string, string> }>(docs, 'Secret', 'pagerduty')!;
+      pagerduty.stringData['integration-url'] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/enqueue`;
+      const ns = await namespace();
+      await apply(ns, docs);
+
+      const domain = 'www.example.com';
+      assert.ok(hook.spec.domains!.includes('*.example.com'), `the hook covers ${domain}`);
+      await createTlsSecret(core, ns, 'www-tls', issue(domain));
+      await op.operator.idle();
+      assert.equal((await listRuns(custom, ns)).length, 0, 'a new certificate pages nobody');
+
+      await core.deleteNamespacedSecret({ name: 'www-tls', namespace: ns });
+      const [run] = await finishedRuns(custom, ns, 1);
+      assert.equal(run!.spec.event, 'revoked');
+      assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
+
+      assert.equal(requests.length, 1);
+      const [request] = requests;
+      assert.equal(request!.method, 'POST');
+      assert.equal(request!.url, '/v2/enqueue');
+      assert.equal(request!.headers['content-type'], 'application/json');
+      assert.ok(request!.body.includes(`"summary": "Cert revoked: ${domain}"`), request!.body);
+      const event = JSON.parse(request!.body) as { routing_key: string; event_action: string; dedup_key: string; payload: Record<string, string> };
+      assert.equal(event.routing_key, pagerduty.stringData['routing-key']);
+      assert.equal(event.event_action, 'trigger');
+      assert.equal(event.dedup_key, `certhook/${ns}/www-tls/${run!.spec.certificate!.fingerprint}`);
+      assert.deepEqual(event.payload, { summary: `Cert revoked: ${domain}`, severity: 'critical', source: 'certhook' });
+    } finally {
+      server.close();
+    }
+  });
+});
