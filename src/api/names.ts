@@ -45,4 +45,6 @@ export const ANNOTATIONS = {
   fingerprint: 'certhook.io/fingerprint',
   /** The uid of the TLS Secret a run was planned for: a Secret deleted and re-created is a new Secret. */
   secretUid: 'certhook.io/secret-uid',
+  /** When the operator planned the run, to the millisecond: orders the runs of one hook and Secret. */
+  plannedAt: 'certhook.io/planned-at',
 } as const;

@@ -5,10 +5,11 @@ import type { Logger } from 'pino';
 import { startOperator, type Operator } from '../controller/operator.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
-import { intOption, parseOptions, stringOption, UsageError, type OptionValues } from './usage.ts';
+import { intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
 export const DEFAULT_HOOK_IMAGE = 'docker.io/library/alpine:3.22';
 const DEFAULT_JOB_TTL_SECONDS = 3600;
+const DEFAULT_QUIET_PERIOD_SECONDS = 2;
 
 const HELP = `usage: certhook operator [options]
 
@@ -20,6 +21,8 @@ options:
   --namespace NS             watch only this namespace (default: all namespaces)
   --hook-image IMAGE         image for hooks that name none (default: ${DEFAULT_HOOK_IMAGE})
   --job-ttl-seconds N        how long finished hook Jobs are kept (default: ${DEFAULT_JOB_TTL_SECONDS})
+  --quiet-period SECONDS     writes to one Secret within this time fire once, for the final version
+                             (default: ${DEFAULT_QUIET_PERIOD_SECONDS}; 0 fires on every write; fractions allowed)
   --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
   --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)`;
 
@@ -28,6 +31,7 @@ export const OPERATOR_OPTIONS = {
   namespace: { type: 'string' },
   'hook-image': { type: 'string' },
   'job-ttl-seconds': { type: 'string' },
+  'quiet-period': { type: 'string' },
   'log-level': { type: 'string' },
   'health-port': { type: 'string' },
 } as const;
@@ -44,6 +48,7 @@ export function operatorConfig(values: OptionValues, help: string) {
     namespace: stringOption(values, 'namespace') || undefined,
     defaultImage: stringOption(values, 'hook-image') ?? DEFAULT_HOOK_IMAGE,
     ttlSecondsAfterFinished: intOption(stringOption(values, 'job-ttl-seconds'), 'job-ttl-seconds', 0, 7 * 24 * 3600, help) ?? DEFAULT_JOB_TTL_SECONDS,
+    quietPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'quiet-period'), 'quiet-period', 300, help) ?? DEFAULT_QUIET_PERIOD_SECONDS)),
   };
 }
 

@@ -11,7 +11,7 @@ import { runDemo } from './demo.ts';
 import { logLevelOption, operatorConfig, untilSignal } from './operator.ts';
 import { intOption, parseOptions, stringOption } from './usage.ts';
 
-const HELP = `usage: certhook sandbox [--demo | --api-only] [--kubeconfig-out FILE] [--port N] [--log-level LEVEL]
+const HELP = `usage: certhook sandbox [--demo | --api-only] [--kubeconfig-out FILE] [--port N] [--log-level LEVEL] [--quiet-period SECONDS]
 
 Starts an in-memory Kubernetes API server on 127.0.0.1 (with a Job controller and a kubelet that
 runs containers as local processes), installs certhook's CRDs and runs the operator against it,
@@ -23,7 +23,8 @@ options:
   --api-only            serve the API only: no CRDs, no operator
   --kubeconfig-out FILE write a kubeconfig for the sandbox to FILE (use it with kubectl --kubeconfig FILE)
   --port N              listen on port N (default: a free port)
-  --log-level LEVEL     the operator's log level (default: warn with --demo, else info)`;
+  --log-level LEVEL     the operator's log level (default: warn with --demo, else info)
+  --quiet-period SECONDS  the operator's quiet period for bursts of writes to one Secret (default: 2)`;
 
 export async function runSandbox(args: string[]): Promise<number> {
   const opts = parseOptions(args, {
@@ -32,6 +33,7 @@ export async function runSandbox(args: string[]): Promise<number> {
     'kubeconfig-out': { type: 'string' },
     port: { type: 'string' },
     'log-level': { type: 'string' },
+    'quiet-period': { type: 'string' },
   }, HELP);
   if (!opts) return 0;
   const port = intOption(stringOption(opts, 'port'), 'port', 0, 65535, HELP);
@@ -53,7 +55,7 @@ export async function runSandbox(args: string[]): Promise<number> {
       const kc = new KubeConfig();
       kc.loadFromString(sandbox.kubeconfig());
       client = await KubeClient.create(kc);
-      operator = await startOperator({ client, log, config: operatorConfig({}, HELP) });
+      operator = await startOperator({ client, log, config: operatorConfig(opts, HELP) });
       console.log('certhook CRDs installed and the operator is running');
     }
     if (demo) return await runDemo(client!, (line) => console.log(line));

@@ -39,3 +39,11 @@ export function intOption(value: string | undefined, name: string, min: number, 
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`, help);
   return n;
 }
+
+/** A duration in seconds (fractions allowed) within [0, max], or a UsageError naming the option. */
+export function secondsOption(value: string | undefined, name: string, max: number, help: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replace(/s$/, ''));
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new UsageError(`--${name} must be a number of seconds from 0 to ${max} (got "${value}")`, help);
+  return n;
+}

@@ -13,6 +13,8 @@ import type { WorkQueue } from './work-queue.ts';
 export interface OperatorConfig extends JobOptions {
   /** Watch one namespace only; undefined watches all. */
   namespace: string | undefined;
+  /** Writes to one Secret within this many milliseconds fire once, for the final version. */
+  quietPeriodMs: number;
 }
 
 export interface Caches {
@@ -32,6 +34,10 @@ export interface OperatorContext {
   hookQueue: WorkQueue;
   /** Runs whose planning (run, snapshot, Pending) is under way in this process. */
   planning: Set<string>;
+  /** Whether this replica may act now (it is the leader); checked before anything is started. */
+  isActive: () => boolean;
+  /** Runs an API call, retrying transient failures until it succeeds or the operator stops. */
+  retry<T>(call: () => Promise<T>): Promise<T>;
 }
 
 export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;

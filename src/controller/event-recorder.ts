@@ -12,10 +12,12 @@ export type EventType = 'Normal' | 'Warning';
 export class EventRecorder {
   private readonly client: KubeClient;
   private readonly log: Logger;
+  private readonly signal: AbortSignal;
 
-  constructor(client: KubeClient, log: Logger) {
+  constructor(client: KubeClient, log: Logger, signal: AbortSignal) {
     this.client = client;
     this.log = log;
+    this.signal = signal;
   }
 
   /**
@@ -47,10 +49,10 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await withRetry(() => this.client.create(collectionPath(RESOURCES.events, about.metadata.namespace), event));
+      await withRetry(() => this.client.create(collectionPath(RESOURCES.events, about.metadata.namespace), event), { signal: this.signal });
     } catch (err) {
       // An event is a courtesy: failing to write one must not fail the work it describes.
-      if (!isAlreadyExists(err)) this.log.warn({ err: (err as Error).message, reason }, 'could not record event');
+      if (!isAlreadyExists(err) && !this.signal.aborted) this.log.warn({ err: (err as Error).message, reason }, 'could not record event');
     }
   }
 }

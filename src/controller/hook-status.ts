@@ -3,6 +3,7 @@
 import type { DeployHook, DeployHookStatus, RunSummary } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { Condition } from '../api/metav1.ts';
+import { newestFirst } from './run-state.ts';
 
 /** How many runs the hook's status.history lists (the CRD's bound). */
 export const HISTORY_LENGTH = 20;
@@ -21,14 +22,6 @@ export function runSummary(run: DeployHookRun): RunSummary {
     ...(s.startTime ? { startTime: s.startTime } : {}),
     ...(s.completionTime ? { completionTime: s.completionTime } : {}),
   };
-}
-
-/** Newest first: by creation, then by name so equal timestamps still order the same way. */
-export function newestFirst(a: DeployHookRun, b: DeployHookRun): number {
-  const at = a.metadata.creationTimestamp ?? '';
-  const bt = b.metadata.creationTimestamp ?? '';
-  if (at !== bt) return at < bt ? 1 : -1;
-  return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1;
 }
 
 export interface Validity {

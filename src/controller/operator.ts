@@ -1,6 +1,7 @@
 // The operator: caches of TLS Secrets, hooks, runs and Jobs, and the controllers between them.
-// Secret changes are detected against the last state seen and planned as runs; runs and hooks
-// are reconciled by key from whatever the caches hold.
+// Every replica keeps its caches warm; only the active one (the leader, with leader election)
+// acts. On becoming active it reconciles the run ledger with the Secrets that exist, then
+// detects Secret changes as they come and reconciles runs and hooks by key.
 import type { Logger } from 'pino';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { LABELS } from '../api/names.ts';
@@ -8,16 +9,18 @@ import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Reflector, type Change } from '../kube/reflector.ts';
 import { collectionPath, RESOURCES } from '../kube/paths.ts';
+import { withRetry } from '../kube/retry.ts';
 import { cacheKey, type OperatorConfig, type OperatorContext } from './context.ts';
-import { detect } from './detect.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
-import { certificateFiles, firingHooks, planFiring } from './planner.ts';
+import { ledgerFirings } from './ledger.ts';
+import { ledgerFiles, planFiring } from './planner.ts';
 import { reconcileRun } from './run-reconciler.ts';
+import { SecretChanges } from './secret-changes.ts';
+import { SerialQueues } from './serial-queues.ts';
 import { TLS_SECRET_TYPE, toTlsSecret, type TlsSecret } from './tls-secret.ts';
 import { WorkQueue } from './work-queue.ts';
-import { SerialQueues } from './serial-queues.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -25,12 +28,23 @@ export interface OperatorOptions {
   config: OperatorConfig;
   /** Restart a watch that has been silent (no event, no bookmark) this long. */
   watchIdleTimeoutMs?: number;
+  /**
+   * Start acting as soon as the caches are filled (true, the default), or wait for `activate()`
+   * (leader election calls it on winning the lease).
+   */
+  activateOnSync?: boolean;
 }
 
 export interface Operator {
   readonly context: OperatorContext;
   /** True once every cache has been filled. */
   ready(): boolean;
+  /** Whether this replica acts (plans and executes runs). */
+  active(): boolean;
+  /** Starts acting: reconciles the ledger, then handles changes as they come. */
+  activate(): void;
+  /** Stops acting at once; the caches stay warm. */
+  deactivate(): void;
   /** Resolves when no work is queued or under way (for tests and orderly shutdown). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -53,22 +67,31 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const ns = config.namespace;
   const common = { client, log, ...(opts.watchIdleTimeoutMs ? { idleTimeoutMs: opts.watchIdleTimeoutMs } : {}) };
   const serial = new SerialQueues(log);
-  let live = false;
+  let synced = false;
+  let active = false;
+  // Stopping aborts retries in flight: whatever they were doing, the next start reconciles again.
+  const stopping = new AbortController();
 
   const ctx: OperatorContext = {
     client,
     log,
     config,
-    recorder: new EventRecorder(client, log),
+    recorder: new EventRecorder(client, log, stopping.signal),
+    retry: (call) => withRetry(call, { signal: stopping.signal }),
     planning: new Set(),
-    runQueue: new WorkQueue('runs', (key) => reconcileRun(ctx, key), log),
-    hookQueue: new WorkQueue('hooks', (key) => reconcileHook(ctx, key), log),
+    isActive: () => active,
+    runQueue: new WorkQueue('runs', (key) => (active ? reconcileRun(ctx, key) : Promise.resolve()), log),
+    hookQueue: new WorkQueue('hooks', (key) => (active ? reconcileHook(ctx, key) : Promise.resolve()), log),
     caches: {
       hooks: new Reflector<CheckedHook>({
         ...common,
         path: collectionPath(RESOURCES.deployHooks, ns),
         transform: checkHook,
-        onChange: (c) => ctx.hookQueue.add(c.key),
+        onChange: (c) => {
+          ctx.hookQueue.add(c.key);
+          // A hook first seen while acting: fire what happened since it was created.
+          if (active && c.type === 'ADDED') reconcileLedger([c.key]);
+        },
       }),
       runs: new Reflector<DeployHookRun>({
         ...common,
@@ -99,21 +122,15 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       }),
     },
   };
+  const changes = new SecretChanges(ctx, serial, config.quietPeriodMs);
 
   function onSecretChange(change: Change<TlsSecret>): void {
     const current = change.current;
     if (current?.problem && change.raw && current.problem.message !== change.previous?.problem?.message) {
       reportUnreadable(current, change.raw);
     }
-    // The first list is the baseline: certificates that exist when the operator starts fire nothing.
-    if (!live) return;
-    for (const detection of detect(change.previous, current)) {
-      const hooks = firingHooks(ctx, detection);
-      if (!hooks.length) continue;
-      // The files are read now, from the object the event carried, and dropped once written.
-      const files = change.raw ? certificateFiles(change.raw) : undefined;
-      for (const hook of hooks) serial.enqueue(change.key, () => planFiring(ctx, hook, detection, files));
-    }
+    // Until acting, the caches are the baseline: what changes meanwhile the ledger reconciles.
+    if (active) changes.add(change);
   }
 
   function reportUnreadable(secret: TlsSecret, raw: KubeObject): void {
@@ -122,30 +139,70 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     void ctx.recorder.record(raw, 'Warning', problem.reason === 'Empty' ? 'CertificateEmpty' : 'CertificateUnparsable', `tls.crt holds no readable certificate, so no DeployHook fires for it: ${problem.message}`, raw.metadata.resourceVersion ?? '');
   }
 
-  const { hooks, runs, jobs, secrets } = ctx.caches;
-  for (const r of [hooks, runs, jobs]) r.start();
-  await Promise.all([hooks.waitForSync(), runs.waitForSync(), jobs.waitForSync()]);
-  secrets.start();
-  await secrets.waitForSync();
-  live = true;
-  log.info({ namespace: ns ?? '(all)', secrets: secrets.cache.size, hooks: hooks.cache.size, runs: runs.cache.size }, 'operator started');
+  /** Fires, for the given hooks (all by default), what the run ledger lacks. */
+  function reconcileLedger(hookKeys?: string[]): void {
+    const secrets = [...ctx.caches.secrets.cache.values()];
+    const runs = [...ctx.caches.runs.cache.values()];
+    let count = 0;
+    for (const key of hookKeys ?? [...ctx.caches.hooks.cache.keys()]) {
+      const entry = ctx.caches.hooks.cache.get(key);
+      if (!entry?.valid) continue;
+      const hook = entry.hook;
+      const own = runs.filter((r) => r.metadata.namespace === hook.metadata.namespace && r.spec.hookRef.name === hook.metadata.name);
+      for (const firing of ledgerFirings(hook, secrets.filter((s) => s.namespace === hook.metadata.namespace), own)) {
+        count++;
+        serial.enqueue(cacheKey(hook.metadata.namespace!, firing.secret.name), async () => {
+          const files = await ledgerFiles(ctx, firing);
+          if (files === 'stale') return;
+          await planFiring(ctx, firing, files);
+        });
+      }
+    }
+    if (count) log.info({ firings: count }, 'ledger: firing what happened while no operator acted');
+  }
 
-  return {
+  const { hooks, runs, jobs, secrets } = ctx.caches;
+  for (const r of [hooks, runs, jobs, secrets]) r.start();
+  await Promise.all([hooks.waitForSync(), runs.waitForSync(), jobs.waitForSync(), secrets.waitForSync()]);
+  synced = true;
+  log.info({ namespace: ns ?? '(all)', secrets: secrets.cache.size, hooks: hooks.cache.size, runs: runs.cache.size }, 'caches filled');
+
+  const operator: Operator = {
     context: ctx,
-    ready: () => live,
+    ready: () => synced,
+    active: () => active,
+    activate() {
+      if (active) return;
+      active = true;
+      log.info('acting: reconciling the run ledger');
+      reconcileLedger();
+      for (const key of runs.cache.keys()) ctx.runQueue.add(key);
+      for (const key of hooks.cache.keys()) ctx.hookQueue.add(key);
+    },
+    deactivate() {
+      if (!active) return;
+      active = false;
+      changes.clear();
+      log.warn('no longer acting: stopped planning and executing runs');
+    },
     async idle() {
       for (;;) {
         await serial.idle();
         await ctx.runQueue.idle();
         await ctx.hookQueue.idle();
-        if (serial.length === 0 && ctx.runQueue.length === 0 && ctx.hookQueue.length === 0) return;
+        if (changes.pending === 0 && serial.length === 0 && ctx.runQueue.length === 0 && ctx.hookQueue.length === 0) return;
+        if (changes.pending) await new Promise((r) => setTimeout(r, Math.max(10, config.quietPeriodMs / 4)));
       }
     },
     async stop() {
+      operator.deactivate();
+      stopping.abort();
       ctx.runQueue.stop();
       ctx.hookQueue.stop();
       await Promise.all([hooks.stop(), runs.stop(), jobs.stop(), secrets.stop()]);
       await serial.idle();
     },
   };
+  if (opts.activateOnSync !== false) operator.activate();
+  return operator;
 }

@@ -23,7 +23,7 @@ export function labelValue(text: string): string {
  * label), where the hash covers everything that keys a firing: hook, Secret (by uid, so a
  * Secret deleted and created again is a new Secret), certificate fingerprint and event.
  */
-export function runName(hook: string, secret: Pick<TlsSecret, 'name' | 'uid'>, fingerprint: string, event: CertificateEvent): string {
+export function runName(hook: string, secret: { name: string; uid: string }, fingerprint: string, event: CertificateEvent): string {
   const hash = createHash('sha256').update([hook, secret.name, secret.uid, fingerprint, event].join('\0')).digest('hex').slice(0, 10);
   const suffix = `-${event}-${hash}`;
   return `${labelValue(hook.slice(0, NAME_LIMIT - suffix.length))}${suffix}`;
@@ -41,14 +41,29 @@ export function runCertificate(facts: CertificateFacts): RunCertificate {
   };
 }
 
-/** The run recording that `event` of `secret` fires `hook`. Owned by the hook: its runs go with it. */
-export function planRun(hook: DeployHook, secret: TlsSecret, event: CertificateEvent): DeployHookRun {
-  const facts = secret.certificate!;
+/** One firing: `event` of one certificate version of one Secret fires `hook`. */
+export interface Firing {
+  hook: DeployHook;
+  event: CertificateEvent;
+  secret: { name: string; uid: string };
+  certificate: RunCertificate;
+}
+
+export function firingOf(hook: DeployHook, event: CertificateEvent, secret: TlsSecret): Firing {
+  return { hook, event, secret: { name: secret.name, uid: secret.uid }, certificate: runCertificate(secret.certificate!) };
+}
+
+/**
+ * The run recording a firing, owned by the hook (its runs go with it). `plannedAt` (with
+ * milliseconds) orders the runs of one hook and Secret, which creationTimestamp's whole seconds
+ * cannot.
+ */
+export function planRun({ hook, event, secret, certificate }: Firing, plannedAt: string): DeployHookRun {
   return {
     apiVersion: API_VERSION,
     kind: DEPLOY_HOOK_RUN.kind,
     metadata: {
-      name: runName(hook.metadata.name!, secret, facts.fingerprint, event),
+      name: runName(hook.metadata.name!, secret, certificate.fingerprint, event),
       namespace: hook.metadata.namespace!,
       labels: {
         [LABELS.hook]: labelValue(hook.metadata.name!),
@@ -56,8 +71,9 @@ export function planRun(hook: DeployHook, secret: TlsSecret, event: CertificateE
         [LABELS.event]: event,
       },
       annotations: {
-        [ANNOTATIONS.fingerprint]: facts.fingerprint,
+        [ANNOTATIONS.fingerprint]: certificate.fingerprint,
         [ANNOTATIONS.secretUid]: secret.uid,
+        [ANNOTATIONS.plannedAt]: plannedAt,
       },
       ownerReferences: [{
         apiVersion: API_VERSION,
@@ -72,7 +88,7 @@ export function planRun(hook: DeployHook, secret: TlsSecret, event: CertificateE
       hookRef: { name: hook.metadata.name! },
       secretRef: { name: secret.name },
       event,
-      certificate: runCertificate(facts),
+      certificate,
       triggeredBy: OPERATOR_IDENTITY,
     },
   };

@@ -1,18 +1,19 @@
-// Certificate events → DeployHookRuns with their certificate snapshots. The snapshot is taken
-// from the very Secret object the event came with, so a run always sees the version that fired
-// it; the private key is held only until that snapshot is written.
+// Firings → DeployHookRuns with their certificate snapshots. The snapshot is taken from the very
+// Secret object the event came with (or, for the ledger, from the Secret as it is now, or the last
+// run's snapshot for a Secret that is gone), so a run always sees the version that fired it; the
+// private key is held only until that snapshot is written.
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
-import { isAlreadyExists } from '../kube/errors.ts';
+import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
-import { withRetry } from '../kube/retry.ts';
-import { snapshotSecret, type CertificateFiles } from '../runners/job-manifest.ts';
+import { FILES, snapshotName, snapshotSecret, type CertificateFiles } from '../runners/job-manifest.ts';
 import { cacheKey, type OperatorContext } from './context.ts';
 import type { Detection } from './detect.ts';
+import type { LedgerFiring } from './ledger.ts';
 import { hookFires } from './match.ts';
-import { planRun } from './plan.ts';
+import { planRun, type Firing } from './plan.ts';
 import { tlsCertificatePem } from './tls-secret.ts';
 
 /** The files of the certificate in a Secret object (the one an event carried). */
@@ -28,6 +29,16 @@ export function certificateFiles(secret: KubeObject): CertificateFiles | undefin
   };
 }
 
+/** The files a run's snapshot holds. */
+function snapshotFiles(snapshot: KubeObject): CertificateFiles | undefined {
+  const data = (snapshot.data ?? {}) as Record<string, string | undefined>;
+  const file = (name: string) => (data[name] === undefined ? undefined : Buffer.from(data[name], 'base64').toString('utf8'));
+  const cert = file(FILES.cert);
+  const fullchain = file(FILES.fullchain);
+  if (cert === undefined || fullchain === undefined) return undefined;
+  return { cert, chain: file(FILES.chain) ?? '', fullchain, key: file(FILES.key) };
+}
+
 /** The valid hooks that `detection` fires. */
 export function firingHooks(ctx: OperatorContext, detection: Detection): DeployHook[] {
   const hooks: DeployHook[] = [];
@@ -37,13 +48,40 @@ export function firingHooks(ctx: OperatorContext, detection: Detection): DeployH
   return hooks;
 }
 
+async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T | undefined> {
+  try {
+    return await ctx.retry(() => ctx.client.get<T>(path));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The files for a firing the ledger found: the Secret's, read now, while it still holds that
+ * certificate; for a Secret that is gone, those its last run's snapshot kept. Undefined when they
+ * cannot be had (the certificate changed again: that change has its own firing).
+ */
+export async function ledgerFiles(ctx: OperatorContext, firing: LedgerFiring): Promise<CertificateFiles | undefined | 'stale'> {
+  const namespace = firing.hook.metadata.namespace!;
+  if (firing.filesFromRun) {
+    const snapshot = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(firing.filesFromRun)));
+    return snapshot ? snapshotFiles(snapshot) : undefined;
+  }
+  const secret = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
+  const files = secret && secret.metadata.uid === firing.secret.uid ? certificateFiles(secret) : undefined;
+  if (!files) return 'stale';
+  const current = parseCertificateBundle(files.fullchain);
+  return current.ok && current.facts.fingerprint === firing.certificate.fingerprint ? files : 'stale';
+}
+
 /**
  * Creates the run for one firing, its snapshot, and marks it Pending, each step idempotent: a
  * run that already exists (planned before a restart, or by another replica) is completed, not
  * duplicated.
  */
-export async function planFiring(ctx: OperatorContext, hook: DeployHook, detection: Detection, files: CertificateFiles | undefined): Promise<void> {
-  const planned = planRun(hook, detection.secret, detection.event);
+export async function planFiring(ctx: OperatorContext, firing: Firing, files: CertificateFiles | undefined): Promise<void> {
+  const planned = planRun(firing, new Date().toISOString());
   const namespace = planned.metadata.namespace!;
   const name = planned.metadata.name!;
   const key = cacheKey(namespace, name);
@@ -52,12 +90,12 @@ export async function planFiring(ctx: OperatorContext, hook: DeployHook, detecti
     const run = await createOrGet<DeployHookRun>(ctx, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, name), planned);
     if (run.status?.phase) return;
     if (files) {
-      await createOrGet(ctx, collectionPath(RESOURCES.secrets, namespace), objectPath(RESOURCES.secrets, namespace, `${name}-certificate`), snapshotSecret(run, files));
+      await createOrGet(ctx, collectionPath(RESOURCES.secrets, namespace), objectPath(RESOURCES.secrets, namespace, snapshotName(run)), snapshotSecret(run, files));
     }
-    await withRetry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, name, 'status'), 'merge', {
+    await ctx.retry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, name, 'status'), 'merge', {
       status: { phase: 'Pending', observedGeneration: run.metadata.generation ?? 1, certificate: run.spec.certificate },
     }));
-    ctx.log.info({ run: name, hook: hook.metadata.name, secret: detection.secret.name, event: detection.event, namespace }, 'run planned');
+    ctx.log.info({ run: name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
   } finally {
     ctx.planning.delete(key);
     ctx.runQueue.add(key);
@@ -66,9 +104,9 @@ export async function planFiring(ctx: OperatorContext, hook: DeployHook, detecti
 
 async function createOrGet<T>(ctx: OperatorContext, collection: string, path: string, body: unknown): Promise<T> {
   try {
-    return await withRetry(() => ctx.client.create<T>(collection, body));
+    return await ctx.retry(() => ctx.client.create<T>(collection, body));
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
-    return withRetry(() => ctx.client.get<T>(path));
+    return ctx.retry(() => ctx.client.get<T>(path));
   }
 }

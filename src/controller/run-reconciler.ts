@@ -9,17 +9,14 @@ import { ANNOTATIONS } from '../api/names.ts';
 import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
-import { withRetry } from '../kube/retry.ts';
 import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.ts';
 import { jobState, runOutcome } from '../runners/job-outcome.ts';
 import { cacheKey, nowIso, type OperatorContext } from './context.ts';
 import { certificateFiles } from './planner.ts';
 import { runCertificate } from './plan.ts';
+import { isFinished } from './run-state.ts';
 import { toTlsSecret } from './tls-secret.ts';
 
-const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped']);
-
-export const isFinished = (run: DeployHookRun) => FINAL_PHASES.has(run.status?.phase ?? '');
 
 export async function reconcileRun(ctx: OperatorContext, key: string): Promise<void> {
   const run = ctx.caches.runs.cache.get(key);
@@ -35,7 +32,7 @@ export async function reconcileRun(ctx: OperatorContext, key: string): Promise<v
 }
 
 async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus): Promise<void> {
-  await withRetry(() => ctx.client.patch(
+  await ctx.retry(() => ctx.client.patch(
     objectPath(RESOURCES.deployHookRuns, run.metadata.namespace!, run.metadata.name!, 'status'),
     'merge',
     { status: { observedGeneration: run.metadata.generation ?? 1, ...status } },
@@ -128,6 +125,8 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
     const snapshot = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
     if (!snapshot) return prepare(ctx, run);
     const hasKey = 'privkey.pem' in ((snapshot.data ?? {}) as object);
+    // Leadership can be lost during the reads above: a replica that no longer acts starts nothing.
+    if (!ctx.isActive()) return;
     await createIgnoringExisting(ctx, collectionPath(RESOURCES.jobs, namespace), hookJob(run, hook.hook as DeployHook, certificate, hasKey, ctx.config));
   }
   await setStatus(ctx, run, { phase: 'Running', startTime: nowIso(), jobName: name, snapshotSecretName: snapshotName(run) });
@@ -153,13 +152,13 @@ async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
 }
 
 async function latestPod(ctx: OperatorContext, namespace: string, jobName: string): Promise<KubeObject | undefined> {
-  const pods = await withRetry(() => ctx.client.get<{ items: KubeObject[] }>(collectionPath(RESOURCES.pods, namespace), { labelSelector: `batch.kubernetes.io/job-name=${jobName}` }));
+  const pods = await ctx.retry(() => ctx.client.get<{ items: KubeObject[] }>(collectionPath(RESOURCES.pods, namespace), { labelSelector: `batch.kubernetes.io/job-name=${jobName}` }));
   return pods.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).at(-1);
 }
 
 async function podLog(ctx: OperatorContext, namespace: string, pod: string): Promise<string> {
   try {
-    return await withRetry(() => ctx.client.text(objectPath(RESOURCES.pods, namespace, pod, 'log'), { tailLines: 200, limitBytes: 1 << 20 }));
+    return await ctx.retry(() => ctx.client.text(objectPath(RESOURCES.pods, namespace, pod, 'log'), { tailLines: 200, limitBytes: 1 << 20 }));
   } catch (err) {
     ctx.log.warn({ pod, namespace, err: (err as Error).message }, 'could not read the hook\'s output');
     return '';
@@ -168,7 +167,7 @@ async function podLog(ctx: OperatorContext, namespace: string, pod: string): Pro
 
 async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T | undefined> {
   try {
-    return await withRetry(() => ctx.client.get<T>(path));
+    return await ctx.retry(() => ctx.client.get<T>(path));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -177,7 +176,7 @@ async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T 
 
 async function createIgnoringExisting(ctx: OperatorContext, collection: string, body: unknown): Promise<void> {
   try {
-    await withRetry(() => ctx.client.create(collection, body));
+    await ctx.retry(() => ctx.client.create(collection, body));
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }

@@ -13,9 +13,17 @@ export interface FailureRule {
   retryAfterSeconds?: number;
 }
 
+export interface DelayRule {
+  verb: Verb | '*';
+  resource: string;
+  ms: number;
+  remaining: number;
+}
+
 export interface FaultCounters {
   requests: Record<string, number>;
   failuresInjected: Record<string, number>;
+  delaysInjected: Record<string, number>;
   watchesOpened: number;
   watchesDropped: number;
   watchesSilenced: number;
@@ -31,12 +39,14 @@ const key = (verb: string, resource: string) => `${verb} ${resource}`;
 
 export class Faults {
   private rules: FailureRule[] = [];
+  private delays: DelayRule[] = [];
   private silenceNext = 0;
   private readonly watches = new Set<OpenWatch>();
   latencyMs = 0;
   readonly counters: FaultCounters = {
     requests: {},
     failuresInjected: {},
+    delaysInjected: {},
     watchesOpened: 0,
     watchesDropped: 0,
     watchesSilenced: 0,
@@ -48,18 +58,27 @@ export class Faults {
     this.rules.push({ verb, resource, status, remaining: count, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
   }
 
-  /** Counts a request and returns the failure it must get, if any. */
-  onRequest(verb: Verb, resource: string): FailureRule | undefined {
+  /**
+   * The next `count` requests matching verb and resource are answered only after `ms` (and then
+   * processed as usual): a slow API server, or one whose answer a client gives up waiting for.
+   */
+  delayNext(verb: DelayRule['verb'], resource: string, count: number, ms: number): void {
+    this.delays.push({ verb, resource, ms, remaining: count });
+  }
+
+  /** Counts a request and returns the failure it must get, if any, and how long to hold it first. */
+  onRequest(verb: Verb, resource: string): { failure: FailureRule | undefined; delayMs: number } {
     const k = key(verb, resource);
     this.counters.requests[k] = (this.counters.requests[k] ?? 0) + 1;
-    const rule = this.rules.find(
-      (r) => r.remaining > 0 && (r.verb === '*' || r.verb === verb) && (r.resource === '*' || r.resource === resource || r.resource === resource.split('/')[0]),
-    );
-    if (!rule) return undefined;
-    rule.remaining--;
-    this.rules = this.rules.filter((r) => r.remaining > 0);
-    this.counters.failuresInjected[k] = (this.counters.failuresInjected[k] ?? 0) + 1;
-    return rule;
+    const delay = take(this.delays, verb, resource);
+    if (delay) this.counters.delaysInjected[k] = (this.counters.delaysInjected[k] ?? 0) + 1;
+    const failure = take(this.rules, verb, resource);
+    if (failure) this.counters.failuresInjected[k] = (this.counters.failuresInjected[k] ?? 0) + 1;
+    return { failure, delayMs: this.latencyMs + (delay?.ms ?? 0) };
+  }
+
+  delayed(verb: Verb, resource: string): number {
+    return this.counters.delaysInjected[key(verb, resource)] ?? 0;
   }
 
   requests(verb: Verb, resource: string): number {
@@ -113,7 +132,19 @@ export class Faults {
 
   reset(): void {
     this.rules = [];
+    this.delays = [];
     this.silenceNext = 0;
     this.latencyMs = 0;
   }
+}
+
+/** Uses up one match of the first rule for this request, if any. */
+function take<R extends { verb: string; resource: string; remaining: number }>(rules: R[], verb: Verb, resource: string): R | undefined {
+  const rule = rules.find(
+    (r) => r.remaining > 0 && (r.verb === '*' || r.verb === verb) && (r.resource === '*' || r.resource === resource || r.resource === resource.split('/')[0]),
+  );
+  if (!rule) return undefined;
+  rule.remaining--;
+  if (rule.remaining === 0) rules.splice(rules.indexOf(rule), 1);
+  return rule;
 }

@@ -41,7 +41,6 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    if (faults.latencyMs > 0) await delay(faults.latencyMs);
     const path = url.pathname.replace(/\/+$/, '');
     const discovery = discoveryDocument(path);
     if (discovery !== undefined) {
@@ -50,7 +49,8 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
     }
     const route = parseRoute(path);
     const verb = verbOf(req.method ?? 'GET', route, url);
-    const failure = faults.onRequest(verb, route.subresource ? `${route.type.plural}/${route.subresource}` : route.type.plural);
+    const { failure, delayMs } = faults.onRequest(verb, route.subresource ? `${route.type.plural}/${route.subresource}` : route.type.plural);
+    if (delayMs > 0) await delay(delayMs);
     if (failure) {
       if (failure.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(failure.retryAfterSeconds));
       throw injectedError(failure.status, route, failure.retryAfterSeconds);

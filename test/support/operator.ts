@@ -12,6 +12,8 @@ export interface TestOperator {
   client: KubeClient;
   /** Every log line the operator wrote, parsed. */
   logs: Record<string, unknown>[];
+  /** How many runs this operator planned (its own `run planned` log lines). */
+  planned(): number;
   stop(): Promise<void>;
 }
 
@@ -22,11 +24,11 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
   }
 }
 
-export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number } = {}): Promise<TestOperator> {
+export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
   const kc = new KubeConfig();
   kc.loadFromString(sandbox.kubeconfig());
-  const client = await KubeClient.create(kc);
+  const client = await KubeClient.create(kc, opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {});
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -34,20 +36,20 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
       done();
     },
   });
+  let stopping: Promise<void> | undefined;
   const operator = await startOperator({
     client,
     log: createLogger('debug', sink),
-    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600 },
+    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0 },
+    ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
   });
   return {
     operator,
     client,
     logs,
-    async stop() {
-      await operator.stop();
-      await client.close();
-    },
+    planned: () => logs.filter((l) => l.msg === 'run planned').length,
+    stop: () => (stopping ??= operator.stop().then(() => client.close())),
   };
 }
 

@@ -1,0 +1,19 @@
+// Run phases as the controllers read them.
+import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { ANNOTATIONS } from '../api/names.ts';
+
+const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped']);
+
+export const isFinished = (run: DeployHookRun): boolean => FINAL_PHASES.has(run.status?.phase ?? '');
+
+/** When a run was planned: to the millisecond for the operator's runs, else its creation second. */
+export const plannedAt = (run: DeployHookRun): string =>
+  run.metadata.annotations?.[ANNOTATIONS.plannedAt] ?? run.metadata.creationTimestamp ?? '';
+
+/** Newest first, by when each run was planned, then by name so ties always order the same way. */
+export function newestFirst(a: DeployHookRun, b: DeployHookRun): number {
+  const at = plannedAt(a);
+  const bt = plannedAt(b);
+  if (at !== bt) return at < bt ? 1 : -1;
+  return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1;
+}

@@ -1,0 +1,88 @@
+// TLS Secret changes → firings. Writes to one Secret within the quiet period coalesce: when the
+// Secret has been quiet that long, the last state is compared with the state before the burst,
+// and only that final version fires.
+import type { Logger } from 'pino';
+import type { DeployHookRun } from '../api/deployhookrun.ts';
+import type { Change } from '../kube/reflector.ts';
+import type { OperatorContext } from './context.ts';
+import { detect } from './detect.ts';
+import { ledgerOf } from './ledger.ts';
+import { firingOf, type Firing } from './plan.ts';
+import { certificateFiles, firingHooks, ledgerFiles, planFiring } from './planner.ts';
+import type { SerialQueues } from './serial-queues.ts';
+import type { TlsSecret } from './tls-secret.ts';
+
+interface Burst {
+  /** The state the operator last acted on, before the first change of the burst. */
+  before: TlsSecret | undefined;
+  /** The last change of the burst: its object carries the files that will be snapshotted. */
+  last: Change<TlsSecret>;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class SecretChanges {
+  private readonly bursts = new Map<string, Burst>();
+  private readonly ctx: OperatorContext;
+  private readonly serial: SerialQueues;
+  private readonly quietPeriodMs: number;
+  private readonly log: Logger;
+
+  constructor(ctx: OperatorContext, serial: SerialQueues, quietPeriodMs: number) {
+    this.ctx = ctx;
+    this.serial = serial;
+    this.quietPeriodMs = quietPeriodMs;
+    this.log = ctx.log;
+  }
+
+  /** Secrets with a burst still in its quiet period. */
+  get pending(): number {
+    return this.bursts.size;
+  }
+
+  add(change: Change<TlsSecret>): void {
+    const burst = this.bursts.get(change.key);
+    if (burst) {
+      clearTimeout(burst.timer);
+      burst.last = change;
+    } else {
+      this.bursts.set(change.key, { before: change.previous, last: change, timer: undefined });
+    }
+    if (this.quietPeriodMs === 0) return this.settle(change.key);
+    this.bursts.get(change.key)!.timer = setTimeout(() => this.settle(change.key), this.quietPeriodMs);
+  }
+
+  /** Forgets every unsettled burst (on losing leadership): the next leader's ledger covers them. */
+  clear(): void {
+    for (const burst of this.bursts.values()) clearTimeout(burst.timer);
+    this.bursts.clear();
+  }
+
+  private lastRun(firing: Firing): DeployHookRun | undefined {
+    const { hook } = firing;
+    const runs = [...this.ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === hook.metadata.namespace && r.spec.hookRef.name === hook.metadata.name);
+    return ledgerOf(runs, firing.secret.name)[0];
+  }
+
+  private settle(key: string): void {
+    const burst = this.bursts.get(key);
+    if (!burst) return;
+    this.bursts.delete(key);
+    const { before, last } = burst;
+    for (const detection of detect(before, last.current)) {
+      const hooks = firingHooks(this.ctx, detection);
+      if (!hooks.length) continue;
+      // The files come from the object the last event carried and are dropped once written.
+      const files = last.raw ? certificateFiles(last.raw) : undefined;
+      this.log.debug({ secret: key, event: detection.event, hooks: hooks.length }, 'certificate event');
+      for (const hook of hooks) {
+        const firing = firingOf(hook, detection.event, detection.secret);
+        this.serial.enqueue(key, async () => {
+          // A delete seen only by a re-list carries no object: the last run's snapshot has the files.
+          const filesFromRun = !files && detection.event === 'revoked' ? this.lastRun(firing) : undefined;
+          const recovered = filesFromRun ? await ledgerFiles(this.ctx, { ...firing, filesFromRun }) : undefined;
+          await planFiring(this.ctx, firing, files ?? (recovered === 'stale' ? undefined : recovered));
+        });
+      }
+    }
+  }
+}
