@@ -1,9 +1,12 @@
 // `certhook operator`: run the operator against a cluster.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { startOperator, type Operator } from '../controller/operator.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
+import { LeaderElector } from '../kube/leader-election.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
 import { intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
@@ -23,6 +26,14 @@ options:
   --job-ttl-seconds N        how long finished hook Jobs are kept (default: ${DEFAULT_JOB_TTL_SECONDS})
   --quiet-period SECONDS     writes to one Secret within this time fire once, for the final version
                              (default: ${DEFAULT_QUIET_PERIOD_SECONDS}; 0 fires on every write; fractions allowed)
+  --leader-elect             take a coordination.k8s.io Lease so that, of several replicas, only the
+                             holder plans and runs hooks (default: off)
+  --leader-election-namespace NS  the Lease's namespace (default: $POD_NAMESPACE, else default)
+  --leader-election-id NAME  the Lease's name (default: certhook-leader)
+  --lease-duration SECONDS   how long a Lease lasts without renewal: a killed leader's replacement
+                             takes over after at most this long (default: 15)
+  --renew-deadline SECONDS   a leader that cannot renew for this long stops at once (default: 10)
+  --retry-period SECONDS     how often to renew or try to acquire (default: 2)
   --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
   --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)`;
 
@@ -34,6 +45,12 @@ export const OPERATOR_OPTIONS = {
   'quiet-period': { type: 'string' },
   'log-level': { type: 'string' },
   'health-port': { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'leader-election-namespace': { type: 'string' },
+  'leader-election-id': { type: 'string' },
+  'lease-duration': { type: 'string' },
+  'renew-deadline': { type: 'string' },
+  'retry-period': { type: 'string' },
 } as const;
 
 export function logLevelOption(values: OptionValues, help: string): LogLevel {
@@ -89,14 +106,44 @@ export async function runOperator(args: string[]): Promise<number> {
     log.fatal({ err: (err as Error).message }, 'cannot load a kubeconfig');
     return 1;
   }
+  const election = values['leader-elect'] ? leaderElectionOptions(values) : undefined;
   const client = await KubeClient.create(kc);
   let operator: Operator | undefined;
   const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
   const signal = untilSignal();
-  operator = await startOperator({ client, log, config });
+  operator = await startOperator({ client, log, config, activateOnSync: !election });
+  const elector = election && new LeaderElector({
+    ...election,
+    client,
+    log,
+    onStartedLeading: () => operator.activate(),
+    onStoppedLeading: () => operator.deactivate(),
+  });
+  elector?.start();
   log.info({ signal: await signal }, 'stopping');
+  // Stop acting first, then hand the Lease over so a standby takes over at once.
   await operator.stop();
+  await elector?.stop({ release: true });
   health?.close();
   await client.close();
   return 0;
+}
+
+function leaderElectionOptions(values: OptionValues) {
+  const seconds = (name: string, fallback: number) => secondsOption(stringOption(values, name), name, 3600, HELP) ?? fallback;
+  const leaseDurationSeconds = seconds('lease-duration', 15);
+  const renewDeadlineSeconds = seconds('renew-deadline', 10);
+  const retryPeriodSeconds = seconds('retry-period', 2);
+  if (!(leaseDurationSeconds > renewDeadlineSeconds && renewDeadlineSeconds > 1.2 * retryPeriodSeconds && retryPeriodSeconds > 0)) {
+    throw new UsageError('leader election needs --lease-duration > --renew-deadline > 1.2 × --retry-period > 0', HELP);
+  }
+  return {
+    namespace: stringOption(values, 'leader-election-namespace') || process.env.POD_NAMESPACE || 'default',
+    name: stringOption(values, 'leader-election-id') || 'certhook-leader',
+    // The pod name says which replica leads; the suffix keeps restarts of one pod apart.
+    identity: `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString('hex')}`,
+    leaseDurationSeconds,
+    renewDeadlineSeconds,
+    retryPeriodSeconds,
+  };
 }

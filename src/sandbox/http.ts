@@ -370,6 +370,8 @@ function toApiError(err: unknown): ApiError {
 }
 
 function sendError(res: ServerResponse, err: unknown): void {
+  // The client went away (it timed out, say): there is no one to answer.
+  if (res.destroyed || res.req.destroyed) return;
   const apiError = toApiError(err);
   if (apiError.code === 500 && !(err instanceof ApiError)) console.error(err);
   if (res.headersSent) {

@@ -1,0 +1,65 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DeployHookRun, DeployHookRunStatus } from '../../src/api/deployhookrun.ts';
+import type { RunEvent } from '../../src/api/enums.ts';
+import { runsToPrune } from '../../src/controller/retention.ts';
+import { certificate, hook, run, secret } from './objects.ts';
+
+const owner = hook();
+const facts = certificate(['api.example.com']);
+const succeeded: DeployHookRunStatus = { phase: 'Succeeded', reason: 'Completed' };
+
+/** Run `name` of `event` for Secret `secretName`, planned at minute `minute`. */
+function at(name: string, event: RunEvent, secretName: string, minute: number, status: DeployHookRunStatus = succeeded): DeployHookRun {
+  const r = run(owner, event, secret(secretName, facts), `2025-06-02T00:${String(minute).padStart(2, '0')}:00.000Z`, status);
+  return { ...r, metadata: { ...r.metadata, name } };
+}
+
+const pruned = (runs: DeployHookRun[], limit: number, existing: string[]) =>
+  runsToPrune(runs, limit, new Set(existing)).map((r) => r.metadata.name).sort();
+
+describe('runsToPrune', () => {
+  test('keeps the newest historyLimit runs and prunes the older ones', () => {
+    const runs = [at('a1', 'created', 'a', 1), at('a2', 'renewed', 'a', 2), at('a3', 'renewed', 'a', 3), at('a4', 'renewed', 'a', 4), at('a5', 'renewed', 'a', 5)];
+    assert.deepEqual(pruned(runs, 2, ['a']), ['a1', 'a2', 'a3']);
+    assert.deepEqual(pruned(runs, 5, ['a']), []);
+  });
+
+  test('keeps the latest run of a Secret that exists, however old', () => {
+    const runs = [at('old1', 'created', 'old', 1), at('new2', 'created', 'new', 2), at('new3', 'renewed', 'new', 3), at('new4', 'renewed', 'new', 4)];
+    assert.deepEqual(pruned(runs, 1, ['old', 'new']), ['new2', 'new3']);
+  });
+
+  test('keeps the latest run of a Secret that is gone until its revoke fired', () => {
+    const runs = [at('gone1', 'created', 'gone', 1), at('gone2', 'renewed', 'gone', 2), at('b3', 'created', 'b', 3)];
+    assert.deepEqual(pruned(runs, 1, ['b']), ['gone1']);
+  });
+
+  test('prunes every run of a Secret that is gone and revoked, past the limit', () => {
+    const runs = [at('gone1', 'created', 'gone', 1), at('gone2', 'revoked', 'gone', 2), at('b3', 'created', 'b', 3)];
+    assert.deepEqual(pruned(runs, 1, ['b']), ['gone1', 'gone2']);
+  });
+
+  test('keeps the revoked run when a Secret of that name exists again', () => {
+    const runs = [at('a1', 'created', 'a', 1), at('a2', 'revoked', 'a', 2), at('b3', 'created', 'b', 3)];
+    assert.deepEqual(pruned(runs, 1, ['a', 'b']), ['a1']);
+  });
+
+  test('a manual run is not the ledger: kept only within the limit', () => {
+    const runs = [at('a1', 'created', 'a', 1), at('a2-test', 'manual', 'a', 2), at('b3', 'created', 'b', 3)];
+    assert.deepEqual(pruned(runs, 1, ['a', 'b']), ['a2-test']);
+    assert.deepEqual(pruned(runs, 2, ['a', 'b']), []);
+  });
+
+  test('never prunes a run that has not finished', () => {
+    const runs = [
+      { ...at('a1', 'created', 'a', 1), status: undefined },
+      at('a2', 'renewed', 'a', 2, { phase: 'Pending' }),
+      at('a3', 'renewed', 'a', 3, { phase: 'Running' }),
+      at('a4', 'renewed', 'a', 4, { phase: 'Failed', reason: 'ExitCode' }),
+      at('a5', 'renewed', 'a', 5, { phase: 'Skipped', reason: 'Superseded' }),
+      at('a6', 'renewed', 'a', 6),
+    ];
+    assert.deepEqual(pruned(runs, 1, ['a']), ['a4', 'a5']);
+  });
+});
