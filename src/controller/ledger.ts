@@ -5,7 +5,7 @@
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { ANNOTATIONS } from '../api/names.ts';
-import { hookFires } from './match.ts';
+import { certificateNames, domainsAllow, hookFires, hookListens } from './match.ts';
 import { newestFirst } from './run-state.ts';
 import { firingOf, type Firing } from './plan.ts';
 import type { TlsSecret } from './tls-secret.ts';
@@ -26,7 +26,9 @@ export function ledgerOf(runs: DeployHookRun[], secretName: string): DeployHookR
 }
 
 function revokedFiring(hook: DeployHook, last: DeployHookRun): LedgerFiring | undefined {
-  if (hook.spec.enabled === false || !(hook.spec.onEvents ?? []).includes('revoked')) return undefined;
+  const certificate = last.spec.certificate!;
+  // The Secret is gone, so its labels are unknown: the hook's domains are checked, its selector not.
+  if (!hookListens(hook, 'revoked') || !domainsAllow(hook, certificateNames(certificate.dnsNames, certificate.domain))) return undefined;
   return {
     hook,
     event: 'revoked',
@@ -54,20 +56,20 @@ export function ledgerFirings(hook: DeployHook, secrets: TlsSecret[], runs: Depl
   for (const secret of secrets) {
     if (secret.namespace !== hook.metadata.namespace) continue;
     present.add(secret.name);
-    if (!secret.certificate) continue;
     const ledger = ledgerOf(runs, secret.name);
     const mine = ledger.filter((r) => secretUidOf(r) === secret.uid);
-    if (mine.some((r) => r.spec.certificate!.fingerprint === secret.certificate!.fingerprint)) continue;
     const latest = ledger[0];
+    if (!mine.length && latest && latest.spec.event !== 'revoked') {
+      // The runs are for an earlier Secret of this name, which is gone.
+      const revoked = revokedFiring(hook, latest);
+      if (revoked) firings.push(revoked);
+    }
+    if (!secret.certificate) continue;
+    if (mine.some((r) => r.spec.certificate!.fingerprint === secret.certificate!.fingerprint)) continue;
     let event: Firing['event'] | undefined;
     if (mine.length) {
       event = 'renewed';
     } else if (latest) {
-      // The runs are for an earlier Secret of this name.
-      if (latest.spec.event !== 'revoked') {
-        const revoked = revokedFiring(hook, latest);
-        if (revoked) firings.push(revoked);
-      }
       event = 'created';
     } else if (secret.creationTimestamp >= hookCreated) {
       event = 'created';

@@ -17,23 +17,32 @@ export function domainMatches(pattern: string, name: string): boolean {
   const suffix = p.slice(1);
   if (!n.endsWith(suffix)) return false;
   const label = n.slice(0, -suffix.length);
-  return label.length > 0 && !label.includes('.') && label !== '*';
+  return label.length > 0 && !label.includes('.');
 }
+
+/** Whether the hook's domains (none: any) allow a certificate with these names. */
+export function domainsAllow(hook: DeployHook, names: string[]): boolean {
+  const { domains } = hook.spec;
+  return !domains?.length || names.some((name) => domains.some((pattern) => domainMatches(pattern, name)));
+}
+
+/** A certificate's names for matching: its DNS names, else its common name. */
+export const certificateNames = (dnsNames: string[] | undefined, commonName: string | undefined): string[] =>
+  dnsNames?.length ? dnsNames : [commonName].filter((n): n is string => !!n);
 
 /** Whether the hook's filters (namespace, domains, secretSelector) select this Secret. */
 export function hookSelects(hook: DeployHook, secret: TlsSecret): boolean {
   if (hook.metadata.namespace !== secret.namespace) return false;
-  const { domains, secretSelector } = hook.spec;
-  if (domains?.length) {
-    const names = secret.certificate?.dnsNames.length
-      ? secret.certificate.dnsNames
-      : [secret.certificate?.commonName].filter((n): n is string => !!n);
-    if (!names.some((name) => domains.some((pattern) => domainMatches(pattern, name)))) return false;
-  }
+  if (!domainsAllow(hook, certificateNames(secret.certificate?.dnsNames, secret.certificate?.commonName))) return false;
+  const { secretSelector } = hook.spec;
   return !secretSelector || matchesLabels(fromLabelSelector(secretSelector), secret.labels);
 }
 
+/** Whether the hook is enabled and listens for the event. */
+export const hookListens = (hook: DeployHook, event: CertificateEvent): boolean =>
+  hook.spec.enabled !== false && hook.spec.onEvents.includes(event);
+
 /** Whether the event fires the hook by itself: enabled, listening for the event, selecting the Secret. */
 export function hookFires(hook: DeployHook, event: CertificateEvent, secret: TlsSecret): boolean {
-  return hook.spec.enabled !== false && (hook.spec.onEvents ?? ['created', 'renewed', 'revoked']).includes(event) && hookSelects(hook, secret);
+  return hookListens(hook, event) && hookSelects(hook, secret);
 }

@@ -51,6 +51,7 @@ export function terminatedState(pod: KubeObject | undefined): Terminated | undef
 export function outputTail(output: string): string {
   if (output.length <= OUTPUT_LIMIT) return output;
   const tail = output.slice(-OUTPUT_LIMIT);
+  if (output[output.length - OUTPUT_LIMIT - 1] === '\n') return tail;
   const newline = tail.indexOf('\n');
   return newline >= 0 && newline < 200 ? tail.slice(newline + 1) : tail;
 }

@@ -162,7 +162,8 @@ export class JobController {
   }
 
   private podsControlledBy(namespace: string, jobName: string): KubeObject[] {
-    return this.api.list(this.pods, namespace).items.filter((p) => controllingJob(p)?.name === jobName);
+    // The label narrows the list before it is copied; the owner reference decides.
+    return this.api.list(this.pods, namespace, { labelSelector: `batch.kubernetes.io/job-name=${jobName}` }).items.filter((p) => controllingJob(p)?.name === jobName);
   }
 
   private writeStatus(ref: { namespace: string; name: string; uid: string }, next: (s: JobStatus) => JobStatus): KubeObject | undefined {

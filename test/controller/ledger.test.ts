@@ -24,13 +24,19 @@ const renewedRun = run(owner, 'renewed', edgeRenewed, '2025-07-01T00:00:01.000Z'
 const revokedRun = run(owner, 'revoked', edgeRenewed, '2025-07-15T00:00:01.000Z');
 
 /** A firing in short: event, Secret uid, fingerprint, and the run its files come from. */
-const brief = (f: LedgerFiring) => ({ event: f.event, uid: f.secret.uid, fingerprint: f.certificate.fingerprint, filesFromRun: f.filesFromRun?.metadata.name });
-const created = (s: TlsSecret) => ({ event: 'created', uid: s.uid, fingerprint: s.certificate!.fingerprint, filesFromRun: undefined });
-const renewed = (s: TlsSecret) => ({ event: 'renewed', uid: s.uid, fingerprint: s.certificate!.fingerprint, filesFromRun: undefined });
-const revoked = (last: DeployHookRun) => ({ event: 'revoked', uid: last.metadata.annotations!['certhook.io/secret-uid'], fingerprint: last.spec.certificate!.fingerprint, filesFromRun: last.metadata.name });
+interface Brief {
+  event: string;
+  uid: string | undefined;
+  fingerprint: string;
+  filesFromRun: string | undefined;
+}
+const brief = (f: LedgerFiring): Brief => ({ event: f.event, uid: f.secret.uid, fingerprint: f.certificate.fingerprint, filesFromRun: f.filesFromRun?.metadata.name });
+const created = (s: TlsSecret): Brief => ({ event: 'created', uid: s.uid, fingerprint: s.certificate!.fingerprint, filesFromRun: undefined });
+const renewed = (s: TlsSecret): Brief => ({ event: 'renewed', uid: s.uid, fingerprint: s.certificate!.fingerprint, filesFromRun: undefined });
+const revoked = (last: DeployHookRun): Brief => ({ event: 'revoked', uid: last.metadata.annotations!['certhook.io/secret-uid'], fingerprint: last.spec.certificate!.fingerprint, filesFromRun: last.metadata.name });
 
 describe('ledgerFirings', () => {
-  const cases: [string, DeployHook, TlsSecret[], DeployHookRun[], ReturnType<typeof brief>[]][] = [
+  const cases: [string, DeployHook, TlsSecret[], DeployHookRun[], Brief[]][] = [
     ['a run exists for the current certificate: nothing', owner, [edge], [createdRun], []],
     ['the latest run is for another certificate of the same Secret: renewed', owner, [edgeRenewed], [createdRun], [renewed(edgeRenewed)]],
     ['runs for an earlier Secret of that name: revoked from its latest run, then created', owner, [edgeRecreated], [createdRun, renewedRun], [revoked(renewedRun), created(edgeRecreated)]],

@@ -1,22 +1,27 @@
 // The Helm chart, rendered by the real helm 4: it lints, its Deployment passes the operator flags
-// the operator really has, it ships the generated CRDs, its pod passes Pod Security "restricted",
-// and its RBAC grants every request the operator makes.
+// the operator really has (with its defaults), it ships the generated CRDs, its pod passes Pod
+// Security "restricted", its RBAC grants every request the operator makes, and with leader
+// election its rendered operator, run against the sandbox, elects itself with only what it grants.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_HOOK_IMAGE, logLevelOption, OPERATOR_OPTIONS, operatorConfig } from '../../src/cli/operator.ts';
-import { intOption, parseOptions, stringOption } from '../../src/cli/usage.ts';
+import { intOption, parseOptions, secondsOption, stringOption } from '../../src/cli/usage.ts';
+import { KubeClient } from '../../src/kube/client.ts';
+import { LeaderElector, type Lease } from '../../src/kube/leader-election.ts';
 import type { KubeObject } from '../../src/kube/object.ts';
 import { RESOURCES } from '../../src/kube/paths.ts';
+import { createLogger } from '../../src/log.ts';
 import { issue, tlsSecret } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
-import { startTestOperator } from '../support/operator.ts';
-import { testSandbox } from '../support/sandbox.ts';
+import { installCrds, startTestOperator } from '../support/operator.ts';
+import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 import { runTool } from '../support/tools.ts';
 import { restrictedViolations, type PodSpec } from './pod-security.ts';
 
@@ -27,6 +32,7 @@ const RELEASE_NAMESPACE = 'certhook-system';
 interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -43,10 +49,26 @@ after(async () => {
 /** helm with its home, cache and config in a temp dir; lint and template need no cluster. */
 const helm = (args: string[]) => runTool('helm', join(home, 'kubeconfig'), args);
 
+const templateArgs = (sets: string[], flags: string[]) => ['template', 'certhook', CHART, '--namespace', RELEASE_NAMESPACE, ...sets.flatMap((s) => ['--set', s]), ...flags];
+
 async function render(sets: string[] = [], flags: string[] = []): Promise<KubeObject[]> {
-  const result = await helm(['template', 'certhook', CHART, '--namespace', RELEASE_NAMESPACE, ...sets.flatMap((s) => ['--set', s]), ...flags]);
+  const result = await helm(templateArgs(sets, flags));
   assert.equal(result.code, 0, result.stderr);
   return (loadAll(result.stdout) as (KubeObject | null)[]).filter((doc): doc is KubeObject => doc !== null);
+}
+
+/** Why helm template refuses these values. */
+async function renderError(sets: string[], flags: string[] = []): Promise<string> {
+  const result = await helm(templateArgs(sets, flags));
+  assert.notEqual(result.code, 0, `rendered with ${[...sets, ...flags].join(' ')}`);
+  return result.stderr;
+}
+
+/** The NOTES helm install prints. */
+async function notes(sets: string[]): Promise<string> {
+  const result = await helm(['install', 'certhook', CHART, '--dry-run=client', '--namespace', RELEASE_NAMESPACE, ...sets.flatMap((s) => ['--set', s])]);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.slice(result.stdout.indexOf('NOTES:'));
 }
 
 function only(objects: KubeObject[], kind: string): KubeObject & Record<string, any> {
@@ -56,26 +78,56 @@ function only(objects: KubeObject[], kind: string): KubeObject & Record<string, 
 }
 
 const kinds = (objects: KubeObject[]) => objects.map((o) => o.kind).sort();
+const inNamespace = (objects: KubeObject[], namespace: string) => objects.filter((o) => o.metadata.namespace === namespace);
 const podSpec = (objects: KubeObject[]): PodSpec & Record<string, any> => only(objects, 'Deployment').spec.template.spec;
 const operatorContainer = (objects: KubeObject[]) => podSpec(objects).containers.find((c) => c.name === 'operator') as Record<string, any>;
+/** The Role for the Lease: the only Role in the release's namespace (the chart's other rules are elsewhere or cluster-wide). */
+const leaseRole = (objects: KubeObject[]) => only(inNamespace(objects, RELEASE_NAMESPACE), 'Role');
 
 /** The settings the chart controls, as the operator itself parses the rendered args (strictly: an unknown flag throws). */
 function parsedArgs(args: string[]) {
   assert.equal(args[0], 'operator');
   const values = parseOptions(args.slice(1), OPERATOR_OPTIONS, '');
   assert.ok(values);
-  const { namespace, defaultImage, ttlSecondsAfterFinished } = operatorConfig(values, '');
+  // The operator parses these with the same bound in a function it does not export; running the
+  // rendered args (below) checks them in full.
+  const seconds = (name: string) => secondsOption(stringOption(values, name), name, 3600, '');
   return {
-    namespace,
-    defaultImage,
-    ttlSecondsAfterFinished,
+    ...operatorConfig(values, ''),
     logLevel: logLevelOption(values, ''),
     healthPort: intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, ''),
+    leaderElect: values['leader-elect'] === true,
+    leaderElectionNamespace: stringOption(values, 'leader-election-namespace'),
+    leaderElectionId: stringOption(values, 'leader-election-id'),
+    leaseDurationSeconds: seconds('lease-duration'),
+    renewDeadlineSeconds: seconds('renew-deadline'),
+    retryPeriodSeconds: seconds('retry-period'),
   };
 }
 
+/** Each flag `certhook operator --help` documents, with the text of its "(default: …)" ('' when none). */
+function documentedDefaults(help: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  let flag: string | undefined;
+  for (const line of help.split('\n')) {
+    const start = /^ {2}(--[a-z-]+)/.exec(line);
+    if (start) entries.set((flag = start[1]!), line);
+    else if (flag && /^ {4,}\S/.test(line)) entries.set(flag, `${entries.get(flag)} ${line.trim()}`);
+    else flag = undefined;
+  }
+  return new Map([...entries].map(([f, text]) => [f, /\(default: ([^;)]*)/.exec(text)?.[1] ?? '']));
+}
+
+/** Whether `rules` grant the request; `name` is the object's, when RBAC can see it (not on create). */
+function granted(rules: PolicyRule[], verb: string, resource: string, name?: string): boolean {
+  const ref = Object.values(RESOURCES).find((r) => r.plural === resource.split('/')[0]);
+  assert.ok(ref, `the operator requested ${resource}, which it does not declare in src/kube/paths.ts`);
+  return rules.some((r) =>
+    r.apiGroups.includes(ref.group) && r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))));
+}
+
 describe('helm lint', () => {
-  for (const sets of [[], ['operator.watchNamespace=web']]) {
+  for (const sets of [[], ['operator.watchNamespace=web'], ['operator.leaderElection.enabled=false', 'replicaCount=1'], ['replicaCount=3']]) {
     test(`passes --strict${sets.length ? ` with ${sets.join(' ')}` : ''}`, async () => {
       const result = await helm(['lint', '--strict', CHART, ...sets.flatMap((s) => ['--set', s])]);
       assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -88,6 +140,10 @@ describe('helm lint', () => {
       ['operator.logLevel=loud', /logLevel/],
       ['operator.healthPort=0', /healthPort/],
       ['operator.watchNamspace=web', /watchNamspace/],
+      ['operator.quietPeriodSeconds=301', /quietPeriodSeconds/],
+      ['operator.leaderElection.retryPeriodSeconds=0', /retryPeriodSeconds/],
+      ['operator.leaderElection.renewDeadline=5', /renewDeadline/],
+      ['replicaCount=-1', /replicaCount/],
     ] as const) {
       const result = await helm(['template', 'certhook', CHART, '--set', set]);
       assert.notEqual(result.code, 0, set);
@@ -98,45 +154,70 @@ describe('helm lint', () => {
 
 describe('helm template with the default values', () => {
   let objects: KubeObject[];
+  let help: string;
 
   before(async () => {
     objects = await render();
+    ({ stdout: help } = await promisify(execFile)(process.execPath, [join(ROOT, 'src', 'cli', 'main.ts'), 'operator', '--help']));
   });
 
-  test('renders the operator with cluster-wide RBAC, and no CRDs unless asked', () => {
-    assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'ServiceAccount']);
+  test('renders the operator with cluster-wide RBAC, a Role for its Lease, and no CRDs unless asked', () => {
+    assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
     const binding = only(objects, 'ClusterRoleBinding');
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: only(objects, 'ClusterRole').metadata.name });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: only(objects, 'ServiceAccount').metadata.name, namespace: RELEASE_NAMESPACE }]);
     assert.equal(podSpec(objects).serviceAccountName, only(objects, 'ServiceAccount').metadata.name);
   });
 
-  test('the Deployment runs one operator at a time (no leader election yet)', () => {
+  test('the Deployment runs two replicas that elect a leader, and rolls them over one at a time', () => {
     const deployment = only(objects, 'Deployment');
-    assert.equal(deployment.spec.replicas, 1);
-    assert.equal(deployment.spec.strategy.type, 'Recreate');
+    assert.equal(deployment.spec.replicas, 2);
+    // A new pod is ready (standing by) before an old one stops, so one is always there to take over.
+    assert.deepEqual(deployment.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    // A stopping leader releases the Lease within its renew deadline; the grace period allows it.
+    assert.ok(podSpec(objects).terminationGracePeriodSeconds > parsedArgs(operatorContainer(objects).args).renewDeadlineSeconds!);
   });
 
-  test('the args are flags `certhook operator` accepts, with the values.yaml settings (its own defaults)', () => {
+  test('the args are flags `certhook operator` accepts, with the values.yaml settings', () => {
     assert.deepEqual(parsedArgs(operatorContainer(objects).args), {
       namespace: undefined,
       defaultImage: DEFAULT_HOOK_IMAGE,
       ttlSecondsAfterFinished: 3600,
+      quietPeriodMs: 2000,
       logLevel: 'info',
       healthPort: 8081,
+      leaderElect: true,
+      leaderElectionNamespace: RELEASE_NAMESPACE,
+      leaderElectionId: 'certhook-leader',
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
     });
   });
 
-  test('every flag passed is one `certhook operator --help` documents', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'src', 'cli', 'main.ts'), 'operator', '--help']);
-    const flags = (operatorContainer(objects).args as string[]).slice(1).map((arg) => arg.split('=')[0]!);
-    assert.ok(flags.length >= 4);
-    for (const flag of flags) assert.match(stdout, new RegExp(`^\\s+${flag} `, 'm'), `${flag} is not in the operator's help`);
+  test('every flag passed is one `certhook operator --help` documents, set to its documented default where that is a fixed value', () => {
+    const defaults = documentedDefaults(help);
+    const compared: string[] = [];
+    for (const arg of (operatorContainer(objects).args as string[]).slice(1)) {
+      const eq = arg.indexOf('=');
+      const flag = eq < 0 ? arg : arg.slice(0, eq);
+      const value = arg.slice(eq + 1);
+      const documented = defaults.get(flag);
+      assert.ok(documented !== undefined, `${flag} is not in the operator's help`);
+      // Switches, and defaults taken from the environment ("$POD_NAMESPACE, else default"), have no value to match.
+      if (eq < 0 || !/^[^\s$,]+$/.test(documented)) continue;
+      assert.ok(value === documented || Number(value) === Number(documented), `${arg}, but the operator's default is ${documented}`);
+      compared.push(flag);
+    }
+    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
+    // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
+    assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
   });
 
-  test('POD_NAMESPACE comes from the downward API', () => {
+  test('POD_NAMESPACE and POD_NAME come from the downward API', () => {
     const env = operatorContainer(objects).env as { name: string; valueFrom?: unknown }[];
     assert.deepEqual(env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
+    assert.deepEqual(env.find((e) => e.name === 'POD_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   });
 
   test('liveness probes /healthz and readiness /readyz on the port the operator serves them on', () => {
@@ -166,7 +247,7 @@ describe('helm template with the default values', () => {
     ]);
   });
 
-  test('the RBAC grants no deletes and no wildcards', () => {
+  test('the cluster-wide RBAC grants no deletes and no wildcards', () => {
     const rules = only(objects, 'ClusterRole').rules as PolicyRule[];
     for (const rule of rules) {
       assert.ok(!rule.verbs.some((v) => ['delete', 'deletecollection', '*'].includes(v)), JSON.stringify(rule));
@@ -179,11 +260,9 @@ describe('helm template with the default values', () => {
 describe('helm template with operator.watchNamespace=web', () => {
   test('grants a Role and RoleBinding in web instead of cluster-wide, and passes --namespace=web', async () => {
     const objects = await render(['operator.watchNamespace=web']);
-    assert.deepEqual(kinds(objects), ['Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
-    const role = only(objects, 'Role');
-    const binding = only(objects, 'RoleBinding');
-    assert.equal(role.metadata.namespace, 'web');
-    assert.equal(binding.metadata.namespace, 'web');
+    assert.deepEqual(kinds(objects), ['Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
+    const role = only(inNamespace(objects, 'web'), 'Role');
+    const binding = only(inNamespace(objects, 'web'), 'RoleBinding');
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     // The operator itself still runs in the release's namespace.
     assert.equal(only(objects, 'Deployment').metadata.namespace, RELEASE_NAMESPACE);
@@ -194,13 +273,50 @@ describe('helm template with operator.watchNamespace=web', () => {
   });
 });
 
-describe('NOTES.txt', () => {
-  const notes = async (sets: string[]) => {
-    const result = await helm(['install', 'certhook', CHART, '--dry-run=client', '--namespace', RELEASE_NAMESPACE, ...sets.flatMap((s) => ['--set', s])]);
-    assert.equal(result.code, 0, result.stderr);
-    return result.stdout.slice(result.stdout.indexOf('NOTES:'));
-  };
+describe('leader election in the chart', () => {
+  test('on: a Role and RoleBinding for the Lease in the release\'s namespace, where the operator is told to keep it, even when watching another', async () => {
+    const objects = await render(['operator.watchNamespace=web']);
+    const role = leaseRole(objects);
+    const binding = only(inNamespace(objects, RELEASE_NAMESPACE), 'RoleBinding');
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: only(objects, 'ServiceAccount').metadata.name, namespace: RELEASE_NAMESPACE }]);
+    const args = parsedArgs(operatorContainer(objects).args);
+    assert.equal(args.leaderElect, true);
+    assert.equal(args.leaderElectionNamespace, RELEASE_NAMESPACE);
+    // Only Leases, and by name wherever RBAC can tell (the verbs themselves are checked against a real run below).
+    for (const rule of role.rules as PolicyRule[]) {
+      assert.deepEqual([rule.apiGroups, rule.resources], [['coordination.k8s.io'], ['leases']], JSON.stringify(rule));
+      assert.ok(rule.resourceNames ? rule.resourceNames.join() === args.leaderElectionId : rule.verbs.join() === 'create', JSON.stringify(rule));
+    }
+  });
 
+  test('the Lease is per release, so two releases in one namespace do not share a leader', async () => {
+    const other = await helm(['template', 'edge', CHART, '--namespace', RELEASE_NAMESPACE]);
+    assert.equal(other.code, 0, other.stderr);
+    const objects = (loadAll(other.stdout) as (KubeObject | null)[]).filter((doc): doc is KubeObject => doc !== null);
+    assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionId, 'edge-certhook-leader');
+  });
+
+  test('off: no Lease Role, no leader-election flags, and one pod replaced with Recreate', async () => {
+    const objects = await render(['operator.leaderElection.enabled=false', 'replicaCount=1']);
+    assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'ServiceAccount']);
+    const args = operatorContainer(objects).args as string[];
+    assert.deepEqual(args.filter((a) => /^--(leader-elect|lease-|renew-|retry-)/.test(a)), []);
+    assert.equal(parsedArgs(args).leaderElect, false);
+    const deployment = only(objects, 'Deployment');
+    assert.equal(deployment.spec.replicas, 1);
+    assert.deepEqual(deployment.spec.strategy, { type: 'Recreate' });
+  });
+
+  test('more than one replica without leader election is refused, saying why', async () => {
+    for (const sets of [['operator.leaderElection.enabled=false'], ['operator.leaderElection.enabled=false', 'replicaCount=3']]) {
+      const stderr = await renderError(sets);
+      assert.match(stderr, /replicaCount is [23] but operator\.leaderElection\.enabled is false: without leader election every replica would plan and run hooks/);
+    }
+  });
+});
+
+describe('NOTES.txt', () => {
   test('says how to check the operator and where hooks and runs are', async () => {
     const text = await notes([]);
     assert.match(text, /kubectl -n certhook-system get deployment certhook\n/);
@@ -212,6 +328,13 @@ describe('NOTES.txt', () => {
     const text = await notes(['operator.watchNamespace=web']);
     assert.match(text, /kubectl get dh,dhr -n web\n/);
     assert.match(text, /in namespace web only/);
+  });
+
+  test('says how to see which replica leads, or that leader election is off', async () => {
+    assert.match(await notes([]), /kubectl -n certhook-system get lease certhook-leader -o jsonpath='\{\.spec\.holderIdentity\}'\n/);
+    const off = await notes(['operator.leaderElection.enabled=false', 'replicaCount=1']);
+    assert.doesNotMatch(off, /get lease/);
+    assert.match(off, /Leader election is off/);
   });
 });
 
@@ -227,15 +350,8 @@ describe('helm template --include-crds', () => {
 });
 
 describe('the chart\'s RBAC against the operator\'s requests', () => {
-  /** The API group of a resource the operator uses (the sandbox counts requests by resource only). */
-  function groupOf(resource: string): string {
-    const ref = Object.values(RESOURCES).find((r) => r.plural === resource.split('/')[0]);
-    assert.ok(ref, `the operator requested ${resource}, which it does not declare in src/kube/paths.ts`);
-    return ref.group;
-  }
-
   test('every request of a hook\'s life (created, renewed, manual run, revoked) is granted by the Role', async () => {
-    const rules = only(await render(['operator.watchNamespace=web']), 'Role').rules as PolicyRule[];
+    const rules = only(inNamespace(await render(['operator.watchNamespace=web']), 'web'), 'Role').rules as PolicyRule[];
     const sandbox = await testSandbox();
     const op = await startTestOperator(sandbox, { namespace: 'web' });
     try {
@@ -267,12 +383,119 @@ describe('the chart\'s RBAC against the operator\'s requests', () => {
       }
       for (const request of requests) {
         const [verb, resource] = request.split(' ') as [string, string];
-        const granted = rules.some((r) => r.apiGroups.includes(groupOf(resource)) && r.resources.includes(resource) && r.verbs.includes(verb));
-        assert.ok(granted, `the operator's "${request}" is not granted by the chart's RBAC`);
+        assert.ok(granted(rules, verb, resource), `the operator's "${request}" is not granted by the chart's RBAC`);
       }
     } finally {
       await op.stop();
       await sandbox.close();
+    }
+  });
+});
+
+describe('the rendered operator with leader election, run against the sandbox', () => {
+  const CLI = join(ROOT, 'bin', 'certhook.js');
+  let sandbox: TestSandbox;
+  let objects: KubeObject[];
+
+  before(async () => {
+    sandbox = await testSandbox({ workloads: false });
+    await installCrds(sandbox);
+    sandbox.api.create(sandbox.api.type('', 'namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RELEASE_NAMESPACE } });
+    objects = await render();
+  });
+
+  after(() => sandbox.close());
+
+  /** The container's env as the kubelet would set it for `pod`: values, and the downward API's metadata fields. */
+  function downwardEnv(container: Record<string, any>, pod: { name: string; namespace: string }): Record<string, string> {
+    const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': pod.namespace };
+    return Object.fromEntries((container.env as { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).map((e) => {
+      const value = e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ''];
+      assert.ok(value !== undefined, `env ${e.name} is neither a value nor a metadata field`);
+      return [e.name, value];
+    }));
+  }
+
+  /** The request kinds made so far ("verb resource"). */
+  const requestsSoFar = () => Object.keys(sandbox.faults.counters.requests);
+  const leaseVerbs = (requests: string[]) => requests.filter((r) => r.endsWith(' leases')).map((r) => r.split(' ')[0]!).sort();
+
+  test('it leads as its pod, with exactly the verbs its Lease Role grants, NOTES\' command names it, and SIGTERM hands the Lease back', async () => {
+    const container = operatorContainer(objects);
+    const pod = { name: 'certhook-6d5f7b9c4-x2x7q', namespace: RELEASE_NAMESPACE };
+    const args = parsedArgs(container.args);
+    // The rendered args as they are, but for the kubeconfig the in-cluster config stands for, and no health port to collide on.
+    const child = spawn(process.execPath, [CLI, ...container.args, '--kubeconfig', sandbox.kubeconfigPath, '--health-port=0'], {
+      env: { ...process.env, ...downwardEnv(container, pod) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const leases = sandbox.api.type('coordination.k8s.io', 'leases');
+    const lease = () => sandbox.api.get(leases, RELEASE_NAMESPACE, args.leaderElectionId!) as Lease;
+    try {
+      await eventually(() => {
+        const holder = lease().spec?.holderIdentity ?? '';
+        assert.match(holder, new RegExp(`^${pod.name}_`), `the Lease's holder is "${holder}"; the operator wrote:\n${output}`);
+      }, 30_000);
+      // Created, then renewed at least once: every path of a leader's life but the release.
+      await eventually(() => assert.ok(sandbox.faults.requests('update', 'leases') >= 1, output), 30_000);
+      const whileLeading = requestsSoFar();
+      const used = leaseVerbs(whileLeading);
+      assert.ok(used.includes('create'), used.join());
+      const rules = leaseRole(objects).rules as PolicyRule[];
+      assert.deepEqual([...new Set(rules.flatMap((r) => r.verbs))].sort(), used, 'the Lease Role grants exactly the verbs the elector used');
+      for (const verb of used) assert.ok(granted(rules, verb, 'leases', verb === 'create' ? undefined : args.leaderElectionId), `"${verb} leases" is not granted`);
+      const clusterRules = only(objects, 'ClusterRole').rules as PolicyRule[];
+      for (const request of whileLeading.filter((r) => !r.endsWith(' leases'))) {
+        const [verb, resource] = request.split(' ') as [string, string];
+        assert.ok(granted(clusterRules, verb, resource), `the operator's "${request}" is not granted by the ClusterRole`);
+      }
+
+      const command = (await notes([])).split('\n').find((line) => line.includes('get lease'));
+      assert.ok(command);
+      // Split as sh would: words of unquoted runs and '…' parts, the quotes removed.
+      const words = command.trim().match(/(?:[^\s']+|'[^']*')+/g)!.map((w) => w.replace(/'([^']*)'/g, '$1'));
+      assert.equal(words[0], 'kubectl');
+      const shown = await sandbox.kubectl(words.slice(1));
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.stdout, lease().spec?.holderIdentity);
+
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, output);
+      assert.equal(lease().spec?.holderIdentity, '', 'the Lease is released on SIGTERM');
+      // The release (and kubectl's get) used no verb beyond those.
+      assert.deepEqual(leaseVerbs(requestsSoFar()), used);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  test('the chart renders exactly the timings the LeaderElector accepts', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(sandbox.kubeconfig());
+    const client = await KubeClient.create(kc);
+    try {
+      const outcomes = new Set<boolean>();
+      for (const [lease, renew, retry] of [[15, 10, 2], [15, 15, 2], [10, 12, 2], [1, 0.6, 0.5], [1, 0.61, 0.5], [3, 2, 0.4]] as const) {
+        const timings = { leaseDurationSeconds: lease, renewDeadlineSeconds: renew, retryPeriodSeconds: retry };
+        const rendered = await helm(templateArgs([], ['--set-json', `operator.leaderElection=${JSON.stringify({ enabled: true, ...timings })}`]));
+        let accepted = true;
+        try {
+          new LeaderElector({ client, log: createLogger('silent'), namespace: RELEASE_NAMESPACE, name: 'certhook-leader', identity: 'check', ...timings, onStartedLeading() {}, onStoppedLeading() {} });
+        } catch {
+          accepted = false;
+        }
+        assert.equal(rendered.code === 0, accepted, `${JSON.stringify(timings)}: ${rendered.stderr}`);
+        if (!accepted) assert.match(rendered.stderr, /leaseDurationSeconds > renewDeadlineSeconds > 1\.2 × retryPeriodSeconds > 0/);
+        outcomes.add(accepted);
+      }
+      assert.equal(outcomes.size, 2, 'the cases cover both outcomes');
+    } finally {
+      await client.close();
     }
   });
 });

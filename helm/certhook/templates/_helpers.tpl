@@ -35,3 +35,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The leader-election Lease: per release, so that two releases in one namespace do not share a leader. */}}
+{{- define "certhook.leaseName" -}}
+{{- printf "%s-leader" (include "certhook.fullname" .) -}}
+{{- end -}}
+
+{{/* What values.schema.json cannot express: rules across values, which would otherwise fail only at run time. */}}
+{{- define "certhook.validate" -}}
+{{- $election := .Values.operator.leaderElection -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not $election.enabled) -}}
+{{- fail (printf "replicaCount is %v but operator.leaderElection.enabled is false: without leader election every replica would plan and run hooks, so each hook would fire once per replica. Set operator.leaderElection.enabled=true, or replicaCount=1." .Values.replicaCount) -}}
+{{- end -}}
+{{- if $election.enabled -}}
+{{- $lease := float64 $election.leaseDurationSeconds -}}
+{{- $renew := float64 $election.renewDeadlineSeconds -}}
+{{- $retry := float64 $election.retryPeriodSeconds -}}
+{{- if not (and (gt $lease $renew) (gt $renew (mulf 1.2 $retry)) (gt $retry 0.0)) -}}
+{{- fail (printf "operator.leaderElection needs leaseDurationSeconds > renewDeadlineSeconds > 1.2 × retryPeriodSeconds > 0 (got %v, %v, %v): the leader must stop before another may take over, after more than one try to renew; the operator refuses to start otherwise." $election.leaseDurationSeconds $election.renewDeadlineSeconds $election.retryPeriodSeconds) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

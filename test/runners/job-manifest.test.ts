@@ -1,0 +1,190 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DeployHook } from '../../src/api/deployhook.ts';
+import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
+import { CERTIFICATE_DIR, certmateEnv, hookJob, snapshotSecret, type CertificateFiles } from '../../src/runners/job-manifest.ts';
+import { certificate, hook, NAMESPACE, run, secret } from '../controller/objects.ts';
+import { restrictedViolations, type PodSpec } from '../helm/pod-security.ts';
+
+const facts = certificate(['api.example.com', 'www.example.com'], { notBefore: new Date('2025-06-02T00:00:00Z'), notAfter: new Date('2025-08-31T00:00:00Z') });
+const owner = hook({ timeoutSeconds: 45 });
+const renewal = run(owner, 'renewed', secret('edge-tls', facts), '2025-06-02T00:00:01.000Z');
+const cert = renewal.spec.certificate!;
+const OPTIONS = { defaultImage: 'alpine:3.22', ttlSecondsAfterFinished: 3600 };
+
+const RUN_OWNER = { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', name: renewal.metadata.name, uid: renewal.metadata.uid, controller: true, blockOwnerDeletion: true };
+const RUN_LABELS = { 'certhook.io/hook': 'reload-edge', 'certhook.io/secret': 'edge-tls', 'certhook.io/event': 'renewed', 'certhook.io/run': renewal.metadata.name };
+
+interface Container {
+  name: string;
+  image: string;
+  command: string[];
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+  volumeMounts: unknown[];
+  securityContext: Record<string, unknown>;
+}
+interface JobSpec {
+  backoffLimit: number;
+  activeDeadlineSeconds: number;
+  ttlSecondsAfterFinished: number;
+  template: { metadata: { labels: Record<string, string> }; spec: PodSpec & Record<string, unknown> & { containers: Container[] } };
+}
+
+const jobOf = (h: DeployHook, r: DeployHookRun = renewal, hasKey = true) => hookJob(r, h, r.spec.certificate!, hasKey, OPTIONS);
+const specOf = (h: DeployHook, r?: DeployHookRun, hasKey?: boolean) => jobOf(h, r, hasKey).spec as JobSpec;
+const podOf = (h: DeployHook) => specOf(h).template.spec;
+const containerOf = (h: DeployHook) => podOf(h).containers[0]!;
+const envNames = (env: { name: string }[]) => env.map((e) => e.name);
+
+describe('hookJob', () => {
+  test('a Job named after the run, owned by it, labelled with hook, Secret, event and run', () => {
+    const job = jobOf(owner);
+    assert.equal(job.apiVersion, 'batch/v1');
+    assert.equal(job.kind, 'Job');
+    assert.deepEqual(job.metadata, { name: renewal.metadata.name, namespace: NAMESPACE, labels: RUN_LABELS, ownerReferences: [RUN_OWNER] });
+    assert.deepEqual(specOf(owner).template.metadata.labels, RUN_LABELS);
+  });
+
+  test('one attempt, killed at timeoutSeconds, kept for the TTL', () => {
+    const spec = specOf(owner);
+    assert.equal(spec.backoffLimit, 0);
+    assert.equal(spec.activeDeadlineSeconds, 45);
+    assert.equal(spec.ttlSecondsAfterFinished, 3600);
+    assert.equal(spec.template.spec.restartPolicy, 'Never');
+    assert.equal(specOf(hook({ timeoutSeconds: 7 })).activeDeadlineSeconds, 7);
+  });
+
+  test('runs the command with sh -c, in the hook image or the default one', () => {
+    const command = 'nginx -s reload && echo "done $CERTMATE_DOMAIN"';
+    assert.deepEqual(containerOf(hook({ job: { command } })).command, ['sh', '-c', command]);
+    assert.equal(containerOf(owner).image, 'alpine:3.22');
+    assert.equal(containerOf(hook({ job: { command, image: 'registry.k8s.io/kubectl:v1.34.0' } })).image, 'registry.k8s.io/kubectl:v1.34.0');
+  });
+
+  test('the certificate snapshot is mounted read-only at the certificate directory', () => {
+    const pod = podOf(owner);
+    assert.deepEqual(pod.containers[0]!.volumeMounts, [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }]);
+    assert.deepEqual(pod.volumes, [{ name: 'certificate', secret: { secretName: `${renewal.metadata.name}-certificate`, defaultMode: 0o440 } }]);
+    assert.equal(CERTIFICATE_DIR, '/var/run/certhook/certificate');
+  });
+
+  test('the pod passes the restricted Pod Security profile', () => {
+    const pod = podOf(owner);
+    assert.deepEqual(restrictedViolations(pod), []);
+    const sc = pod.containers[0]!.securityContext;
+    assert.equal(sc.allowPrivilegeEscalation, false);
+    assert.equal(sc.runAsNonRoot, true);
+    assert.deepEqual(sc.capabilities, { drop: ['ALL'] });
+    assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
+    assert.equal(pod.securityContext!.runAsNonRoot, true);
+    assert.notEqual(pod.securityContext!.runAsUser, 0);
+    assert.deepEqual(pod.securityContext!.seccompProfile, { type: 'RuntimeDefault' });
+  });
+
+  test('no service account token unless the hook names a service account', () => {
+    const without = podOf(owner);
+    assert.equal(without.automountServiceAccountToken, false);
+    assert.equal('serviceAccountName' in without, false);
+    const withAccount = podOf(hook({ job: { command: 'true', serviceAccountName: 'edge-restarter' } }));
+    assert.equal(withAccount.serviceAccountName, 'edge-restarter');
+    assert.equal(withAccount.automountServiceAccountToken, true);
+  });
+
+  test("the user's env comes after the CERTMATE_* variables, as written", () => {
+    const env = [
+      { name: 'RELOAD_TARGET', value: 'edge' },
+      { name: 'API_TOKEN', valueFrom: { secretKeyRef: { name: 'edge-token', key: 'token' } } },
+      { name: 'REGION', valueFrom: { configMapKeyRef: { name: 'edge-config', key: 'region', optional: true } } },
+    ];
+    const container = containerOf(hook({ job: { command: 'true', env } }));
+    const certmate = certmateEnv(renewal, owner, cert, true);
+    assert.deepEqual(container.env, [...certmate, ...env]);
+    assert.ok(certmate.length > 0 && certmate.every((e) => e.name.startsWith('CERTMATE_')));
+  });
+
+  test('without the key no CERTMATE_KEY_PATH is set', () => {
+    assert.ok(!envNames(specOf(owner, renewal, false).template.spec.containers[0]!.env).includes('CERTMATE_KEY_PATH'));
+    assert.ok(envNames(specOf(owner, renewal, true).template.spec.containers[0]!.env).includes('CERTMATE_KEY_PATH'));
+  });
+
+  test('labels of a Secret name too long for a label value are shortened', () => {
+    const longName = 's'.repeat(80);
+    const r = run(owner, 'created', secret(longName, facts), '2025-06-02T00:00:01.000Z');
+    assert.equal(jobOf(owner, r).metadata.labels!['certhook.io/secret'], 's'.repeat(63));
+  });
+});
+
+describe('certmateEnv', () => {
+  test('the CertMate contract and what a script wants next', () => {
+    assert.deepEqual(certmateEnv(renewal, owner, cert, true), [
+      { name: 'CERTMATE_DOMAIN', value: 'api.example.com' },
+      { name: 'CERTMATE_DOMAINS', value: 'api.example.com,www.example.com' },
+      { name: 'CERTMATE_CERT_PATH', value: '/var/run/certhook/certificate/cert.pem' },
+      { name: 'CERTMATE_CHAIN_PATH', value: '/var/run/certhook/certificate/chain.pem' },
+      { name: 'CERTMATE_FULLCHAIN_PATH', value: '/var/run/certhook/certificate/fullchain.pem' },
+      { name: 'CERTMATE_KEY_PATH', value: '/var/run/certhook/certificate/privkey.pem' },
+      { name: 'CERTMATE_EVENT', value: 'renewed' },
+      { name: 'CERTMATE_FINGERPRINT', value: facts.fingerprint },
+      { name: 'CERTMATE_SERIAL', value: facts.serial },
+      { name: 'CERTMATE_NOT_BEFORE', value: '2025-06-02T00:00:00Z' },
+      { name: 'CERTMATE_NOT_AFTER', value: '2025-08-31T00:00:00Z' },
+      { name: 'CERTMATE_ISSUER', value: 'certhook unit CA Intermediate CA' },
+      { name: 'CERTMATE_SECRET_NAME', value: 'edge-tls' },
+      { name: 'CERTMATE_SECRET_NAMESPACE', value: NAMESPACE },
+      { name: 'CERTMATE_HOOK_NAME', value: 'reload-edge' },
+      { name: 'CERTMATE_RUN_NAME', value: renewal.metadata.name },
+      { name: 'CERTMATE_TRIGGERED_BY', value: 'certhook' },
+    ]);
+  });
+
+  test('CERTMATE_DRY_RUN=1 only for a dry-run hook', () => {
+    const dry = certmateEnv(renewal, hook({ dryRun: true }), cert, true);
+    assert.deepEqual(dry.filter((e) => e.name === 'CERTMATE_DRY_RUN'), [{ name: 'CERTMATE_DRY_RUN', value: '1' }]);
+    assert.ok(!envNames(certmateEnv(renewal, hook({ dryRun: false }), cert, true)).includes('CERTMATE_DRY_RUN'));
+  });
+
+  test('no CERTMATE_KEY_PATH without a key', () => {
+    const names = envNames(certmateEnv(renewal, owner, cert, false));
+    assert.ok(!names.includes('CERTMATE_KEY_PATH'));
+    assert.ok(names.includes('CERTMATE_CERT_PATH'));
+  });
+
+  test('a manual run: its event and who triggered it', () => {
+    const manual = run(owner, 'manual', secret('edge-tls', facts), '2025-06-02T00:00:01.000Z');
+    const env = Object.fromEntries(certmateEnv(manual, owner, cert, true).map((e) => [e.name, e.value]));
+    assert.equal(env.CERTMATE_EVENT, 'manual');
+    assert.equal(env.CERTMATE_TRIGGERED_BY, 'alice');
+    assert.equal(env.CERTMATE_RUN_NAME, manual.metadata.name);
+  });
+
+  test('variables with no value are left out, not set empty', () => {
+    const names = envNames(certmateEnv(renewal, owner, { fingerprint: facts.fingerprint }, true));
+    assert.ok(!names.includes('CERTMATE_DOMAIN') && !names.includes('CERTMATE_DOMAINS') && !names.includes('CERTMATE_SERIAL'));
+    assert.ok(names.includes('CERTMATE_FINGERPRINT'));
+  });
+});
+
+describe('snapshotSecret', () => {
+  const files: CertificateFiles = { cert: 'LEAF PEM\n', chain: 'CHAIN PEM\n', fullchain: 'LEAF PEM\nCHAIN PEM\n', key: 'KEY PEM\n' };
+  const decoded = (data: unknown) => Object.fromEntries(Object.entries(data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+  test('an immutable Opaque Secret owned by the run, with the four files', () => {
+    const snapshot = snapshotSecret(renewal, files);
+    assert.equal(snapshot.apiVersion, 'v1');
+    assert.equal(snapshot.kind, 'Secret');
+    assert.equal(snapshot.type, 'Opaque');
+    assert.equal(snapshot.immutable, true);
+    assert.deepEqual(snapshot.metadata, { name: `${renewal.metadata.name}-certificate`, namespace: NAMESPACE, labels: RUN_LABELS, ownerReferences: [RUN_OWNER] });
+    assert.deepEqual(decoded(snapshot.data), { 'cert.pem': 'LEAF PEM\n', 'chain.pem': 'CHAIN PEM\n', 'fullchain.pem': 'LEAF PEM\nCHAIN PEM\n', 'privkey.pem': 'KEY PEM\n' });
+  });
+
+  test('no privkey.pem when the key is absent; an empty chain is still a file', () => {
+    const snapshot = snapshotSecret(renewal, { ...files, chain: '', key: undefined });
+    assert.deepEqual(decoded(snapshot.data), { 'cert.pem': 'LEAF PEM\n', 'chain.pem': '', 'fullchain.pem': 'LEAF PEM\nCHAIN PEM\n' });
+  });
+
+  test('the snapshot is the one the Job mounts', () => {
+    const volumes = podOf(owner).volumes as { secret: { secretName: string } }[];
+    assert.equal(volumes[0]!.secret.secretName, snapshotSecret(renewal, files).metadata.name);
+  });
+});
