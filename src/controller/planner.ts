@@ -5,10 +5,10 @@
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
-import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { FILES, snapshotName, snapshotSecret, type CertificateFiles } from '../runners/job-manifest.ts';
+import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
 import { cacheKey, type OperatorContext } from './context.ts';
 import type { Detection } from './detect.ts';
 import type { LedgerFiring } from './ledger.ts';
@@ -48,15 +48,6 @@ export function firingHooks(ctx: OperatorContext, detection: Detection): DeployH
   return hooks;
 }
 
-async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T | undefined> {
-  try {
-    return await ctx.retry(() => ctx.client.get<T>(path));
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /**
  * The files for a firing the ledger found: the Secret's, read now, while it still holds that
  * certificate; for a Secret that is gone, those its last run's snapshot kept. Undefined when they
@@ -65,10 +56,10 @@ async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T 
 export async function ledgerFiles(ctx: OperatorContext, firing: LedgerFiring): Promise<CertificateFiles | undefined | 'stale'> {
   const namespace = firing.hook.metadata.namespace!;
   if (firing.filesFromRun) {
-    const snapshot = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(firing.filesFromRun)));
+    const snapshot = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(firing.filesFromRun)));
     return snapshot ? snapshotFiles(snapshot) : undefined;
   }
-  const secret = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
+  const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
   const files = secret && secret.metadata.uid === firing.secret.uid ? certificateFiles(secret) : undefined;
   if (!files) return 'stale';
   const current = parseCertificateBundle(files.fullchain);
@@ -102,11 +93,3 @@ export async function planFiring(ctx: OperatorContext, firing: Firing, files: Ce
   }
 }
 
-async function createOrGet<T>(ctx: OperatorContext, collection: string, path: string, body: unknown): Promise<T> {
-  try {
-    return await ctx.retry(() => ctx.client.create<T>(collection, body));
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-    return ctx.retry(() => ctx.client.get<T>(path));
-  }
-}

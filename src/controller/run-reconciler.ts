@@ -6,17 +6,16 @@ import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
 import { ANNOTATIONS } from '../api/names.ts';
-import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.ts';
 import { jobState, runOutcome } from '../runners/job-outcome.ts';
+import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
 import { cacheKey, nowIso, type OperatorContext } from './context.ts';
 import { certificateFiles } from './planner.ts';
 import { runCertificate } from './plan.ts';
 import { isFinished } from './run-state.ts';
 import { toTlsSecret } from './tls-secret.ts';
-
 
 export async function reconcileRun(ctx: OperatorContext, key: string): Promise<void> {
   const run = ctx.caches.runs.cache.get(key);
@@ -69,9 +68,9 @@ async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
   }
   const snapshot = snapshotName(run);
-  const existing = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshot));
+  const existing = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshot));
   if (existing) return setStatus(ctx, run, { phase: 'Pending', ...(run.spec.certificate ? { certificate: run.spec.certificate } : {}) });
-  const secret = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, run.spec.secretRef.name));
+  const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, run.spec.secretRef.name));
   const current = secret ? toTlsSecret(secret) : undefined;
   const files = secret ? certificateFiles(secret) : undefined;
   if (run.spec.event === 'manual') {
@@ -87,7 +86,7 @@ async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
   } else if (run.spec.event === 'revoked' || !files) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });
   }
-  await createIgnoringExisting(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
+  await createIfMissing(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
   await setStatus(ctx, run, { phase: 'Pending', certificate: run.spec.certificate ?? runCertificate(current!.certificate!) });
 }
 
@@ -105,9 +104,9 @@ function supersededStatus(run: DeployHookRun, currentFingerprint: string | undef
 async function start(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
   const namespace = run.metadata.namespace!;
   const name = run.metadata.name!;
-  const jobKnown = ctx.caches.jobs.cache.has(cacheKey(namespace, name));
+  let job = ctx.caches.jobs.cache.get(cacheKey(namespace, name));
   const hook = hookOf(ctx, run);
-  if (!jobKnown) {
+  if (!job) {
     if (!hook) {
       return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
     }
@@ -122,15 +121,16 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
     }
     const certificate = run.status?.certificate ?? run.spec.certificate;
     if (!certificate) return prepare(ctx, run);
-    const snapshot = await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
+    const snapshot = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
     if (!snapshot) return prepare(ctx, run);
     const hasKey = 'privkey.pem' in ((snapshot.data ?? {}) as object);
     // Leadership can be lost during the reads above: a replica that no longer acts starts nothing.
     if (!ctx.isActive()) return;
-    await createIgnoringExisting(ctx, collectionPath(RESOURCES.jobs, namespace), hookJob(run, hook.hook as DeployHook, certificate, hasKey, ctx.config));
+    job = await createOrGet<KubeObject>(ctx, collectionPath(RESOURCES.jobs, namespace), objectPath(RESOURCES.jobs, namespace, name), hookJob(run, hook.hook as DeployHook, certificate, hasKey, ctx.config));
+    ctx.log.info({ run: name, namespace, event: run.spec.event }, 'run started');
   }
-  await setStatus(ctx, run, { phase: 'Running', startTime: nowIso(), jobName: name, snapshotSecretName: snapshotName(run) });
-  ctx.log.info({ run: name, namespace, event: run.spec.event }, 'run started');
+  // The Job's creation is when the run started: the same value however often this is written.
+  await setStatus(ctx, run, { phase: 'Running', startTime: job.metadata.creationTimestamp ?? nowIso(), jobName: name, snapshotSecretName: snapshotName(run) });
 }
 
 /** A Running run: when its Job has finished, record the outcome. */
@@ -138,7 +138,7 @@ async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
   const namespace = run.metadata.namespace!;
   const jobName = run.status?.jobName ?? run.metadata.name!;
   const job = ctx.caches.jobs.cache.get(cacheKey(namespace, jobName))
-    ?? await getOrUndefined<KubeObject>(ctx, objectPath(RESOURCES.jobs, namespace, jobName));
+    ?? await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.jobs, namespace, jobName));
   if (!job) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.JobFailed, message: `Job "${jobName}" was deleted before its outcome was recorded` });
   }
@@ -165,19 +165,3 @@ async function podLog(ctx: OperatorContext, namespace: string, pod: string): Pro
   }
 }
 
-async function getOrUndefined<T>(ctx: OperatorContext, path: string): Promise<T | undefined> {
-  try {
-    return await ctx.retry(() => ctx.client.get<T>(path));
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-async function createIgnoringExisting(ctx: OperatorContext, collection: string, body: unknown): Promise<void> {
-  try {
-    await ctx.retry(() => ctx.client.create(collection, body));
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
-}
