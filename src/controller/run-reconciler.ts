@@ -64,6 +64,12 @@ function hookOf(ctx: OperatorContext, run: DeployHookRun) {
  */
 async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
   const namespace = run.metadata.namespace!;
+  if (!run.metadata.annotations?.[ANNOTATIONS.plannedAt]) {
+    // Orders a run made by hand among the operator's runs to the millisecond, as theirs are.
+    await ctx.retry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
+      metadata: { annotations: { [ANNOTATIONS.plannedAt]: new Date().toISOString() } },
+    }));
+  }
   if (!hookOf(ctx, run)) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
   }

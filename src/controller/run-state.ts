@@ -6,14 +6,17 @@ const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped']);
 
 export const isFinished = (run: DeployHookRun): boolean => FINAL_PHASES.has(run.status?.phase ?? '');
 
-/** When a run was planned: to the millisecond for the operator's runs, else its creation second. */
-export const plannedAt = (run: DeployHookRun): string =>
-  run.metadata.annotations?.[ANNOTATIONS.plannedAt] ?? run.metadata.creationTimestamp ?? '';
+/**
+ * When a run was planned, in ms: the operator stamps every run, its own when it plans them and
+ * those made by hand when it first prepares them; until then, the creation second.
+ */
+export const plannedAt = (run: DeployHookRun): number =>
+  Date.parse(run.metadata.annotations?.[ANNOTATIONS.plannedAt] ?? run.metadata.creationTimestamp ?? '') || 0;
 
 /** Newest first, by when each run was planned, then by name so ties always order the same way. */
 export function newestFirst(a: DeployHookRun, b: DeployHookRun): number {
   const at = plannedAt(a);
   const bt = plannedAt(b);
-  if (at !== bt) return at < bt ? 1 : -1;
+  if (at !== bt) return bt - at;
   return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1;
 }
