@@ -127,16 +127,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
   }
 
-  /** Firings whose run was seen finished (remembered: retention prunes old runs). */
-  const finished = new Set<string>();
+  /** How often each firing executed, from the lines the hooks appended. */
+  async function executions(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const line of (await readFile(ledgerFile, 'utf8')).split('\n')) {
+      if (line.trim()) counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
+    }
+    return counts;
+  }
 
-  /** Waits until every expected firing has a finished run and no run is unfinished. */
+  /** Waits until every expected firing has executed and no run is unfinished. */
   async function settle(what: string): Promise<void> {
     const deadline = Date.now() + 600_000;
     for (;;) {
+      const executed = await executions();
       const runs = api.list(api.type('certhook.io', 'deployhookruns'), NAMESPACE).items as unknown as DeployHookRun[];
-      for (const r of runs) if (FINAL.has(r.status?.phase ?? '')) finished.add(key(r.spec.hookRef.name, r.spec.secretRef.name, r.spec.certificate!.fingerprint, r.spec.event));
-      const waiting = [...expected].filter((k) => !finished.has(k)).length;
+      const waiting = [...expected].filter((k) => !executed.has(k)).length;
       const unfinished = runs.filter((r) => !FINAL.has(r.status?.phase ?? '')).length;
       if (waiting === 0 && unfinished === 0) return;
       if (process.env.CHAOS_DEBUG) console.error(what, 'waiting', waiting, 'unfinished', unfinished);
@@ -220,10 +226,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await settle('revoked');
     await delay(2000);
 
-    const counts = new Map<string, number>();
-    for (const line of (await readFile(ledgerFile, 'utf8')).split('\n')) {
-      if (line.trim()) counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
-    }
+    const counts = await executions();
     const missingKeys = [...expected].filter((k) => !counts.has(k));
     const duplicatedKeys = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
     return {

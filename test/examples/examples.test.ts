@@ -2,7 +2,7 @@
 // certhook's CRDs (so every DeployHook passes the CRD's schema and CEL rules) and its hooks must be
 // accepted by the operator; the documents the sandbox does not serve (RBAC, apps) are checked for
 // shape and for agreeing with the hook; two recipes run end to end.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
@@ -11,13 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, loadAll } from 'js-yaml';
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { DeployHookSchema, type DeployHook } from '../../src/api/deployhook.ts';
 import { DeployHookRunSchema } from '../../src/api/deployhookrun.ts';
 import { API_VERSION, DEPLOY_HOOK_RUN } from '../../src/api/names.ts';
 import { certmateEnv } from '../../src/runners/job-manifest.ts';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
-import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { createTlsSecret, finishedRuns, HOOKS, issue, listRuns } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -104,37 +102,18 @@ function certmateVariables(hook: DeployHook): Set<string> {
   return new Set(certmateEnv(run, { ...hook, spec: { ...hook.spec, dryRun: true } }, certificate, true).map((v) => v.name));
 }
 
-let sandbox: TestSandbox;
-let op: TestOperator;
-let core: CoreV1Api;
-let custom: CustomObjectsApi;
-let namespaceCount = 0;
+const env = useOperatorSandbox('examples-');
+const namespace = () => env.namespace();
 
-async function namespace(): Promise<string> {
-  const name = `examples-${++namespaceCount}`;
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
-
-/** `kubectl apply -n <namespace> -f -` of the documents the sandbox serves; asserts each was created. */
+/** `kubectl apply -n <namespace> -f -` of the documents the env.sandbox serves; asserts each was created. */
 async function apply(ns: string, docs: Manifest[]): Promise<void> {
   const served = docs.filter((d) => SERVED.includes(typeOf(d)));
-  const result = await sandbox.kubectl(['apply', '-n', ns, '-f', '-'], served.map((d) => dump(d)).join('---\n'));
+  const result = await env.sandbox.kubectl(['apply', '-n', ns, '-f', '-'], served.map((d) => dump(d)).join('---\n'));
   assert.equal(result.code, 0, result.stderr);
   const resource = (d: Manifest) => (d.apiVersion.includes('/') ? `${d.kind.toLowerCase()}.${d.apiVersion.split('/')[0]}` : d.kind.toLowerCase());
   assert.deepEqual(result.stdout.trim().split('\n').sort(), served.map((d) => `${resource(d)}/${d.metadata.name} created`).sort());
 }
 
-before(async () => {
-  sandbox = await testSandbox();
-  op = await startTestOperator(sandbox);
-  ({ core, custom } = clients(sandbox));
-});
-
-after(async () => {
-  await op.stop();
-  await sandbox.close();
-});
 
 test('the examples are the six CertMate recipes, each described in the README', async () => {
   assert.deepEqual(FILES, [
@@ -206,7 +185,7 @@ for (const file of FILES) {
       await apply(ns, docs);
       for (const written of ofKind<Manifest & { spec: Record<string, unknown> }>(docs, 'DeployHook')) {
         await eventually(async () => {
-          const stored = (await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: written.metadata.name })) as DeployHook;
+          const stored = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: written.metadata.name })) as DeployHook;
           // Nothing pruned or rewritten: what the user wrote is what the operator runs.
           for (const [field, value] of Object.entries(written.spec)) assert.deepEqual(stored.spec[field as keyof DeployHook['spec']], value, `spec.${field}`);
           const ready = stored.status?.conditions?.find((c) => c.type === 'Ready');
@@ -246,7 +225,7 @@ describe('what the RBAC documents grant is what the commands need', () => {
       'pods/exec: create,get',
       'pods: get,list',
     ]);
-    assert.equal(rulesFor(roles, '', 'pods/exec').length, 1, 'pods/exec in the core API group');
+    assert.equal(rulesFor(roles, '', 'pods/exec').length, 1, 'pods/exec in the env.core API group');
   });
 });
 
@@ -257,8 +236,8 @@ describe('recipes end to end', () => {
     assert.equal(hook.spec.dryRun, true);
     const ns = await namespace();
     await apply(ns, docs);
-    await createTlsSecret(core, ns, 'staging-tls', issue(hook.spec.domains![0]!));
-    const [run] = await finishedRuns(custom, ns, 1);
+    await createTlsSecret(env.core, ns, 'staging-tls', issue(hook.spec.domains![0]!));
+    const [run] = await finishedRuns(env.custom, ns, 1);
     assert.equal(run!.spec.event, 'created');
     assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
     assert.equal(run!.status?.output?.trim(), 'dry-run, skipping deploy');
@@ -286,12 +265,12 @@ describe('recipes end to end', () => {
 
       const domain = 'www.example.com';
       assert.ok(hook.spec.domains!.includes('*.example.com'), `the hook covers ${domain}`);
-      await createTlsSecret(core, ns, 'www-tls', issue(domain));
-      await op.operator.idle();
-      assert.equal((await listRuns(custom, ns)).length, 0, 'a new certificate pages nobody');
+      await createTlsSecret(env.core, ns, 'www-tls', issue(domain));
+      await env.op.operator.idle();
+      assert.equal((await listRuns(env.custom, ns)).length, 0, 'a new certificate pages nobody');
 
-      await core.deleteNamespacedSecret({ name: 'www-tls', namespace: ns });
-      const [run] = await finishedRuns(custom, ns, 1);
+      await env.core.deleteNamespacedSecret({ name: 'www-tls', namespace: ns });
+      const [run] = await finishedRuns(env.custom, ns, 1);
       assert.equal(run!.spec.event, 'revoked');
       assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
 

@@ -1,27 +1,16 @@
 // End to end through the sandbox: TLS Secret changes fire DeployHooks as Jobs whose commands
 // really run, and the outcome is recorded on the runs and the hooks.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
-import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, renewTlsSecret } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 
-let sandbox: TestSandbox;
-let op: TestOperator;
-let core: CoreV1Api;
-let custom: CustomObjectsApi;
-let namespaceCount = 0;
-
-async function namespace(): Promise<string> {
-  const name = `t${++namespaceCount}`;
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
+const env = useOperatorSandbox('t');
+const namespace = () => env.namespace();
 
 /** A hook command that records its env and the files it was given under $OUT/<run>/. */
 const RECORDER = 'd="$OUT/$CERTMATE_RUN_NAME"; mkdir -p "$d"; env | grep ^CERTMATE_ | sort > "$d/env"; cp "$CERTMATE_CERT_PATH" "$d/cert.pem"; cp "$CERTMATE_CHAIN_PATH" "$d/chain.pem"; cp "$CERTMATE_FULLCHAIN_PATH" "$d/fullchain.pem"; cp "$CERTMATE_KEY_PATH" "$d/key.pem"; echo recorded';
@@ -34,25 +23,14 @@ async function recorded(dir: string, run: string) {
 
 const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase();
 
-before(async () => {
-  sandbox = await testSandbox();
-  op = await startTestOperator(sandbox);
-  ({ core, custom } = clients(sandbox));
-});
-
-after(async () => {
-  await op.stop();
-  await sandbox.close();
-});
-
 describe('a certificate\'s life fires the hook once per event', () => {
   test('created, renewed, relabelled (nothing), revoked — with the env and files of each version', async () => {
     const ns = await namespace();
     const out = await outputDir();
-    await createHook(custom, ns, 'recorder', { job: { command: RECORDER, env: [{ name: 'OUT', value: out }] } });
+    await createHook(env.custom, ns, 'recorder', { job: { command: RECORDER, env: [{ name: 'OUT', value: out }] } });
     const first = issue('api.example.com', 'www.example.com');
-    await createTlsSecret(core, ns, 'web-tls', first);
-    const [created] = await finishedRuns(custom, ns, 1);
+    await createTlsSecret(env.core, ns, 'web-tls', first);
+    const [created] = await finishedRuns(env.custom, ns, 1);
     assert.equal(created!.spec.event, 'created');
     assert.equal(created!.status?.phase, 'Succeeded');
     assert.equal(created!.status?.exitCode, 0);
@@ -77,22 +55,22 @@ describe('a certificate\'s life fires the hook once per event', () => {
     assert.equal(files.key, first.keyPem);
 
     const second = issue('api.example.com', 'www.example.com');
-    await renewTlsSecret(core, ns, 'web-tls', second);
-    const afterRenewal = await finishedRuns(custom, ns, 2);
+    await renewTlsSecret(env.core, ns, 'web-tls', second);
+    const afterRenewal = await finishedRuns(env.custom, ns, 2);
     const renewed = afterRenewal[1]!;
     assert.equal(renewed.spec.event, 'renewed');
     assert.equal(renewed.status?.phase, 'Succeeded');
     assert.equal((await recorded(out, renewed.metadata.name!)).cert, second.certPem);
 
-    const current = await core.readNamespacedSecret({ name: 'web-tls', namespace: ns });
+    const current = await env.core.readNamespacedSecret({ name: 'web-tls', namespace: ns });
     current.metadata!.labels = { relabelled: 'yes' };
     current.metadata!.annotations = { note: 'metadata only' };
-    await core.replaceNamespacedSecret({ name: 'web-tls', namespace: ns, body: current });
-    await op.operator.idle();
-    assert.equal((await listRuns(custom, ns)).length, 2, 'a metadata-only change fires nothing');
+    await env.core.replaceNamespacedSecret({ name: 'web-tls', namespace: ns, body: current });
+    await env.op.operator.idle();
+    assert.equal((await listRuns(env.custom, ns)).length, 2, 'a metadata-only change fires nothing');
 
-    await core.deleteNamespacedSecret({ name: 'web-tls', namespace: ns });
-    const all = await finishedRuns(custom, ns, 3);
+    await env.core.deleteNamespacedSecret({ name: 'web-tls', namespace: ns });
+    const all = await finishedRuns(env.custom, ns, 3);
     const revoked = all[2]!;
     assert.equal(revoked.spec.event, 'revoked');
     assert.equal(revoked.status?.phase, 'Succeeded');
@@ -101,9 +79,9 @@ describe('a certificate\'s life fires the hook once per event', () => {
     assert.equal(revokedFiles.cert, second.certPem, 'the revoked run still got the files of the last version');
     assert.equal(revokedFiles.key, second.keyPem);
 
-    const hook = (await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'recorder' })) as any;
+    const hook = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'recorder' })) as any;
     await eventually(async () => {
-      const h = (await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'recorder' })) as any;
+      const h = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'recorder' })) as any;
       assert.equal(h.status.totals.succeeded, 3);
       assert.equal(h.status.lastRun.name, revoked.metadata.name);
       assert.deepEqual(h.status.history.map((r: { event: string }) => r.event), ['revoked', 'renewed', 'created']);
@@ -111,20 +89,20 @@ describe('a certificate\'s life fires the hook once per event', () => {
       assert.equal(h.status.conditions[0].status, 'True');
       assert.equal(h.status.observedGeneration, hook.metadata.generation);
     });
-    const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=recorder' });
+    const events = await env.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=recorder' });
     assert.equal(events.items.filter((e) => e.reason === 'RunSucceeded').length, 3);
   });
 
   test('snapshots and Jobs are owned by their run', async () => {
     const ns = await namespace();
-    await createHook(custom, ns, 'noop', { job: { command: 'true' } });
-    await createTlsSecret(core, ns, 'owned', issue('owned.example.com'));
-    const [run] = await finishedRuns(custom, ns, 1);
-    const snapshot = await core.readNamespacedSecret({ name: run!.status!.snapshotSecretName!, namespace: ns });
+    await createHook(env.custom, ns, 'noop', { job: { command: 'true' } });
+    await createTlsSecret(env.core, ns, 'owned', issue('owned.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1);
+    const snapshot = await env.core.readNamespacedSecret({ name: run!.status!.snapshotSecretName!, namespace: ns });
     assert.equal(snapshot.metadata!.ownerReferences![0]!.uid, run!.metadata.uid);
     assert.equal(snapshot.type, 'Opaque', 'snapshots are not TLS Secrets, so they never fire hooks themselves');
-    await custom.deleteNamespacedCustomObject({ group: 'certhook.io', version: 'v1alpha1', plural: 'deployhookruns', namespace: ns, name: run!.metadata.name! });
-    await eventually(async () => assert.equal((await core.listNamespacedSecret({ namespace: ns, labelSelector: 'certhook.io/run' })).items.length, 0));
+    await env.custom.deleteNamespacedCustomObject({ group: 'certhook.io', version: 'v1alpha1', plural: 'deployhookruns', namespace: ns, name: run!.metadata.name! });
+    await eventually(async () => assert.equal((await env.core.listNamespacedSecret({ namespace: ns, labelSelector: 'certhook.io/run' })).items.length, 0));
   });
 });
 
@@ -132,18 +110,18 @@ describe('which hooks fire', () => {
   test('onEvents, enabled, domains (exact and wildcard), secretSelector and namespaces', async () => {
     const ns = await namespace();
     const other = await namespace();
-    await createHook(custom, ns, 'only-revoked', { onEvents: ['revoked'], job: { command: 'true' } });
-    await createHook(custom, ns, 'disabled', { enabled: false, job: { command: 'true' } });
-    await createHook(custom, ns, 'exact', { domains: ['api.example.com'], job: { command: 'true' } });
-    await createHook(custom, ns, 'wildcard', { domains: ['*.example.org'], job: { command: 'true' } });
-    await createHook(custom, ns, 'selected', { secretSelector: { matchLabels: { tier: 'edge' } }, job: { command: 'true' } });
-    await createHook(custom, ns, 'everything', { job: { command: 'true' } });
-    await createHook(custom, other, 'elsewhere', { job: { command: 'true' } });
+    await createHook(env.custom, ns, 'only-revoked', { onEvents: ['revoked'], job: { command: 'true' } });
+    await createHook(env.custom, ns, 'disabled', { enabled: false, job: { command: 'true' } });
+    await createHook(env.custom, ns, 'exact', { domains: ['api.example.com'], job: { command: 'true' } });
+    await createHook(env.custom, ns, 'wildcard', { domains: ['*.example.org'], job: { command: 'true' } });
+    await createHook(env.custom, ns, 'selected', { secretSelector: { matchLabels: { tier: 'edge' } }, job: { command: 'true' } });
+    await createHook(env.custom, ns, 'everything', { job: { command: 'true' } });
+    await createHook(env.custom, other, 'elsewhere', { job: { command: 'true' } });
 
-    await createTlsSecret(core, ns, 'api', issue('api.example.com'));
-    await createTlsSecret(core, ns, 'deep', issue('a.b.example.org'));
-    await createTlsSecret(core, ns, 'shop', issue('shop.example.org'), { tier: 'edge' });
-    const runs = await finishedRuns(custom, ns, 6);
+    await createTlsSecret(env.core, ns, 'api', issue('api.example.com'));
+    await createTlsSecret(env.core, ns, 'deep', issue('a.b.example.org'));
+    await createTlsSecret(env.core, ns, 'shop', issue('shop.example.org'), { tier: 'edge' });
+    const runs = await finishedRuns(env.custom, ns, 6);
     const fired = runs.map((r) => `${r.spec.hookRef.name}/${r.spec.secretRef.name}/${r.spec.event}`).sort();
     assert.deepEqual(fired, [
       'everything/api/created',
@@ -153,10 +131,10 @@ describe('which hooks fire', () => {
       'selected/shop/created',
       'wildcard/shop/created',
     ]);
-    assert.equal((await listRuns(custom, other)).length, 0, 'a hook sees only its own namespace');
+    assert.equal((await listRuns(env.custom, other)).length, 0, 'a hook sees only its own namespace');
 
-    await core.deleteNamespacedSecret({ name: 'api', namespace: ns });
-    const afterRevoke = await finishedRuns(custom, ns, runs.length + 3);
+    await env.core.deleteNamespacedSecret({ name: 'api', namespace: ns });
+    const afterRevoke = await finishedRuns(env.custom, ns, runs.length + 3);
     const revokedBy = afterRevoke.filter((r) => r.spec.event === 'revoked').map((r) => r.spec.hookRef.name).sort();
     assert.deepEqual(revokedBy, ['everything', 'exact', 'only-revoked']);
   });

@@ -1,46 +1,24 @@
 // How runs end: timeouts, exit codes, superseded versions, invalid hooks, unreadable
 // certificates and manual runs — each through the sandbox with the hook really running.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
-import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { b64, createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, RUNS } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 
-let sandbox: TestSandbox;
-let op: TestOperator;
-let core: CoreV1Api;
-let custom: CustomObjectsApi;
-let namespaceCount = 0;
-
-async function namespace(): Promise<string> {
-  const name = `o${++namespaceCount}`;
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
-
-before(async () => {
-  sandbox = await testSandbox();
-  op = await startTestOperator(sandbox);
-  ({ core, custom } = clients(sandbox));
-});
-
-after(async () => {
-  await op.stop();
-  await sandbox.close();
-});
+const env = useOperatorSandbox('o');
+const namespace = () => env.namespace();
 
 describe('outcomes', () => {
   test('a hook that outlives timeoutSeconds fails as TimedOut, and its process is stopped', async () => {
     const ns = await namespace();
     const out = await outputDir();
-    await createHook(custom, ns, 'slow', { timeoutSeconds: 1, job: { command: `sleep 30; touch ${out}/finished`, env: [] } });
-    await createTlsSecret(core, ns, 'slow', issue('slow.example.com'));
-    const [run] = await finishedRuns(custom, ns, 1);
+    await createHook(env.custom, ns, 'slow', { timeoutSeconds: 1, job: { command: `sleep 30; touch ${out}/finished`, env: [] } });
+    await createTlsSecret(env.core, ns, 'slow', issue('slow.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1);
     assert.equal(run!.status?.phase, 'Failed');
     assert.equal(run!.status?.reason, 'TimedOut');
     assert.equal(run!.status?.message, 'timeout after 1s');
@@ -49,27 +27,27 @@ describe('outcomes', () => {
 
   test('a non-zero exit fails as ExitCode with the code and the tail of stderr', async () => {
     const ns = await namespace();
-    await createHook(custom, ns, 'broken', { job: { command: 'echo starting; echo "nginx: configuration file test failed" >&2; exit 3' } });
-    await createTlsSecret(core, ns, 'broken', issue('broken.example.com'));
-    const [run] = await finishedRuns(custom, ns, 1);
+    await createHook(env.custom, ns, 'broken', { job: { command: 'echo starting; echo "nginx: configuration file test failed" >&2; exit 3' } });
+    await createTlsSecret(env.core, ns, 'broken', issue('broken.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1);
     assert.equal(run!.status?.phase, 'Failed');
     assert.equal(run!.status?.reason, 'ExitCode');
     assert.equal(run!.status?.exitCode, 3);
     assert.match(run!.status?.output ?? '', /starting\n.*configuration file test failed/s);
     await eventually(async () => {
-      const hook = (await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'broken' })) as any;
+      const hook = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'broken' })) as any;
       assert.equal(hook.status.totals.failed, 1);
       assert.equal(hook.status.lastRun.reason, 'ExitCode');
     });
-    const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=broken,reason=RunFailed' });
+    const events = await env.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=broken,reason=RunFailed' });
     assert.equal(events.items[0]?.type, 'Warning');
   });
 
   test('the output tail is at most 4 KiB', async () => {
     const ns = await namespace();
-    await createHook(custom, ns, 'chatty', { job: { command: 'i=0; while [ $i -lt 2000 ]; do echo "line $i of a long output"; i=$((i+1)); done' } });
-    await createTlsSecret(core, ns, 'chatty', issue('chatty.example.com'));
-    const [run] = await finishedRuns(custom, ns, 1);
+    await createHook(env.custom, ns, 'chatty', { job: { command: 'i=0; while [ $i -lt 2000 ]; do echo "line $i of a long output"; i=$((i+1)); done' } });
+    await createTlsSecret(env.core, ns, 'chatty', issue('chatty.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1);
     const output = run!.status?.output ?? '';
     assert.ok(output.length <= 4096 && output.length > 3000, `output is ${output.length} characters`);
     assert.match(output, /line 1999 of a long output\n$/);
@@ -78,18 +56,18 @@ describe('outcomes', () => {
   test('a certificate replaced three times in quick succession: each run succeeds for its own version or is Superseded', async () => {
     const ns = await namespace();
     const out = await outputDir();
-    await createHook(custom, ns, 'versions', {
+    await createHook(env.custom, ns, 'versions', {
       job: { command: `cp "$CERTMATE_CERT_PATH" "${out}/$CERTMATE_RUN_NAME.pem"; echo "$CERTMATE_FINGERPRINT" > "${out}/$CERTMATE_RUN_NAME.fp"; sleep 0.2` },
     });
-    await createTlsSecret(core, ns, 'busy', issue('busy.example.com'));
+    await createTlsSecret(env.core, ns, 'busy', issue('busy.example.com'));
     for (let i = 0; i < 3; i++) {
-      const current = await core.readNamespacedSecret({ name: 'busy', namespace: ns });
+      const current = await env.core.readNamespacedSecret({ name: 'busy', namespace: ns });
       const next = issue('busy.example.com');
       current.data = { 'tls.crt': b64(next.fullchainPem), 'tls.key': b64(next.keyPem) };
-      await core.replaceNamespacedSecret({ name: 'busy', namespace: ns, body: current });
+      await env.core.replaceNamespacedSecret({ name: 'busy', namespace: ns, body: current });
     }
-    const runs = await finishedRuns(custom, ns, 4);
-    const latest = new X509Certificate(Buffer.from((await core.readNamespacedSecret({ name: 'busy', namespace: ns })).data!['tls.crt']!, 'base64').toString()).fingerprint256.replaceAll(':', '').toLowerCase();
+    const runs = await finishedRuns(env.custom, ns, 4);
+    const latest = new X509Certificate(Buffer.from((await env.core.readNamespacedSecret({ name: 'busy', namespace: ns })).data!['tls.crt']!, 'base64').toString()).fingerprint256.replaceAll(':', '').toLowerCase();
     for (const run of runs) {
       const phase = run.status?.phase;
       assert.ok(phase === 'Succeeded' || (phase === 'Skipped' && run.status?.reason === 'Superseded'), `${run.metadata.name}: ${phase}/${run.status?.reason}`);
@@ -108,40 +86,40 @@ describe('bad input', () => {
   test('an invalid hook gets Ready=False with what to fix, and never runs', async () => {
     const ns = await namespace();
     // Written past the CRD (as an older or hand-edited CRD might let through); the operator checks the same rules.
-    const hookType = sandbox.api.type('certhook.io', 'deployhooks');
+    const hookType = env.sandbox.api.type('certhook.io', 'deployhooks');
     const saved = hookType.schema;
     hookType.schema = undefined;
     try {
-      sandbox.api.create(hookType, ns, { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHook', metadata: { name: 'invalid' }, spec: { timeoutSeconds: 900, job: { command: 'true' } } });
+      env.sandbox.api.create(hookType, ns, { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHook', metadata: { name: 'invalid' }, spec: { timeoutSeconds: 900, job: { command: 'true' } } });
     } finally {
       hookType.schema = saved;
     }
-    await createTlsSecret(core, ns, 'ignored', issue('ignored.example.com'));
+    await createTlsSecret(env.core, ns, 'ignored', issue('ignored.example.com'));
     await eventually(async () => {
-      const hook = (await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'invalid' })) as any;
+      const hook = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'invalid' })) as any;
       const ready = hook.status?.conditions?.[0];
       assert.equal(ready?.status, 'False');
       assert.equal(ready?.reason, 'Invalid');
       assert.match(ready?.message, /spec.timeoutSeconds: Invalid value: 900: spec.timeoutSeconds in body should be less than or equal to 300/);
     });
-    await op.operator.idle();
-    assert.equal((await listRuns(custom, ns)).length, 0);
-    assert.equal(op.logs.some((l) => l.msg === 'DeployHook is invalid and will not run'), true);
+    await env.op.operator.idle();
+    assert.equal((await listRuns(env.custom, ns)).length, 0);
+    assert.equal(env.op.logs.some((l) => l.msg === 'DeployHook is invalid and will not run'), true);
   });
 
   test('a TLS Secret with an unparsable certificate is reported as an Event and fires nothing', async () => {
     const ns = await namespace();
-    await createHook(custom, ns, 'watcher', { job: { command: 'true' } });
-    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'garbage' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n'), 'tls.key': b64('key') } } });
+    await createHook(env.custom, ns, 'watcher', { job: { command: 'true' } });
+    await env.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'garbage' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n'), 'tls.key': b64('key') } } });
     await eventually(async () => {
-      const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=garbage' });
+      const events = await env.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=garbage' });
       assert.equal(events.items[0]?.reason, 'CertificateUnparsable');
       assert.equal(events.items[0]?.type, 'Warning');
     });
-    await op.operator.idle();
-    assert.equal((await listRuns(custom, ns)).length, 0);
-    assert.ok(op.logs.some((l) => l.msg === 'TLS Secret holds no readable certificate; no hook fires for it' && l.secret === 'garbage'));
-    assert.ok(!op.logs.some((l) => JSON.stringify(l).includes('BEGIN PRIVATE KEY')), 'no key material in the logs');
+    await env.op.operator.idle();
+    assert.equal((await listRuns(env.custom, ns)).length, 0);
+    assert.ok(env.op.logs.some((l) => l.msg === 'TLS Secret holds no readable certificate; no hook fires for it' && l.secret === 'garbage'));
+    assert.ok(!env.op.logs.some((l) => JSON.stringify(l).includes('BEGIN PRIVATE KEY')), 'no key material in the logs');
   });
 });
 
@@ -149,12 +127,12 @@ describe('manual runs', () => {
   test('a DeployHookRun created by hand runs the hook, even when it is disabled, with the current certificate', async () => {
     const ns = await namespace();
     const out = await outputDir();
-    await createHook(custom, ns, 'manual', { enabled: false, job: { command: `echo "$CERTMATE_EVENT $CERTMATE_DOMAIN" > ${out}/manual.txt` } });
-    await createTlsSecret(core, ns, 'by-hand', issue('by-hand.example.com'));
-    await op.operator.idle();
-    assert.equal((await listRuns(custom, ns)).length, 0, 'disabled: no automatic run');
-    await custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'test-1' }, spec: { hookRef: { name: 'manual' }, secretRef: { name: 'by-hand' }, event: 'manual', triggeredBy: 'alice' } } });
-    const [run] = await finishedRuns(custom, ns, 1);
+    await createHook(env.custom, ns, 'manual', { enabled: false, job: { command: `echo "$CERTMATE_EVENT $CERTMATE_DOMAIN" > ${out}/manual.txt` } });
+    await createTlsSecret(env.core, ns, 'by-hand', issue('by-hand.example.com'));
+    await env.op.operator.idle();
+    assert.equal((await listRuns(env.custom, ns)).length, 0, 'disabled: no automatic run');
+    await env.custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'test-1' }, spec: { hookRef: { name: 'manual' }, secretRef: { name: 'by-hand' }, event: 'manual', triggeredBy: 'alice' } } });
+    const [run] = await finishedRuns(env.custom, ns, 1);
     assert.equal(run!.status?.phase, 'Succeeded');
     assert.equal(run!.status?.certificate?.domain, 'by-hand.example.com');
     assert.equal((await readFile(join(out, 'manual.txt'), 'utf8')).trim(), 'manual by-hand.example.com');
@@ -162,9 +140,9 @@ describe('manual runs', () => {
 
   test('a manual run for a missing Secret fails with SecretNotFound', async () => {
     const ns = await namespace();
-    await createHook(custom, ns, 'manual', { job: { command: 'true' } });
-    await custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'test-2' }, spec: { hookRef: { name: 'manual' }, secretRef: { name: 'nope' }, event: 'manual' } } });
-    const [run] = await finishedRuns(custom, ns, 1);
+    await createHook(env.custom, ns, 'manual', { job: { command: 'true' } });
+    await env.custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'test-2' }, spec: { hookRef: { name: 'manual' }, secretRef: { name: 'nope' }, event: 'manual' } } });
+    const [run] = await finishedRuns(env.custom, ns, 1);
     assert.equal(run!.status?.phase, 'Failed');
     assert.equal(run!.status?.reason, 'SecretNotFound');
   });
