@@ -370,8 +370,9 @@ function toApiError(err: unknown): ApiError {
 }
 
 function sendError(res: ServerResponse, err: unknown): void {
-  // The client went away (it timed out, say): there is no one to answer.
-  if (res.destroyed || res.req.destroyed) return;
+  // The client went away (it timed out, say): there is no one to answer. (A request whose body
+  // was read is destroyed by then too, so the socket is what tells.)
+  if (res.destroyed || !res.socket || res.socket.destroyed) return;
   const apiError = toApiError(err);
   if (apiError.code === 500 && !(err instanceof ApiError)) console.error(err);
   if (res.headersSent) {
