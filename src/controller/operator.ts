@@ -161,6 +161,11 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     if (count) log.info({ firings: count }, 'ledger: firing what happened while no operator acted');
   }
 
+  function stopActing(): void {
+    active = false;
+    changes.clear();
+  }
+
   const { hooks, runs, jobs, secrets } = ctx.caches;
   for (const r of [hooks, runs, jobs, secrets]) r.start();
   await Promise.all([hooks.waitForSync(), runs.waitForSync(), jobs.waitForSync(), secrets.waitForSync()]);
@@ -181,8 +186,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     },
     deactivate() {
       if (!active) return;
-      active = false;
-      changes.clear();
+      stopActing();
       log.warn('no longer acting: stopped planning and executing runs');
     },
     async idle() {
@@ -195,7 +199,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       }
     },
     async stop() {
-      operator.deactivate();
+      stopActing();
       stopping.abort();
       ctx.runQueue.stop();
       ctx.hookQueue.stop();
