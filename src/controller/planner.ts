@@ -8,7 +8,7 @@ import { parseCertificateBundle } from '../certs/bundle.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { FILES, snapshotName, snapshotSecret, type CertificateFiles } from '../runners/job-manifest.ts';
-import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
+import { createOrGet, getIfExists } from './idempotent.ts';
 import { cacheKey, type OperatorContext } from './context.ts';
 import type { Detection } from './detect.ts';
 import type { LedgerFiring } from './ledger.ts';

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, renewTlsSecret } from '../support/fixtures.ts';
