@@ -146,7 +146,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const unfinished = runs.filter((r) => !FINAL.has(r.status?.phase ?? '')).length;
       if (waiting === 0 && unfinished === 0) return;
       if (process.env.CHAOS_DEBUG) console.error(what, 'waiting', waiting, 'unfinished', unfinished);
-      if (Date.now() > deadline) throw new Error(`${what}: still waiting for ${waiting} firings and ${unfinished} runs after 10 minutes`);
+      if (Date.now() > deadline) {
+        // Enough to start from: which firings never ran, which runs never finished, who leads.
+        const stuck = runs.filter((r) => !FINAL.has(r.status?.phase ?? '')).slice(0, 5).map((r) => `${r.metadata.name} ${r.status?.phase ?? '(no phase)'} ${r.status?.reason ?? ''}`);
+        const lease = api.list(api.type('coordination.k8s.io', 'leases'), NAMESPACE).items[0]?.spec;
+        throw new Error(`${what}: still waiting for ${waiting} firings and ${unfinished} runs after 10 minutes; `
+          + `never ran: ${[...expected].filter((k) => !executed.has(k)).slice(0, 5).join('; ')}; unfinished: ${stuck.join('; ')}; lease: ${JSON.stringify(lease)}`);
+      }
       await delay(250);
     }
   }
