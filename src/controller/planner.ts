@@ -39,6 +39,12 @@ function snapshotFiles(snapshot: KubeObject): CertificateFiles | undefined {
   return { cert, chain: file(FILES.chain) ?? '', fullchain, key: file(FILES.key) };
 }
 
+/** The files an earlier run's snapshot kept, if it still exists. */
+export async function filesOfRun(ctx: OperatorContext, run: DeployHookRun): Promise<CertificateFiles | undefined> {
+  const snapshot = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
+  return snapshot ? snapshotFiles(snapshot) : undefined;
+}
+
 /** The valid hooks that `detection` fires. */
 export function firingHooks(ctx: OperatorContext, detection: Detection): DeployHook[] {
   const hooks: DeployHook[] = [];
@@ -55,10 +61,7 @@ export function firingHooks(ctx: OperatorContext, detection: Detection): DeployH
  */
 export async function ledgerFiles(ctx: OperatorContext, firing: LedgerFiring): Promise<CertificateFiles | undefined | 'stale'> {
   const namespace = firing.hook.metadata.namespace!;
-  if (firing.filesFromRun) {
-    const snapshot = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(firing.filesFromRun)));
-    return snapshot ? snapshotFiles(snapshot) : undefined;
-  }
+  if (firing.filesFromRun) return filesOfRun(ctx, firing.filesFromRun);
   const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
   const files = secret && secret.metadata.uid === firing.secret.uid ? certificateFiles(secret) : undefined;
   if (!files) return 'stale';

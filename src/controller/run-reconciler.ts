@@ -12,7 +12,8 @@ import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.t
 import { jobState, runOutcome } from '../runners/job-outcome.ts';
 import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
 import { cacheKey, nowIso, type OperatorContext } from './context.ts';
-import { certificateFiles } from './planner.ts';
+import { ledgerOf } from './ledger.ts';
+import { certificateFiles, filesOfRun } from './planner.ts';
 import { runCertificate } from './plan.ts';
 import { isFinished } from './run-state.ts';
 import { toTlsSecret } from './tls-secret.ts';
@@ -76,6 +77,7 @@ async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
   const snapshot = snapshotName(run);
   const existing = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshot));
   if (existing) return setStatus(ctx, run, { phase: 'Pending', ...(run.spec.certificate ? { certificate: run.spec.certificate } : {}) });
+  if (run.spec.event === 'revoked') return prepareRevoked(ctx, run);
   const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, run.spec.secretRef.name));
   const current = secret ? toTlsSecret(secret) : undefined;
   const files = secret ? certificateFiles(secret) : undefined;
@@ -87,13 +89,27 @@ async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
     if (run.spec.certificate && run.spec.certificate.fingerprint !== current.certificate.fingerprint) {
       return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.Superseded, message: `Secret "${run.spec.secretRef.name}" no longer holds certificate ${run.spec.certificate.fingerprint}` });
     }
-  } else if (run.spec.event !== 'revoked' && (!current?.certificate || current.certificate.fingerprint !== run.spec.certificate?.fingerprint)) {
+  } else if (!current?.certificate || !files || current.certificate.fingerprint !== run.spec.certificate?.fingerprint) {
     return finish(ctx, run, supersededStatus(run, current?.certificate?.fingerprint));
-  } else if (run.spec.event === 'revoked' || !files) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });
   }
   await createIfMissing(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
   await setStatus(ctx, run, { phase: 'Pending', certificate: run.spec.certificate ?? runCertificate(current!.certificate!) });
+}
+
+/**
+ * A revoked run left without its snapshot (the operator that planned it stopped first): the
+ * Secret is gone, so the files come from the snapshot of the Secret's last run before it.
+ */
+async function prepareRevoked(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
+  const namespace = run.metadata.namespace!;
+  const own = [...ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === namespace && r.spec.hookRef.name === run.spec.hookRef.name);
+  const previous = ledgerOf(own, run.spec.secretRef.name).find((r) => r.spec.event !== 'revoked');
+  const files = previous ? await filesOfRun(ctx, previous) : undefined;
+  if (!files) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });
+  }
+  await createIfMissing(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
+  await setStatus(ctx, run, { phase: 'Pending', certificate: run.spec.certificate! });
 }
 
 function supersededStatus(run: DeployHookRun, currentFingerprint: string | undefined): DeployHookRunStatus {

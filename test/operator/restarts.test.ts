@@ -10,6 +10,8 @@ import { clients, startTestOperator } from '../support/operator.ts';
 import { createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, renewTlsSecret } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
+import type { DeployHook } from '../../src/api/deployhook.ts';
+import { planRun } from '../../src/controller/plan.ts';
 
 let sandbox: TestSandbox;
 let core: CoreV1Api;
@@ -100,6 +102,30 @@ describe('restarts', () => {
     const second = await operatorFor(t, { namespace: ns });
     assert.deepEqual(events(await finishedRuns(custom, ns, 3)), ['h/phoenix/created', 'h/phoenix/created', 'h/phoenix/revoked']);
     await second.stop();
+  });
+});
+
+describe('a revoked run left half-planned', () => {
+  test('an operator that died before writing its snapshot: the next one takes the files from the last run', async (t) => {
+    const ns = await namespace();
+    const out = await outputDir();
+    const first = await operatorFor(t, { namespace: ns });
+    await createHook(custom, ns, 'h', { job: { command: `cp "$CERTMATE_CERT_PATH" "${out}/$CERTMATE_RUN_NAME.pem"` } });
+    const cert = issue('halfway.example.com');
+    await createTlsSecret(core, ns, 'halfway', cert);
+    const [created] = await finishedRuns(custom, ns, 1);
+    await first.stop();
+    const secret = await core.readNamespacedSecret({ name: 'halfway', namespace: ns });
+    await core.deleteNamespacedSecret({ name: 'halfway', namespace: ns });
+    // What a planner leaves when it dies right after creating the run: no snapshot, no phase.
+    const hook = await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'h' }) as DeployHook;
+    const firing = { hook, event: 'revoked' as const, secret: { name: 'halfway', uid: secret.metadata!.uid! }, certificate: created!.spec.certificate! };
+    await custom.createNamespacedCustomObject({ group: 'certhook.io', version: 'v1alpha1', plural: 'deployhookruns', namespace: ns, body: planRun(firing, new Date().toISOString()) });
+    await operatorFor(t, { namespace: ns });
+    const runs = await finishedRuns(custom, ns, 2);
+    const revoked = runs.find((r) => r.spec.event === 'revoked')!;
+    assert.equal(revoked.status?.phase, 'Succeeded', `${revoked.status?.reason}: ${revoked.status?.message}`);
+    assert.equal(await readFile(join(out, `${revoked.metadata.name}.pem`), 'utf8'), cert.certPem);
   });
 });
 
