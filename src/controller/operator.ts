@@ -122,7 +122,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       }),
     },
   };
-  const changes = new SecretChanges(ctx, serial, config.quietPeriodMs);
+  const changes = new SecretChanges(ctx, serial);
 
   function onSecretChange(change: Change<TlsSecret>): void {
     const current = change.current;

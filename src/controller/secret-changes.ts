@@ -1,7 +1,6 @@
 // TLS Secret changes → firings. Writes to one Secret within the quiet period coalesce: when the
 // Secret has been quiet that long, the last state is compared with the state before the burst,
 // and only that final version fires.
-import type { Logger } from 'pino';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { Change } from '../kube/reflector.ts';
 import type { OperatorContext } from './context.ts';
@@ -24,14 +23,10 @@ export class SecretChanges {
   private readonly bursts = new Map<string, Burst>();
   private readonly ctx: OperatorContext;
   private readonly serial: SerialQueues;
-  private readonly quietPeriodMs: number;
-  private readonly log: Logger;
 
-  constructor(ctx: OperatorContext, serial: SerialQueues, quietPeriodMs: number) {
+  constructor(ctx: OperatorContext, serial: SerialQueues) {
     this.ctx = ctx;
     this.serial = serial;
-    this.quietPeriodMs = quietPeriodMs;
-    this.log = ctx.log;
   }
 
   /** Secrets with a burst still in its quiet period. */
@@ -47,8 +42,8 @@ export class SecretChanges {
     } else {
       this.bursts.set(change.key, { before: change.previous, last: change, timer: undefined });
     }
-    if (this.quietPeriodMs === 0) return this.settle(change.key);
-    this.bursts.get(change.key)!.timer = setTimeout(() => this.settle(change.key), this.quietPeriodMs);
+    if (this.ctx.config.quietPeriodMs === 0) return this.settle(change.key);
+    this.bursts.get(change.key)!.timer = setTimeout(() => this.settle(change.key), this.ctx.config.quietPeriodMs);
   }
 
   /** Forgets every unsettled burst (on losing leadership): the next leader's ledger covers them. */
@@ -73,7 +68,7 @@ export class SecretChanges {
       if (!hooks.length) continue;
       // The files come from the object the last event carried and are dropped once written.
       const files = last.raw ? certificateFiles(last.raw) : undefined;
-      this.log.debug({ secret: key, event: detection.event, hooks: hooks.length }, 'certificate event');
+      this.ctx.log.debug({ secret: key, event: detection.event, hooks: hooks.length }, 'certificate event');
       for (const hook of hooks) {
         const firing = firingOf(hook, detection.event, detection.secret);
         this.serial.enqueue(key, async () => {
