@@ -35,6 +35,15 @@ describe('runsToPrune', () => {
     assert.deepEqual(pruned(runs, 1, ['b']), ['gone1']);
   });
 
+  test('keeps the last run before an unfinished revoked run: its snapshot may be the revoked run\'s files', () => {
+    const runs = [at('gone1', 'created', 'gone', 1), at('gone2', 'renewed', 'gone', 2), { ...at('gone3', 'revoked', 'gone', 3), status: undefined }, at('b4', 'created', 'b', 4)];
+    assert.deepEqual(pruned(runs, 1, ['b']), ['gone1']);
+    const pending = { ...runs[2]!, status: { phase: 'Pending' as const } };
+    assert.deepEqual(pruned([runs[0]!, runs[1]!, pending, runs[3]!], 1, ['b']), ['gone1']);
+    const done = at('gone3', 'revoked', 'gone', 3);
+    assert.deepEqual(pruned([runs[0]!, runs[1]!, done, runs[3]!], 1, ['b']), ['gone1', 'gone2', 'gone3']);
+  });
+
   test('prunes every run of a Secret that is gone and revoked, past the limit', () => {
     const runs = [at('gone1', 'created', 'gone', 1), at('gone2', 'revoked', 'gone', 2), at('b3', 'created', 'b', 3)];
     assert.deepEqual(pruned(runs, 1, ['b']), ['gone1', 'gone2']);
