@@ -116,7 +116,7 @@ export async function runOperator(args: string[]): Promise<number> {
     ...election,
     client,
     log,
-    onStartedLeading: () => operator.activate(),
+    onStartedLeading: () => void operator.activate(),
     onStoppedLeading: () => operator.deactivate(),
   });
   elector?.start();

@@ -1,7 +1,8 @@
 // The operator: caches of TLS Secrets, hooks, runs and Jobs, and the controllers between them.
 // Every replica keeps its caches warm; only the active one (the leader, with leader election)
-// acts. On becoming active it reconciles the run ledger with the Secrets that exist, then
-// detects Secret changes as they come and reconciles runs and hooks by key.
+// acts. On becoming active it re-lists (a standby's watch may have gone quiet unnoticed),
+// reconciles the run ledger with the Secrets that exist, then detects Secret changes as they
+// come and reconciles runs and hooks by key.
 import type { Logger } from 'pino';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { LABELS } from '../api/names.ts';
@@ -41,8 +42,11 @@ export interface Operator {
   ready(): boolean;
   /** Whether this replica acts (plans and executes runs). */
   active(): boolean;
-  /** Starts acting: reconciles the ledger, then handles changes as they come. */
-  activate(): void;
+  /**
+   * Starts acting: re-lists, reconciles the ledger, then handles changes as they come. Resolves
+   * once acting has begun, or was called off by `deactivate()` or `stop()` meanwhile.
+   */
+  activate(): Promise<void>;
   /** Stops acting at once; the caches stay warm. */
   deactivate(): void;
   /** Resolves when no work is queued or under way (for tests and orderly shutdown). */
@@ -69,6 +73,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const serial = new SerialQueues(log);
   let synced = false;
   let active = false;
+  /** Counts activations and deactivations, so an activation overtaken by either is abandoned. */
+  let turn = 0;
   // Stopping aborts retries in flight: whatever they were doing, the next start reconciles again.
   const stopping = new AbortController();
 
@@ -162,8 +168,18 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   }
 
   function stopActing(): void {
+    turn++;
     active = false;
     changes.clear();
+  }
+
+  /** Acts on what the caches hold now: the ledger first, then every run and hook. */
+  function act(): void {
+    active = true;
+    log.info('acting: reconciling the run ledger');
+    reconcileLedger();
+    for (const key of runs.cache.keys()) ctx.runQueue.add(key);
+    for (const key of hooks.cache.keys()) ctx.hookQueue.add(key);
   }
 
   const { hooks, runs, jobs, secrets } = ctx.caches;
@@ -176,18 +192,16 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     context: ctx,
     ready: () => synced,
     active: () => active,
-    activate() {
+    async activate() {
       if (active) return;
-      active = true;
-      log.info('acting: reconciling the run ledger');
-      reconcileLedger();
-      for (const key of runs.cache.keys()) ctx.runQueue.add(key);
-      for (const key of hooks.cache.keys()) ctx.hookQueue.add(key);
+      const mine = ++turn;
+      await Promise.all([hooks.resync(), runs.resync(), jobs.resync(), secrets.resync()]);
+      if (mine === turn && !stopping.signal.aborted) act();
     },
     deactivate() {
-      if (!active) return;
+      const wasActive = active;
       stopActing();
-      log.warn('no longer acting: stopped planning and executing runs');
+      if (wasActive) log.warn('no longer acting: stopped planning and executing runs');
     },
     async idle() {
       for (;;) {
@@ -207,6 +221,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       await serial.idle();
     },
   };
-  if (opts.activateOnSync !== false) operator.activate();
+  // The caches were filled a moment ago: nothing to re-list.
+  if (opts.activateOnSync !== false) act();
   return operator;
 }

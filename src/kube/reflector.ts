@@ -1,6 +1,7 @@
 // List + watch with a cache, made to survive what the API server and the network do: a stream
 // that ends or errors restarts with backoff from the last resourceVersion, a 410 re-lists and
 // synthesises the deletes it missed, and a stream silent for too long is abandoned and restarted.
+// A caller about to act on the whole cache (a new leader) can ask for a fresh list first.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { KubeClient, Query } from './client.ts';
@@ -58,6 +59,9 @@ export class Reflector<T> {
   private synced = false;
   private running: Promise<void> | undefined;
   private syncWaiters: (() => void)[] = [];
+  private resyncWaiters: (() => void)[] = [];
+  /** Ends the current watch or backoff wait early, when a resync is asked for. */
+  private cycle = new AbortController();
   /** Counts of what happened, for metrics and tests. */
   readonly stats = { lists: 0, watches: 0, restarts: 0, gone: 0, idleRestarts: 0 };
 
@@ -78,6 +82,19 @@ export class Reflector<T> {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
+    for (const resolve of this.resyncWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Re-lists now, abandoning the current watch, and resolves once a list begun after this call
+   * has been applied (or the reflector has stopped): a watch may have gone quiet without the
+   * stream failing yet, and a new leader must not decide on what it missed.
+   */
+  resync(): Promise<void> {
+    return new Promise((resolve) => {
+      this.resyncWaiters.push(resolve);
+      this.cycle.abort();
+    });
   }
 
   /** Resolves once the first list has been applied. */
@@ -91,15 +108,17 @@ export class Reflector<T> {
     let failures = 0;
     let needList = true;
     while (!signal.aborted) {
+      this.cycle = new AbortController();
       try {
-        if (needList) {
+        if (needList || this.resyncWaiters.length) {
           await this.list();
           needList = false;
         }
-        await this.watch();
+        await this.watch(AbortSignal.any([signal, this.cycle.signal]));
         failures = 0;
       } catch (err) {
         if (signal.aborted) return;
+        if (this.cycle.signal.aborted) continue; // a resync ended the watch: re-list at once
         if (isGone(err)) {
           this.stats.gone++;
           this.opts.log.info({ path: this.opts.path }, 'watch history expired (410 Gone); re-listing');
@@ -109,7 +128,7 @@ export class Reflector<T> {
         this.stats.restarts++;
         const waitMs = backoffDelay(failures++, this.opts.backoff ?? { initialMs: 100, maxMs: 10_000 });
         this.opts.log.warn({ path: this.opts.path, err: describe(err), retryInMs: waitMs }, 'watch failed; restarting');
-        await delay(waitMs, undefined, { signal }).catch(() => {});
+        await delay(waitMs, undefined, { signal: AbortSignal.any([signal, this.cycle.signal]) }).catch(() => {});
       }
     }
   }
@@ -117,15 +136,21 @@ export class Reflector<T> {
   /** A full paged list, applied as a diff so a consumer sees exactly the changes it missed. */
   private async list(): Promise<void> {
     const { client, path, query } = this.opts;
+    const resyncWaiters = this.resyncWaiters.splice(0);
     const seen = new Map<string, KubeObject>();
     let cont: string | undefined;
     let rv = '';
-    do {
-      const page: ListResponse = await client.get(path, { ...query, limit: this.opts.pageSize ?? 500, ...(cont ? { continue: cont } : {}) });
-      for (const item of page.items) seen.set(objectKey(item), item);
-      cont = page.metadata.continue || undefined;
-      rv = page.metadata.resourceVersion;
-    } while (cont);
+    try {
+      do {
+        const page: ListResponse = await client.get(path, { ...query, limit: this.opts.pageSize ?? 500, ...(cont ? { continue: cont } : {}) });
+        for (const item of page.items) seen.set(objectKey(item), item);
+        cont = page.metadata.continue || undefined;
+        rv = page.metadata.resourceVersion;
+      } while (cont);
+    } catch (err) {
+      this.resyncWaiters.unshift(...resyncWaiters);
+      throw err;
+    }
     this.stats.lists++;
     for (const [key, previous] of [...this.cache]) {
       if (!seen.has(key)) {
@@ -145,9 +170,10 @@ export class Reflector<T> {
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
     this.opts.onSynced?.();
+    for (const resolve of resyncWaiters) resolve();
   }
 
-  private async watch(): Promise<void> {
+  private async watch(signal: AbortSignal): Promise<void> {
     const { client, path, query, transform } = this.opts;
     const idleTimeoutMs = this.opts.idleTimeoutMs ?? 120_000;
     const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
@@ -157,7 +183,7 @@ export class Reflector<T> {
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds,
-    }, idleTimeoutMs, this.abort.signal);
+    }, idleTimeoutMs, signal);
     try {
       for await (const event of stream) {
         const obj = event.object;

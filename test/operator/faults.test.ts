@@ -141,4 +141,25 @@ describe('watches survive', () => {
     await op.operator.idle();
     assert.equal((await listRuns(custom, ns)).length, 1);
   });
+
+  test('a standby whose watches went quiet re-lists before it takes over: nothing missed, nothing fired twice', async (t) => {
+    const { ns, op: leader } = await setup(t);
+    await leader.operator.idle();
+    sandbox.faults.silenceNextWatches(4);
+    const standby = await startTestOperator(sandbox, { namespace: ns, activateOnSync: false });
+    t.after(() => standby.stop());
+    await createTlsSecret(core, ns, 'q', issue('q.example.com'));
+    await allSucceeded(ns, 1);
+    await renewTlsSecret(core, ns, 'q', issue('q.example.com'));
+    await allSucceeded(ns, 2);
+    assert.equal(standby.operator.context.caches.secrets.cache.size, 0, 'the standby\'s silent watch missed the Secret');
+    await leader.stop();
+    await standby.operator.activate();
+    assert.ok(standby.operator.active());
+    await standby.operator.idle();
+    assert.equal((await listRuns(custom, ns)).length, 2, 'what the old leader fired does not fire again');
+    await renewTlsSecret(core, ns, 'q', issue('q.example.com'));
+    const runs = await allSucceeded(ns, 3);
+    assert.deepEqual(fired(runs), ['q/created', 'q/renewed', 'q/renewed']);
+  });
 });
