@@ -1,8 +1,8 @@
 // A small in-process certificate authority (root + intermediate, ECDSA P-256) for
 // `certhook sandbox --demo` and tests: it issues the kind of certificates cert-manager writes into
-// TLS Secrets, synchronously and in milliseconds, with node:crypto alone.
+// TLS Secrets, synchronously and in milliseconds: node:crypto makes the keys and signs, asn1js writes the DER.
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
-import * as der from './der.ts';
+import * as asn1js from 'asn1js';
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
@@ -51,7 +51,7 @@ export interface Authority {
 }
 
 interface Signer {
-  name: Buffer;
+  name: asn1js.Sequence;
   key: KeyObject;
   keyId: Buffer;
 }
@@ -93,15 +93,16 @@ export function createAuthority(options: { name?: string } = {}): Authority {
       const notAfter = request.notAfter ?? new Date(notBefore.getTime() + 90 * DAY);
       const keys = newKeyPair();
       // RFC 5280 §4.2.1.6: with an empty subject the subjectAltName extension is critical.
-      const subject = commonName === undefined ? der.sequence() : distinguishedName(commonName);
+      const subject = commonName === undefined ? new asn1js.Sequence() : distinguishedName(commonName);
       const extensions = [
-        extension(OID.basicConstraints, der.sequence(), true),
-        extension(OID.keyUsage, der.namedBits([KEY_USAGE.digitalSignature]), true),
-        extension(OID.extendedKeyUsage, der.sequence(der.objectIdentifier(OID.serverAuth))),
+        extension(OID.basicConstraints, new asn1js.Sequence(), true),
+        extension(OID.keyUsage, namedBits([KEY_USAGE.digitalSignature]), true),
+        extension(OID.extendedKeyUsage, new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.serverAuth })] })),
       ];
       if (dnsNames.length > 0) {
-        const names = dnsNames.map((name) => der.implicit(2, Buffer.from(name, 'ascii')));
-        extensions.push(extension(OID.subjectAltName, der.sequence(...names), commonName === undefined));
+        // GeneralName dNSName: [2] IMPLICIT IA5String.
+        const names = dnsNames.map((name) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 }, valueHex: Buffer.from(name, 'ascii') }));
+        extensions.push(extension(OID.subjectAltName, new asn1js.Sequence({ value: names }), commonName === undefined));
       }
       const certPem = signCertificate({ subject, publicKey: keys.publicKey, issuer: intermediate, notBefore, notAfter, extensions }).toString();
       return {
@@ -129,23 +130,50 @@ function keyIdentifier(publicKey: KeyObject): Buffer {
   return createHash('sha1').update(point).digest();
 }
 
-function distinguishedName(commonName: string): Buffer {
-  const attribute = (oid: string, value: string) => der.set(der.sequence(der.objectIdentifier(oid), der.utf8String(value)));
-  return der.sequence(attribute(OID.organization, 'certhook'), attribute(OID.commonName, commonName));
+function distinguishedName(commonName: string): asn1js.Sequence {
+  const attribute = (oid: string, value: string) =>
+    new asn1js.Set({
+      value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Utf8String({ value })] })],
+    });
+  return new asn1js.Sequence({ value: [attribute(OID.organization, 'certhook'), attribute(OID.commonName, commonName)] });
 }
 
-function extension(oid: string, value: Buffer, critical = false): Buffer {
-  return der.sequence(der.objectIdentifier(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+function extension(oid: string, value: asn1js.BaseBlock, critical = false): asn1js.Sequence {
+  return new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: oid }),
+      // DER omits a BOOLEAN equal to its DEFAULT (critical FALSE).
+      ...(critical ? [new asn1js.Boolean({ value: true })] : []),
+      new asn1js.OctetString({ valueHex: value.toBER(false) }),
+    ],
+  });
 }
 
-function caExtensions(pathLength: number): Buffer[] {
+function caExtensions(pathLength: number): asn1js.Sequence[] {
   return [
-    extension(OID.basicConstraints, der.sequence(der.boolean(true), der.integer(pathLength)), true),
-    extension(OID.keyUsage, der.namedBits([KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]), true),
+    extension(OID.basicConstraints, new asn1js.Sequence({ value: [new asn1js.Boolean({ value: true }), new asn1js.Integer({ value: pathLength })] }), true),
+    extension(OID.keyUsage, namedBits([KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]), true),
   ];
 }
 
-/** A positive 128-bit serial whose first byte is non-zero, so its DER encoding is minimal. */
+// asn1js writes BIT STRING bytes as given; DER drops a named-bit list's trailing zero bits (X.690 §11.2.2).
+function namedBits(bits: number[]): asn1js.BitString {
+  const highest = Math.max(...bits);
+  const bytes = new Uint8Array((highest >> 3) + 1);
+  for (const bit of bits) bytes[bit >> 3]! |= 0x80 >> (bit & 7);
+  return new asn1js.BitString({ valueHex: bytes, unusedBits: 7 - (highest & 7) });
+}
+
+// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime otherwise, both without fractions of a second
+// (asn1js writes a GeneralizedTime's milliseconds, and its UTCTime throws outside 1950–2049).
+function time(date: Date): asn1js.UTCTime {
+  const valueDate = new Date(date);
+  valueDate.setUTCMilliseconds(0);
+  const year = valueDate.getUTCFullYear();
+  return year >= 1950 && year < 2050 ? new asn1js.UTCTime({ valueDate }) : new asn1js.GeneralizedTime({ valueDate });
+}
+
+/** A positive 128-bit serial whose first byte is non-zero, so its DER encoding is minimal (asn1js writes it as given). */
 function serialNumber(): Buffer {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x40;
@@ -153,32 +181,44 @@ function serialNumber(): Buffer {
 }
 
 function signCertificate(args: {
-  subject: Buffer;
+  subject: asn1js.Sequence;
   publicKey: KeyObject;
   issuer: Signer;
   notBefore: Date;
   notAfter: Date;
-  extensions: Buffer[];
+  extensions: asn1js.Sequence[];
 }): X509Certificate {
-  const algorithm = der.sequence(der.objectIdentifier(OID.ecdsaWithSha256));
-  const tbs = der.sequence(
-    der.explicit(0, der.integer(2)), // v3
-    der.integer(serialNumber()),
-    algorithm,
-    args.issuer.name,
-    der.sequence(der.time(args.notBefore), der.time(args.notAfter)),
-    args.subject,
-    args.publicKey.export({ type: 'spki', format: 'der' }),
-    der.explicit(
-      3,
-      der.sequence(
-        ...args.extensions,
-        extension(OID.subjectKeyIdentifier, der.octetString(keyIdentifier(args.publicKey))),
-        extension(OID.authorityKeyIdentifier, der.sequence(der.implicit(0, args.issuer.keyId))),
-      ),
-    ),
-  );
+  const algorithm = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.ecdsaWithSha256 })] });
+  const tbs = new asn1js.Sequence({
+    value: [
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: 2 })] }), // [0] EXPLICIT version: v3
+      new asn1js.Integer({ valueHex: serialNumber() }),
+      algorithm,
+      args.issuer.name,
+      new asn1js.Sequence({ value: [time(args.notBefore), time(args.notAfter)] }),
+      args.subject,
+      asn1js.fromBER(args.publicKey.export({ type: 'spki', format: 'der' })).result,
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 3 }, // [3] EXPLICIT extensions
+        value: [
+          new asn1js.Sequence({
+            value: [
+              ...args.extensions,
+              extension(OID.subjectKeyIdentifier, new asn1js.OctetString({ valueHex: keyIdentifier(args.publicKey) })),
+              // AuthorityKeyIdentifier keyIdentifier: [0] IMPLICIT OCTET STRING.
+              extension(
+                OID.authorityKeyIdentifier,
+                new asn1js.Sequence({ value: [new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: args.issuer.keyId })] }),
+              ),
+            ],
+          }),
+        ],
+      }),
+    ],
+  });
+  const tbsDer = Buffer.from(tbs.toBER(false));
   // node:crypto signs ECDSA in DER form, which is what X.509 carries.
-  const signature = sign('sha256', tbs, args.issuer.key);
-  return new X509Certificate(der.sequence(tbs, algorithm, der.bitString(signature)));
+  const signature = sign('sha256', tbsDer, args.issuer.key);
+  const certificate = new asn1js.Sequence({ value: [tbs, algorithm, new asn1js.BitString({ valueHex: signature, unusedBits: 0 })] });
+  return new X509Certificate(Buffer.from(certificate.toBER(false)));
 }
