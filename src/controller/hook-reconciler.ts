@@ -34,7 +34,7 @@ export async function reconcileHook(ctx: OperatorContext, key: string): Promise<
 /** Deletes the runs beyond the hook's historyLimit that the ledger does not need. */
 async function prune(ctx: OperatorContext, hook: DeployHook, runs: DeployHookRun[]): Promise<Set<string>> {
   const namespace = hook.metadata.namespace!;
-  const existing = new Set([...ctx.caches.secrets.cache.values()].filter((s) => s.namespace === namespace).map((s) => s.name));
+  const existing = new Map([...ctx.caches.secrets.cache.values()].filter((s) => s.namespace === namespace).map((s) => [s.name, s.uid]));
   const pruned = new Set<string>();
   for (const run of runsToPrune(runs, hook.spec.historyLimit ?? 10, existing)) {
     try {

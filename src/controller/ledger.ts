@@ -10,12 +10,6 @@ import { newestFirst } from './run-state.ts';
 import { firingOf, type Firing } from './plan.ts';
 import type { TlsSecret } from './tls-secret.ts';
 
-/** A firing the ledger lacks, and the run whose snapshot holds the files of a revoked certificate. */
-export interface LedgerFiring extends Firing {
-  /** For a Secret deleted while no operator watched: the last run, whose snapshot has its files. */
-  filesFromRun?: DeployHookRun;
-}
-
 const secretUidOf = (run: DeployHookRun) => run.metadata.annotations?.[ANNOTATIONS.secretUid];
 
 /** The runs of one hook for one Secret name, latest first; manual runs are tests, not the ledger. */
@@ -25,7 +19,18 @@ export function ledgerOf(runs: DeployHookRun[], secretName: string): DeployHookR
     .sort(newestFirst);
 }
 
-function revokedFiring(hook: DeployHook, last: DeployHookRun): LedgerFiring | undefined {
+/**
+ * The run whose snapshot holds a revoked run's certificate files: the latest other run for the
+ * same Secret (by uid) and certificate. A revoked run planned without the deleted object (a
+ * delete seen only by a re-list, or found by the ledger) takes its files from there.
+ */
+export function capturingRun(runs: DeployHookRun[], revoked: DeployHookRun): DeployHookRun | undefined {
+  return ledgerOf(runs, revoked.spec.secretRef.name).find((r) => r.spec.event !== 'revoked'
+    && secretUidOf(r) === secretUidOf(revoked)
+    && r.spec.certificate!.fingerprint === revoked.spec.certificate?.fingerprint);
+}
+
+function revokedFiring(hook: DeployHook, last: DeployHookRun): Firing | undefined {
   const certificate = last.spec.certificate!;
   // The Secret is gone, so its labels are unknown: the hook's domains are checked, its selector not.
   if (!hookListens(hook, 'revoked') || !domainsAllow(hook, certificateNames(certificate.dnsNames, certificate.domain))) return undefined;
@@ -34,7 +39,6 @@ function revokedFiring(hook: DeployHook, last: DeployHookRun): LedgerFiring | un
     event: 'revoked',
     secret: { name: last.spec.secretRef.name, uid: secretUidOf(last) ?? '' },
     certificate: last.spec.certificate!,
-    filesFromRun: last,
   };
 }
 
@@ -49,9 +53,9 @@ function revokedFiring(hook: DeployHook, last: DeployHookRun): LedgerFiring | un
  * - no run, the Secret predates the hook, and its certificate was issued after the hook: renewed;
  * - otherwise the certificate predates the hook: nothing.
  */
-export function ledgerFirings(hook: DeployHook, secrets: TlsSecret[], runs: DeployHookRun[]): LedgerFiring[] {
+export function ledgerFirings(hook: DeployHook, secrets: TlsSecret[], runs: DeployHookRun[]): Firing[] {
   const hookCreated = hook.metadata.creationTimestamp ?? '';
-  const firings: LedgerFiring[] = [];
+  const firings: Firing[] = [];
   const present = new Set<string>();
   for (const secret of secrets) {
     if (secret.namespace !== hook.metadata.namespace) continue;

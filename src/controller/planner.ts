@@ -11,7 +11,6 @@ import { FILES, snapshotName, snapshotSecret, type CertificateFiles } from '../r
 import { createOrGet, getIfExists } from './idempotent.ts';
 import { cacheKey, type OperatorContext } from './context.ts';
 import type { Detection } from './detect.ts';
-import type { LedgerFiring } from './ledger.ts';
 import { hookFires } from './match.ts';
 import { planRun, type Firing } from './plan.ts';
 import { tlsCertificatePem } from './tls-secret.ts';
@@ -56,12 +55,12 @@ export function firingHooks(ctx: OperatorContext, detection: Detection): DeployH
 
 /**
  * The files for a firing the ledger found: the Secret's, read now, while it still holds that
- * certificate; for a Secret that is gone, those its last run's snapshot kept. Undefined when they
- * cannot be had (the certificate changed again: that change has its own firing).
+ * certificate; 'stale' when it no longer does (that change has its own firing). None for a
+ * revoke: its Secret is gone, and preparing the run takes them from the run that captured them.
  */
-export async function ledgerFiles(ctx: OperatorContext, firing: LedgerFiring): Promise<CertificateFiles | undefined | 'stale'> {
+export async function ledgerFiles(ctx: OperatorContext, firing: Firing): Promise<CertificateFiles | undefined | 'stale'> {
+  if (firing.event === 'revoked') return undefined;
   const namespace = firing.hook.metadata.namespace!;
-  if (firing.filesFromRun) return filesOfRun(ctx, firing.filesFromRun);
   const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
   const files = secret && secret.metadata.uid === firing.secret.uid ? certificateFiles(secret) : undefined;
   if (!files) return 'stale';
@@ -72,7 +71,7 @@ export async function ledgerFiles(ctx: OperatorContext, firing: LedgerFiring): P
 /**
  * Creates the run for one firing, its snapshot, and marks it Pending, each step idempotent: a
  * run that already exists (planned before a restart, or by another replica) is completed, not
- * duplicated.
+ * duplicated. Without files the run is left unprepared, for the run reconciler to prepare.
  */
 export async function planFiring(ctx: OperatorContext, firing: Firing, files: CertificateFiles | undefined): Promise<void> {
   const planned = planRun(firing, new Date().toISOString());
@@ -85,10 +84,10 @@ export async function planFiring(ctx: OperatorContext, firing: Firing, files: Ce
     if (run.status?.phase) return;
     if (files) {
       await createOrGet(ctx, collectionPath(RESOURCES.secrets, namespace), objectPath(RESOURCES.secrets, namespace, snapshotName(run)), snapshotSecret(run, files));
+      await ctx.retry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, name, 'status'), 'merge', {
+        status: { phase: 'Pending', observedGeneration: run.metadata.generation ?? 1, certificate: run.spec.certificate },
+      }));
     }
-    await ctx.retry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, name, 'status'), 'merge', {
-      status: { phase: 'Pending', observedGeneration: run.metadata.generation ?? 1, certificate: run.spec.certificate },
-    }));
     ctx.log.info({ run: name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
   } finally {
     ctx.planning.delete(key);

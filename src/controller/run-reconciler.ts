@@ -12,7 +12,7 @@ import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.t
 import { jobState, runOutcome } from '../runners/job-outcome.ts';
 import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
 import { cacheKey, nowIso, type OperatorContext } from './context.ts';
-import { ledgerOf } from './ledger.ts';
+import { capturingRun } from './ledger.ts';
 import { certificateFiles, filesOfRun } from './planner.ts';
 import { runCertificate } from './plan.ts';
 import { isFinished } from './run-state.ts';
@@ -97,14 +97,15 @@ async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
 }
 
 /**
- * A revoked run left without its snapshot (the operator that planned it stopped first): the
- * Secret is gone, so the files come from the snapshot of the Secret's last run before it.
+ * A revoked run without its snapshot (planned without the deleted object, or by an operator that
+ * stopped first): the Secret is gone, so the files come from the run that captured that
+ * certificate, which retention keeps until this run has finished.
  */
 async function prepareRevoked(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
   const namespace = run.metadata.namespace!;
   const own = [...ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === namespace && r.spec.hookRef.name === run.spec.hookRef.name);
-  const previous = ledgerOf(own, run.spec.secretRef.name).find((r) => r.spec.event !== 'revoked');
-  const files = previous ? await filesOfRun(ctx, previous) : undefined;
+  const captured = capturingRun(own, run);
+  const files = captured ? await filesOfRun(ctx, captured) : undefined;
   if (!files) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });
   }
@@ -142,9 +143,14 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
       if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) return finish(ctx, run, supersededStatus(run, sameSecret ? fingerprint : undefined));
     }
     const certificate = run.status?.certificate ?? run.spec.certificate;
-    if (!certificate) return prepare(ctx, run);
-    const snapshot = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
-    if (!snapshot) return prepare(ctx, run);
+    const snapshot = certificate && await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
+    if (!certificate || !snapshot) {
+      // Pending without a snapshot: prepare again, then look again, since a status that already
+      // says Pending changes nothing a watch would report.
+      await prepare(ctx, run);
+      ctx.runQueue.addAfter(cacheKey(namespace, name), 1000);
+      return;
+    }
     const hasKey = 'privkey.pem' in ((snapshot.data ?? {}) as object);
     // Leadership can be lost during the reads above: a replica that no longer acts starts nothing.
     if (!ctx.isActive()) return;

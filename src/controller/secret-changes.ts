@@ -1,13 +1,11 @@
 // TLS Secret changes → firings. Writes to one Secret within the quiet period coalesce: when the
 // Secret has been quiet that long, the last state is compared with the state before the burst,
 // and only that final version fires.
-import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { Change } from '../kube/reflector.ts';
 import type { OperatorContext } from './context.ts';
 import { detect } from './detect.ts';
-import { ledgerOf } from './ledger.ts';
-import { firingOf, type Firing } from './plan.ts';
-import { certificateFiles, firingHooks, ledgerFiles, planFiring } from './planner.ts';
+import { firingOf } from './plan.ts';
+import { certificateFiles, firingHooks, planFiring } from './planner.ts';
 import type { SerialQueues } from './serial-queues.ts';
 import type { TlsSecret } from './tls-secret.ts';
 
@@ -52,12 +50,6 @@ export class SecretChanges {
     this.bursts.clear();
   }
 
-  private lastRun(firing: Firing): DeployHookRun | undefined {
-    const { hook } = firing;
-    const runs = [...this.ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === hook.metadata.namespace && r.spec.hookRef.name === hook.metadata.name);
-    return ledgerOf(runs, firing.secret.name)[0];
-  }
-
   private settle(key: string): void {
     const burst = this.bursts.get(key);
     if (!burst) return;
@@ -66,17 +58,13 @@ export class SecretChanges {
     for (const detection of detect(before, last.current)) {
       const hooks = firingHooks(this.ctx, detection);
       if (!hooks.length) continue;
-      // The files come from the object the last event carried and are dropped once written.
+      // The files come from the object the last event carried and are dropped once written. A
+      // delete seen only by a re-list carries none: preparing the run finds them.
       const files = last.raw ? certificateFiles(last.raw) : undefined;
       this.ctx.log.debug({ secret: key, event: detection.event, hooks: hooks.length }, 'certificate event');
       for (const hook of hooks) {
         const firing = firingOf(hook, detection.event, detection.secret);
-        this.serial.enqueue(key, async () => {
-          // A delete seen only by a re-list carries no object: the last run's snapshot has the files.
-          const filesFromRun = !files && detection.event === 'revoked' ? this.lastRun(firing) : undefined;
-          const recovered = filesFromRun ? await ledgerFiles(this.ctx, { ...firing, filesFromRun }) : undefined;
-          await planFiring(this.ctx, firing, files ?? (recovered === 'stale' ? undefined : recovered));
-        });
+        this.serial.enqueue(key, () => planFiring(this.ctx, firing, files));
       }
     }
   }

@@ -2,8 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeployHook } from '../../src/api/deployhook.ts';
 import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
-import { ledgerFirings, type LedgerFiring } from '../../src/controller/ledger.ts';
-import { firingOf } from '../../src/controller/plan.ts';
+import { capturingRun, ledgerFirings } from '../../src/controller/ledger.ts';
+import { firingOf, type Firing } from '../../src/controller/plan.ts';
 import type { TlsSecret } from '../../src/controller/tls-secret.ts';
 import { certificate, HOOK_CREATED, hook, run, secret } from './objects.ts';
 
@@ -23,17 +23,16 @@ const createdRun = run(owner, 'created', edge, '2025-06-02T00:00:01.000Z');
 const renewedRun = run(owner, 'renewed', edgeRenewed, '2025-07-01T00:00:01.000Z');
 const revokedRun = run(owner, 'revoked', edgeRenewed, '2025-07-15T00:00:01.000Z');
 
-/** A firing in short: event, Secret uid, fingerprint, and the run its files come from. */
+/** A firing in short: event, Secret uid and fingerprint. */
 interface Brief {
   event: string;
   uid: string | undefined;
   fingerprint: string;
-  filesFromRun: string | undefined;
 }
-const brief = (f: LedgerFiring): Brief => ({ event: f.event, uid: f.secret.uid, fingerprint: f.certificate.fingerprint, filesFromRun: f.filesFromRun?.metadata.name });
-const created = (s: TlsSecret): Brief => ({ event: 'created', uid: s.uid, fingerprint: s.certificate!.fingerprint, filesFromRun: undefined });
-const renewed = (s: TlsSecret): Brief => ({ event: 'renewed', uid: s.uid, fingerprint: s.certificate!.fingerprint, filesFromRun: undefined });
-const revoked = (last: DeployHookRun): Brief => ({ event: 'revoked', uid: last.metadata.annotations!['certhook.io/secret-uid'], fingerprint: last.spec.certificate!.fingerprint, filesFromRun: last.metadata.name });
+const brief = (f: Firing): Brief => ({ event: f.event, uid: f.secret.uid, fingerprint: f.certificate.fingerprint });
+const created = (s: TlsSecret): Brief => ({ event: 'created', uid: s.uid, fingerprint: s.certificate!.fingerprint });
+const renewed = (s: TlsSecret): Brief => ({ event: 'renewed', uid: s.uid, fingerprint: s.certificate!.fingerprint });
+const revoked = (last: DeployHookRun): Brief => ({ event: 'revoked', uid: last.metadata.annotations!['certhook.io/secret-uid'], fingerprint: last.spec.certificate!.fingerprint });
 
 describe('ledgerFirings', () => {
   const cases: [string, DeployHook, TlsSecret[], DeployHookRun[], Brief[]][] = [
@@ -75,13 +74,12 @@ describe('ledgerFirings', () => {
     assert.deepEqual(ledgerFirings(owner, [edgeRenewed], [createdRun]), [firingOf(owner, 'renewed', edgeRenewed)]);
   });
 
-  test('a revoked firing carries the last run: its certificate, the Secret uid and the run whose snapshot has the files', () => {
+  test('a revoked firing carries the last run\'s certificate and Secret uid', () => {
     assert.deepEqual(ledgerFirings(owner, [], [createdRun, renewedRun]), [{
       hook: owner,
       event: 'revoked',
       secret: { name: 'edge-tls', uid: 'uid-1' },
       certificate: renewedRun.spec.certificate,
-      filesFromRun: renewedRun,
     }]);
   });
 
@@ -95,5 +93,19 @@ describe('ledgerFirings', () => {
     assert.equal(lastPlanned.metadata.creationTimestamp, firstPlanned.metadata.creationTimestamp);
     assert.deepEqual(ledgerFirings(owner, [], [firstPlanned, lastPlanned]).map(brief), [revoked(lastPlanned)]);
     assert.deepEqual(ledgerFirings(owner, [], [lastPlanned, firstPlanned]).map(brief), [revoked(lastPlanned)]);
+  });
+});
+
+describe('capturingRun', () => {
+  test('the latest run of the same Secret and certificate holds a revoked run\'s files', () => {
+    assert.equal(capturingRun([createdRun, renewedRun, revokedRun], revokedRun), renewedRun);
+    const renewedAgain = run(owner, 'renewed', edgeRenewed, '2025-07-10T00:00:01.000Z');
+    assert.equal(capturingRun([createdRun, renewedRun, renewedAgain, revokedRun], revokedRun), renewedAgain);
+  });
+
+  test('not a run of another certificate, nor of a Secret re-created under the same name', () => {
+    const recreatedRun = run(owner, 'created', { ...edgeRecreated, certificate: v2 }, '2025-08-01T00:00:01.000Z');
+    assert.equal(capturingRun([createdRun, recreatedRun, revokedRun], revokedRun), undefined);
+    assert.equal(capturingRun([createdRun, renewedRun, recreatedRun, revokedRun], revokedRun), renewedRun);
   });
 });

@@ -15,8 +15,11 @@ function at(name: string, event: RunEvent, secretName: string, minute: number, s
   return { ...r, metadata: { ...r.metadata, name } };
 }
 
-const pruned = (runs: DeployHookRun[], limit: number, existing: string[]) =>
-  runsToPrune(runs, limit, new Set(existing)).map((r) => r.metadata.name).sort();
+/** `existing`: Secret names, each with the uid `secret()` gives it, or `name=uid`. */
+const pruned = (runs: DeployHookRun[], limit: number, existing: string[]) => {
+  const uids = new Map(existing.map((e) => (e.includes('=') ? e.split('=') as [string, string] : [e, `${e}-uid`])));
+  return runsToPrune(runs, limit, uids).map((r) => r.metadata.name).sort();
+};
 
 describe('runsToPrune', () => {
   test('keeps the newest historyLimit runs and prunes the older ones', () => {
@@ -35,13 +38,25 @@ describe('runsToPrune', () => {
     assert.deepEqual(pruned(runs, 1, ['b']), ['gone1']);
   });
 
-  test('keeps the last run before an unfinished revoked run: its snapshot may be the revoked run\'s files', () => {
+  test('keeps the run whose snapshot holds an unfinished revoked run\'s files, until that run finishes', () => {
     const runs = [at('gone1', 'created', 'gone', 1), at('gone2', 'renewed', 'gone', 2), { ...at('gone3', 'revoked', 'gone', 3), status: undefined }, at('b4', 'created', 'b', 4)];
     assert.deepEqual(pruned(runs, 1, ['b']), ['gone1']);
     const pending = { ...runs[2]!, status: { phase: 'Pending' as const } };
     assert.deepEqual(pruned([runs[0]!, runs[1]!, pending, runs[3]!], 1, ['b']), ['gone1']);
     const done = at('gone3', 'revoked', 'gone', 3);
     assert.deepEqual(pruned([runs[0]!, runs[1]!, done, runs[3]!], 1, ['b']), ['gone1', 'gone2', 'gone3']);
+  });
+
+  test('a Secret re-created under the same name: the old one\'s run stays for its unfinished revoke', () => {
+    const again = (name: string, event: RunEvent, minute: number, uid: string, status?: DeployHookRunStatus): DeployHookRun => {
+      const r = run(owner, event, secret('a', facts, { uid }), `2025-06-02T00:0${minute}:00.000Z`, status ?? succeeded);
+      return { ...r, metadata: { ...r.metadata, name } };
+    };
+    const runs = [again('old1', 'created', 1, 'old'), again('new2', 'created', 2, 'new'), { ...again('old3', 'revoked', 3, 'old'), status: undefined }];
+    // old3 is the newest, new2 the re-created Secret's own latest run, old1 holds old3's files.
+    assert.deepEqual(pruned(runs, 1, ['a=new']), []);
+    const done = again('old3', 'revoked', 3, 'old');
+    assert.deepEqual(pruned([runs[0]!, runs[1]!, done], 1, ['a=new']), ['old1']);
   });
 
   test('prunes every run of a Secret that is gone and revoked, past the limit', () => {

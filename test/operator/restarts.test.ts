@@ -4,10 +4,10 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi } from '@kubernetes/client-node';
 import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 import { clients, startTestOperator } from '../support/operator.ts';
-import { createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, renewTlsSecret } from '../support/fixtures.ts';
+import { createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, renewTlsSecret, RUNS } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
 import type { DeployHook } from '../../src/api/deployhook.ts';
@@ -106,29 +106,37 @@ describe('restarts', () => {
 });
 
 describe('a revoked run left half-planned', () => {
-  test('an operator that died before writing its snapshot: the next one takes the files from the last run', async (t) => {
-    const ns = await namespace();
-    const out = await outputDir();
-    const first = await operatorFor(t, { namespace: ns });
-    // historyLimit 1: the revoked run alone is within it, so retention must keep the run whose files it needs.
-    await createHook(custom, ns, 'h', { historyLimit: 1, job: { command: `cp "$CERTMATE_CERT_PATH" "${out}/$CERTMATE_RUN_NAME.pem"` } });
-    const cert = issue('halfway.example.com');
-    await createTlsSecret(core, ns, 'halfway', cert);
-    const [created] = await finishedRuns(custom, ns, 1);
-    await first.stop();
-    const secret = await core.readNamespacedSecret({ name: 'halfway', namespace: ns });
-    await core.deleteNamespacedSecret({ name: 'halfway', namespace: ns });
-    // What a planner leaves when it dies right after creating the run: no snapshot, no phase.
-    const hook = await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'h' }) as DeployHook;
-    const firing = { hook, event: 'revoked' as const, secret: { name: 'halfway', uid: secret.metadata!.uid! }, certificate: created!.spec.certificate! };
-    await custom.createNamespacedCustomObject({ group: 'certhook.io', version: 'v1alpha1', plural: 'deployhookruns', namespace: ns, body: planRun(firing, new Date().toISOString()) });
-    await operatorFor(t, { namespace: ns });
-    // Once the revoked run has finished, the created run is beyond the limit and goes.
-    const [revoked] = await finishedRuns(custom, ns, 1);
-    assert.equal(revoked!.spec.event, 'revoked');
-    assert.equal(revoked!.status?.phase, 'Succeeded', `${revoked!.status?.reason}: ${revoked!.status?.message}`);
-    assert.equal(await readFile(join(out, `${revoked!.metadata.name}.pem`), 'utf8'), cert.certPem);
-  });
+  // What a planner leaves when it dies right after creating the run (no snapshot, no phase), and
+  // a run marked Pending whose snapshot is missing: either way the next operator takes the files
+  // from the run that captured that certificate.
+  for (const phase of [undefined, 'Pending'] as const) {
+    test(`a revoked run with no snapshot and ${phase ? `phase ${phase}` : 'no phase'}: the next operator takes the files from the last run`, async (t) => {
+      const ns = await namespace();
+      const out = await outputDir();
+      const first = await operatorFor(t, { namespace: ns });
+      // historyLimit 1: the revoked run alone is within it, so retention must keep the run whose files it needs.
+      await createHook(custom, ns, 'h', { historyLimit: 1, job: { command: `cp "$CERTMATE_CERT_PATH" "${out}/$CERTMATE_RUN_NAME.pem"` } });
+      const cert = issue('halfway.example.com');
+      await createTlsSecret(core, ns, 'halfway', cert);
+      const [created] = await finishedRuns(custom, ns, 1);
+      await first.stop();
+      const secret = await core.readNamespacedSecret({ name: 'halfway', namespace: ns });
+      await core.deleteNamespacedSecret({ name: 'halfway', namespace: ns });
+      const hook = await custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'h' }) as DeployHook;
+      const firing = { hook, event: 'revoked' as const, secret: { name: 'halfway', uid: secret.metadata!.uid! }, certificate: created!.spec.certificate! };
+      const planned = planRun(firing, new Date().toISOString());
+      await custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: planned });
+      if (phase) {
+        await custom.patchNamespacedCustomObjectStatus({ ...RUNS, namespace: ns, name: planned.metadata.name!, body: { status: { phase, observedGeneration: 1, certificate: planned.spec.certificate } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      }
+      await operatorFor(t, { namespace: ns });
+      // Once the revoked run has finished, the created run is beyond the limit and goes.
+      const [revoked] = await finishedRuns(custom, ns, 1);
+      assert.equal(revoked!.spec.event, 'revoked');
+      assert.equal(revoked!.status?.phase, 'Succeeded', `${revoked!.status?.reason}: ${revoked!.status?.message}`);
+      assert.equal(await readFile(join(out, `${revoked!.metadata.name}.pem`), 'utf8'), cert.certPem);
+    });
+  }
 });
 
 describe('new hooks', () => {
