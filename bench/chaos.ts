@@ -4,12 +4,16 @@
 // exactly once, counted from the hooks' own side effects (a line each appends to a file).
 //
 //   npm run chaos -- [--secrets 200] [--hooks 3] [--renewals 600] [--kills 10] [--faults 40] [--seed N] [--verbose]
+//
+// CHAOS_DEBUG=1 prints each replica's log (info level, every line prefixed with the replica's
+// name) and the progress of every wait.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { DeployHookRun } from '../src/api/deployhookrun.ts';
 import { customResourceDefinitions } from '../src/api/crd.ts';
@@ -102,7 +106,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       CLI, 'operator', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--leader-elect', '--leader-election-namespace', NAMESPACE,
       '--lease-duration', String(opts.leaseDurationSeconds), '--renew-deadline', String(opts.leaseDurationSeconds * 0.66), '--retry-period', String(opts.leaseDurationSeconds * 0.15),
       '--quiet-period', String(opts.quietPeriodSeconds), '--health-port', '0', '--log-level', process.env.CHAOS_DEBUG ? 'info' : 'warn',
-    ], { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', process.env.CHAOS_DEBUG ? 'inherit' : 'ignore', 'inherit'] });
+    ], { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', process.env.CHAOS_DEBUG ? 'pipe' : 'ignore', 'inherit'] });
+    // Debug logs say which replica wrote each line: who acted when is most of a diagnosis.
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => console.error(name, line));
     replicas.add(child);
     child.on('exit', () => replicas.delete(child));
   }
