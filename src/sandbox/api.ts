@@ -95,14 +95,12 @@ export class SandboxApi {
 
   list(t: ResourceType, namespace: string | undefined, opts: ListOptions = {}): ListResult {
     const matches = this.matcher(t, opts);
-    const rv = this.store.currentRevision;
-    let items = this.store.list(resourceKey(t.group, t.plural), t.namespaced ? namespace : undefined).filter(matches);
-    if (opts.continue) {
-      const token = decodeContinue(opts.continue);
-      // A continue token is only good while the history it was issued in is retained.
-      this.store.eventsSince(token.rv);
-      items = items.filter((o) => sortKey(o) > token.after);
-    }
+    const scope = t.namespaced ? namespace : undefined;
+    const token = opts.continue ? decodeContinue(opts.continue) : undefined;
+    // Every page of a list comes from the snapshot its first page was served from.
+    const rv = token?.rv ?? this.store.currentRevision;
+    let items = (token ? this.store.listAt(resourceKey(t.group, t.plural), scope, rv) : this.store.list(resourceKey(t.group, t.plural), scope)).filter(matches);
+    if (token) items = items.filter((o) => sortKey(o) > token.after);
     if (opts.limit && opts.limit > 0 && items.length > opts.limit) {
       const page = items.slice(0, opts.limit);
       return {

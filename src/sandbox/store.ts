@@ -11,7 +11,10 @@ export interface StoredEvent {
   type: WatchEventType;
   resource: string;
   object: KubeObject;
-  /** The version this event replaced (MODIFIED only), so watches can tell selector transitions. */
+  /**
+   * The version this event replaced (MODIFIED) or removed (DELETED): watches tell selector
+   * transitions by it, and a continued list rolls back to its snapshot with it.
+   */
   previous?: KubeObject;
   rv: number;
 }
@@ -19,6 +22,11 @@ export interface StoredEvent {
 export type StoreListener = (event: StoredEvent) => void;
 
 const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+
+function sorted(objects: Map<string, KubeObject>, namespace: string | undefined): KubeObject[] {
+  const items = [...objects.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, obj]) => obj);
+  return namespace === undefined ? items : items.filter((o) => o.metadata.namespace === namespace);
+}
 
 export class Store {
   private revision = 0;
@@ -43,10 +51,23 @@ export class Store {
 
   /** Objects of one resource, optionally of one namespace, sorted by namespace/name (stable for paging). */
   list(resource: string, namespace?: string): KubeObject[] {
-    const all = [...(this.objects.get(resource)?.entries() ?? [])];
-    all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const items = all.map(([, obj]) => obj);
-    return namespace === undefined ? items : items.filter((o) => o.metadata.namespace === namespace);
+    return sorted(this.objects.get(resource) ?? new Map(), namespace);
+  }
+
+  /**
+   * The same, as they were at `revision`: what a continued list pages through, as the API server
+   * serves every page of a list from one snapshot. 410 Gone once that history has expired.
+   */
+  listAt(resource: string, namespace: string | undefined, revision: number): KubeObject[] {
+    const since = this.eventsSince(revision).filter((e) => e.resource === resource);
+    if (!since.length) return this.list(resource, namespace);
+    const snapshot = new Map(this.objects.get(resource));
+    for (const e of since.reverse()) {
+      const key = objectKey(e.object.metadata.namespace, e.object.metadata.name!);
+      if (e.type === 'ADDED') snapshot.delete(key);
+      else snapshot.set(key, e.previous!);
+    }
+    return sorted(snapshot, namespace);
   }
 
   /** Writes an object (create or replace) under a new resourceVersion; returns the stored copy. */
@@ -69,10 +90,12 @@ export class Store {
 
   remove(resource: string, obj: KubeObject): KubeObject {
     const rv = ++this.revision;
-    this.objects.get(resource)?.delete(objectKey(obj.metadata.namespace, obj.metadata.name!));
+    const key = objectKey(obj.metadata.namespace, obj.metadata.name!);
+    const previous = this.objects.get(resource)?.get(key) ?? obj;
+    this.objects.get(resource)?.delete(key);
     const gone = structuredClone(obj);
     gone.metadata.resourceVersion = String(rv);
-    this.record({ type: 'DELETED', resource, object: gone, rv });
+    this.record({ type: 'DELETED', resource, object: gone, previous, rv });
     return gone;
   }
 

@@ -229,6 +229,32 @@ describe('lists and selectors', () => {
     assert.deepEqual(names, [0, 1, 2, 3, 4, 5, 6].map((i) => `page-${i}`));
   });
 
+  test('a continued list pages through the snapshot of its first page, and a watch from its resourceVersion sees every change since', async () => {
+    for (let i = 0; i < 6; i++) await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `snap-${i}`, labels: { snap: 'yes' } }, data: { v: '1' } } });
+    const first = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'snap=yes', limit: 2 });
+    const rv = first.metadata!.resourceVersion!;
+    // Between pages: a change on the page already read, one ahead, a delete, a create, a relabel.
+    await core.patchNamespacedConfigMap({ namespace: 'default', name: 'snap-0', body: { data: { v: '2' } } }, merge);
+    await core.patchNamespacedConfigMap({ namespace: 'default', name: 'snap-4', body: { data: { v: '2' } } }, merge);
+    await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'snap-3' });
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'snap-9', labels: { snap: 'yes' } } } });
+    await core.patchNamespacedConfigMap({ namespace: 'default', name: 'snap-5', body: { metadata: { labels: { snap: 'no' } } } }, merge);
+    const items = [...first.items];
+    let cont = first.metadata!._continue;
+    while (cont) {
+      const page = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'snap=yes', limit: 2, _continue: cont });
+      assert.equal(page.metadata!.resourceVersion, rv, 'every page carries the snapshot\'s resourceVersion');
+      items.push(...page.items);
+      cont = page.metadata!._continue;
+    }
+    assert.deepEqual(items.map((c) => `${c.metadata!.name}=${c.data?.v}`), ['snap-0=1', 'snap-1=1', 'snap-2=1', 'snap-3=1', 'snap-4=1', 'snap-5=1']);
+    const seen: string[] = [];
+    const watch = await new Watch(kc).watch('/api/v1/namespaces/default/configmaps', { labelSelector: 'snap=yes', resourceVersion: rv }, (type, obj: { metadata: { name: string } }) => seen.push(`${type} ${obj.metadata.name}`), () => {});
+    await eventually(() => assert.equal(seen.length, 5));
+    watch.abort();
+    assert.deepEqual(seen, ['MODIFIED snap-0', 'MODIFIED snap-4', 'DELETED snap-3', 'ADDED snap-9', 'DELETED snap-5']);
+  });
+
   test('equality and set-based label selectors', async () => {
     for (const [name, labels] of [['ls-1', { tier: 'web', env: 'prod' }], ['ls-2', { tier: 'db', env: 'prod' }], ['ls-3', { tier: 'web' }]] as const) {
       await core.createNamespacedSecret({ namespace: 'default', body: secret(name, { ...labels, ls: 'yes' }) });
