@@ -47,4 +47,9 @@ export function splitKey(key: string): [namespace: string, name: string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
+/** The cached runs of one hook. */
+export function runsOfHook(ctx: OperatorContext, namespace: string, hookName: string): DeployHookRun[] {
+  return [...ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === namespace && r.spec.hookRef.name === hookName);
+}
+
 export const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');

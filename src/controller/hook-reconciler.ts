@@ -4,7 +4,7 @@ import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { isConflict, isNotFound } from '../kube/errors.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
-import { nowIso, splitKey, type OperatorContext } from './context.ts';
+import { nowIso, runsOfHook, splitKey, type OperatorContext } from './context.ts';
 import { runsToPrune } from './retention.ts';
 import { hookStatus } from './hook-status.ts';
 
@@ -13,7 +13,7 @@ export async function reconcileHook(ctx: OperatorContext, key: string): Promise<
   if (!entry) return;
   const [namespace, name] = splitKey(key);
   const hook = (entry.valid ? entry.hook : entry.raw) as DeployHook;
-  const runs = [...ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === namespace && r.spec.hookRef.name === name);
+  const runs = runsOfHook(ctx, namespace, name);
   const pruned = entry.valid ? await prune(ctx, entry.hook, runs) : new Set<string>();
   const status = hookStatus(hook, runs.filter((r) => !pruned.has(r.metadata.name!)), { problems: entry.problems }, nowIso());
   if (isDeepStrictEqual(status, hook.status)) return;

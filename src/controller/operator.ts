@@ -11,7 +11,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { Reflector, type Change } from '../kube/reflector.ts';
 import { collectionPath, RESOURCES } from '../kube/paths.ts';
 import { withRetry } from '../kube/retry.ts';
-import { cacheKey, type OperatorConfig, type OperatorContext } from './context.ts';
+import { cacheKey, runsOfHook, type OperatorConfig, type OperatorContext } from './context.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
@@ -148,13 +148,12 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   /** Fires, for the given hooks (all by default), what the run ledger lacks. */
   function reconcileLedger(hookKeys?: string[]): void {
     const secrets = [...ctx.caches.secrets.cache.values()];
-    const runs = [...ctx.caches.runs.cache.values()];
     let count = 0;
     for (const key of hookKeys ?? [...ctx.caches.hooks.cache.keys()]) {
       const entry = ctx.caches.hooks.cache.get(key);
       if (!entry?.valid) continue;
       const hook = entry.hook;
-      const own = runs.filter((r) => r.metadata.namespace === hook.metadata.namespace && r.spec.hookRef.name === hook.metadata.name);
+      const own = runsOfHook(ctx, hook.metadata.namespace!, hook.metadata.name!);
       for (const firing of ledgerFirings(hook, secrets.filter((s) => s.namespace === hook.metadata.namespace), own)) {
         count++;
         serial.enqueue(cacheKey(hook.metadata.namespace!, firing.secret.name), async () => {

@@ -11,7 +11,7 @@ import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.ts';
 import { jobState, runOutcome } from '../runners/job-outcome.ts';
 import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
-import { cacheKey, nowIso, type OperatorContext } from './context.ts';
+import { cacheKey, nowIso, runsOfHook, type OperatorContext } from './context.ts';
 import { capturingRun } from './ledger.ts';
 import { certificateFiles, filesOfRun } from './planner.ts';
 import { runCertificate } from './plan.ts';
@@ -103,8 +103,7 @@ async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> 
  */
 async function prepareRevoked(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
   const namespace = run.metadata.namespace!;
-  const own = [...ctx.caches.runs.cache.values()].filter((r) => r.metadata.namespace === namespace && r.spec.hookRef.name === run.spec.hookRef.name);
-  const captured = capturingRun(own, run);
+  const captured = capturingRun(runsOfHook(ctx, namespace, run.spec.hookRef.name), run);
   const files = captured ? await filesOfRun(ctx, captured) : undefined;
   if (!files) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });

@@ -31,6 +31,15 @@ async function operatorFor(t: TestContext, opts: Parameters<typeof startTestOper
   return op;
 }
 
+/** A fresh operator over what `ns` holds plans nothing, and the namespace keeps `count` runs. */
+async function restartPlansNothing(t: TestContext, ns: string, count: number): Promise<void> {
+  const op = await operatorFor(t, { namespace: ns });
+  await op.operator.idle();
+  assert.equal(op.planned(), 0);
+  assert.equal((await listRuns(custom, ns)).length, count);
+  await op.stop();
+}
+
 const events = (runs: DeployHookRun[]) => runs.map((r) => `${r.spec.hookRef.name}/${r.spec.secretRef.name}/${r.spec.event}`).sort();
 
 before(async () => {
@@ -48,12 +57,7 @@ describe('restarts', () => {
     for (let i = 0; i < 50; i++) await createTlsSecret(core, ns, `s${i}`, issue(`s${i}.example.com`));
     await finishedRuns(custom, ns, 150, 120_000);
     await first.stop();
-
-    const second = await operatorFor(t, { namespace: ns });
-    await second.operator.idle();
-    assert.equal(second.planned(), 0);
-    assert.equal((await listRuns(custom, ns)).length, 150);
-    await second.stop();
+    await restartPlansNothing(t, ns, 150);
   });
 
   test('Secrets created, renewed and deleted while the operator is stopped each fire once when it returns', async (t) => {
@@ -82,12 +86,7 @@ describe('restarts', () => {
     const renewedRun = runs.find((r) => r.spec.event === 'renewed')!;
     assert.equal(await readFile(join(out, `${renewedRun.metadata.name}.pem`), 'utf8'), renewed.certPem);
     await second.stop();
-
-    const third = await operatorFor(t, { namespace: ns });
-    await third.operator.idle();
-    assert.equal(third.planned(), 0);
-    assert.equal((await listRuns(custom, ns)).length, 5);
-    await third.stop();
+    await restartPlansNothing(t, ns, 5);
   });
 
   test('a Secret deleted and re-created under the same name while stopped: revoked, then created', async (t) => {
