@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { startOperator, type Operator } from '../controller/operator.ts';
-import { KubeClient, loadKubeConfig } from '../kube/client.ts';
+import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, loadKubeConfig, type KubeClientOptions } from '../kube/client.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
 import { intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
@@ -34,6 +34,8 @@ options:
                              takes over after at most this long (default: 15)
   --renew-deadline SECONDS   a leader that cannot renew for this long stops at once (default: 10)
   --retry-period SECONDS     how often to renew or try to acquire (default: 2)
+  --kube-api-qps N           requests a second to the API server, sustained (default: ${DEFAULT_QPS})
+  --kube-api-burst N         requests that may go at once above that (default: ${DEFAULT_BURST})
   --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
   --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)`;
 
@@ -51,7 +53,17 @@ export const OPERATOR_OPTIONS = {
   'lease-duration': { type: 'string' },
   'renew-deadline': { type: 'string' },
   'retry-period': { type: 'string' },
+  'kube-api-qps': { type: 'string' },
+  'kube-api-burst': { type: 'string' },
 } as const;
+
+/** The API client's rate limits from the command line. */
+export function clientOptions(values: OptionValues, help: string): KubeClientOptions {
+  return {
+    qps: intOption(stringOption(values, 'kube-api-qps'), 'kube-api-qps', 1, 1_000_000, help) ?? DEFAULT_QPS,
+    burst: intOption(stringOption(values, 'kube-api-burst'), 'kube-api-burst', 1, 1_000_000, help) ?? DEFAULT_BURST,
+  };
+}
 
 export function logLevelOption(values: OptionValues, help: string): LogLevel {
   const level = stringOption(values, 'log-level') ?? 'info';
@@ -98,6 +110,7 @@ export async function runOperator(args: string[]): Promise<number> {
   if (!values) return 0;
   const log = createLogger(logLevelOption(values, HELP));
   const config = operatorConfig(values, HELP);
+  const limits = clientOptions(values, HELP);
   const healthPort = intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, HELP) ?? 8081;
   let kc;
   try {
@@ -107,12 +120,13 @@ export async function runOperator(args: string[]): Promise<number> {
     return 1;
   }
   const election = values['leader-elect'] ? leaderElectionOptions(values) : undefined;
-  const client = await KubeClient.create(kc);
+  const client = await KubeClient.create(kc, limits);
   let operator: Operator | undefined;
   const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
   const signal = untilSignal();
-  operator = await startOperator({ client, log, config, activateOnSync: !election });
-  const elector = election && new LeaderElector({
+  let elector: LeaderElector | undefined;
+  operator = await startOperator({ client, log, config, activateOnSync: !election, ...(election ? { isLeader: () => elector?.isLeader ?? false } : {}) });
+  elector = election && new LeaderElector({
     ...election,
     client,
     log,
