@@ -4,16 +4,18 @@
 // reconciles the run ledger with the Secrets that exist, then detects Secret changes as they
 // come and reconciles runs and hooks by key.
 import type { Logger } from 'pino';
-import type { DeployHookRun } from '../api/deployhookrun.ts';
+import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
 import { LABELS } from '../api/names.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Reflector, type Change } from '../kube/reflector.ts';
 import { collectionPath, RESOURCES } from '../kube/paths.ts';
 import { withRetry } from '../kube/retry.ts';
-import { cacheKey, runsOfHook, type OperatorConfig, type OperatorContext } from './context.ts';
+import { CacheIndex } from '../kube/cache-index.ts';
+import { cacheKey, hookSecretKey, runsOfHook, type OperatorConfig, type OperatorContext } from './context.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
+import { reconcileRetention, RetentionTracker } from './retention-controller.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { ledgerFirings } from './ledger.ts';
 import { ledgerFiles, planFiring } from './planner.ts';
@@ -34,6 +36,11 @@ export interface OperatorOptions {
    * (leader election calls it on winning the lease).
    */
   activateOnSync?: boolean;
+  /**
+   * Whether this replica still holds its leadership (the elector's own view, checked before
+   * anything is started); absent without leader election.
+   */
+  isLeader?: () => boolean;
 }
 
 export interface Operator {
@@ -54,10 +61,26 @@ export interface Operator {
   stop(): Promise<void>;
 }
 
-/** A run as the cache keeps it: the object without managedFields. */
+/** How long run changes gather before their hook's status and retention are worked out once. */
+const HOOK_STATUS_DELAY_MS = 500;
+/** Long loops over the caches yield to the event loop this often. */
+const YIELD_EVERY = 1000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A run as the cache keeps it: what decisions read. Not managedFields, and not the output tail
+ * or message, which only people read (from the API).
+ */
 function compactRun(obj: KubeObject): DeployHookRun {
   const { managedFields: _m, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
-  return { ...obj, metadata } as DeployHookRun;
+  const { output: _o, message: _msg, ...status } = (obj.status ?? {}) as DeployHookRunStatus;
+  return { ...obj, metadata, ...(obj.status ? { status } : {}) } as DeployHookRun;
+}
+
+/** Whether a hook's spec (its generation) changed, or it came or went: what its status depends on. */
+function specChanged(previous: KubeObject | undefined, current: KubeObject | undefined): boolean {
+  return !previous || !current || previous.metadata.generation !== current.metadata.generation;
 }
 
 /** A Job as the cache keeps it: identity and status, which is all a run needs. */
@@ -83,20 +106,34 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     log,
     config,
     recorder: new EventRecorder(client, log, stopping.signal),
+    retention: new RetentionTracker(),
     retry: (call) => withRetry(call, { signal: stopping.signal }),
     planning: new Set(),
-    isActive: () => active,
+    isActive: () => active && (opts.isLeader?.() ?? true),
+    indexes: {
+      secretsByNamespace: new CacheIndex((s) => [s.namespace]),
+      hooksByNamespace: new CacheIndex((h) => [h.raw.metadata.namespace!]),
+      runsByHook: new CacheIndex((r) => [cacheKey(r.metadata.namespace!, r.spec.hookRef.name)]),
+      runsByHookSecret: new CacheIndex((r) => [hookSecretKey(r.metadata.namespace!, r.spec.hookRef.name, r.spec.secretRef.name)]),
+    },
     runQueue: new WorkQueue('runs', (key) => (active ? reconcileRun(ctx, key) : Promise.resolve()), log),
     hookQueue: new WorkQueue('hooks', (key) => (active ? reconcileHook(ctx, key) : Promise.resolve()), log),
+    retentionQueue: new WorkQueue('retention', (key) => (active ? reconcileRetention(ctx, key) : Promise.resolve()), log),
     caches: {
       hooks: new Reflector<CheckedHook>({
         ...common,
         path: collectionPath(RESOURCES.deployHooks, ns),
         transform: checkHook,
         onChange: (c) => {
+          ctx.indexes.hooksByNamespace.update(c.key, c.previous, c.current);
+          // The operator's own status writes change nothing its status is computed from.
+          if (!specChanged(c.previous?.raw, c.current?.raw)) return;
           ctx.hookQueue.add(c.key);
+          // Its historyLimit may have changed: every pair is looked at again.
+          ctx.retention.markAll(c.key);
+          ctx.retentionQueue.add(c.key);
           // A hook first seen while acting: fire what happened since it was created.
-          if (active && c.type === 'ADDED') reconcileLedger([c.key]);
+          if (active && c.type === 'ADDED') void reconcileLedger([c.key]);
         },
       }),
       runs: new Reflector<DeployHookRun>({
@@ -104,9 +141,11 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         path: collectionPath(RESOURCES.deployHookRuns, ns),
         transform: compactRun,
         onChange: (c) => {
+          ctx.indexes.runsByHook.update(c.key, c.previous, c.current);
+          ctx.indexes.runsByHookSecret.update(c.key, c.previous, c.current);
           const run = c.current ?? c.previous!;
           ctx.runQueue.add(c.key);
-          ctx.hookQueue.add(cacheKey(run.metadata.namespace!, run.spec.hookRef.name));
+          noteRunChange(run, c.type === 'ADDED');
         },
       }),
       jobs: new Reflector<KubeObject>({
@@ -124,7 +163,10 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         path: collectionPath(RESOURCES.secrets, ns),
         query: { fieldSelector: `type=${TLS_SECRET_TYPE}` },
         transform: toTlsSecret,
-        onChange: (c) => onSecretChange(c),
+        onChange: (c) => {
+          ctx.indexes.secretsByNamespace.update(c.key, c.previous, c.current);
+          onSecretChange(c);
+        },
       }),
     },
   };
@@ -145,18 +187,24 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     void ctx.recorder.record(raw, 'Warning', problem.reason === 'Empty' ? 'CertificateEmpty' : 'CertificateUnparsable', `tls.crt holds no readable certificate, so no DeployHook fires for it: ${problem.message}`, raw.metadata.resourceVersion ?? '');
   }
 
-  /** Fires, for the given hooks (all by default), what the run ledger lacks. */
-  function reconcileLedger(hookKeys?: string[]): void {
-    const secrets = [...ctx.caches.secrets.cache.values()];
+  /**
+   * Fires, for the given hooks (all by default), what the run ledger lacks. One hook at a time,
+   * yielding between them, so a large namespace never holds the event loop (and the Lease).
+   */
+  async function reconcileLedger(hookKeys?: string[]): Promise<void> {
+    const mine = turn;
     let count = 0;
     for (const key of hookKeys ?? [...ctx.caches.hooks.cache.keys()]) {
+      await yieldToEventLoop();
+      if (mine !== turn || !active) return;
       const entry = ctx.caches.hooks.cache.get(key);
       if (!entry?.valid) continue;
       const hook = entry.hook;
-      const own = runsOfHook(ctx, hook.metadata.namespace!, hook.metadata.name!);
-      for (const firing of ledgerFirings(hook, secrets.filter((s) => s.namespace === hook.metadata.namespace), own)) {
+      const namespace = hook.metadata.namespace!;
+      const secrets = ctx.indexes.secretsByNamespace.list(namespace);
+      for (const firing of ledgerFirings(hook, secrets, runsOfHook(ctx, namespace, hook.metadata.name!))) {
         count++;
-        serial.enqueue(cacheKey(hook.metadata.namespace!, firing.secret.name), async () => {
+        serial.enqueue(cacheKey(namespace, firing.secret.name), async () => {
           const files = await ledgerFiles(ctx, firing);
           if (files === 'stale') return;
           await planFiring(ctx, firing, files);
@@ -166,6 +214,14 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     if (count) log.info({ firings: count }, 'ledger: firing what happened while no operator acted');
   }
 
+  /** A run appeared, changed or went: its hook's status and retention are due (coalesced). */
+  function noteRunChange(run: DeployHookRun, added: boolean): void {
+    const hookKey = cacheKey(run.metadata.namespace!, run.spec.hookRef.name);
+    ctx.retention.mark(hookKey, run.spec.secretRef.name, added);
+    ctx.retentionQueue.addAfter(hookKey, HOOK_STATUS_DELAY_MS);
+    ctx.hookQueue.addAfter(hookKey, HOOK_STATUS_DELAY_MS);
+  }
+
   function stopActing(): void {
     turn++;
     active = false;
@@ -173,12 +229,22 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   }
 
   /** Acts on what the caches hold now: the ledger first, then every run and hook. */
-  function act(): void {
+  async function act(): Promise<void> {
     active = true;
+    const mine = turn;
     log.info('acting: reconciling the run ledger');
-    reconcileLedger();
-    for (const key of runs.cache.keys()) ctx.runQueue.add(key);
-    for (const key of hooks.cache.keys()) ctx.hookQueue.add(key);
+    for (const key of hooks.cache.keys()) ctx.retention.markAll(key);
+    await reconcileLedger();
+    let n = 0;
+    for (const key of runs.cache.keys()) {
+      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
+      if (mine !== turn) return;
+      ctx.runQueue.add(key);
+    }
+    for (const key of hooks.cache.keys()) {
+      ctx.hookQueue.add(key);
+      ctx.retentionQueue.add(key);
+    }
   }
 
   const { hooks, runs, jobs, secrets } = ctx.caches;
@@ -195,7 +261,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       if (active) return;
       const mine = ++turn;
       await Promise.all([hooks.resync(), runs.resync(), jobs.resync(), secrets.resync()]);
-      if (mine === turn && !stopping.signal.aborted) act();
+      if (mine === turn && !stopping.signal.aborted) await act();
     },
     deactivate() {
       const wasActive = active;
@@ -207,8 +273,11 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         await serial.idle();
         await ctx.runQueue.idle();
         await ctx.hookQueue.idle();
-        if (changes.pending === 0 && serial.length === 0 && ctx.runQueue.length === 0 && ctx.hookQueue.length === 0) return;
-        if (changes.pending) await new Promise((r) => setTimeout(r, Math.max(10, config.quietPeriodMs / 4)));
+        await ctx.retentionQueue.idle();
+        const queues = [ctx.runQueue, ctx.hookQueue, ctx.retentionQueue];
+        const delayed = queues.reduce((n, q) => n + q.delayed, 0);
+        if (changes.pending === 0 && serial.length === 0 && queues.every((q) => q.length === 0) && delayed === 0) return;
+        if (changes.pending || delayed) await new Promise((r) => setTimeout(r, Math.max(10, config.quietPeriodMs / 4)));
       }
     },
     async stop() {
@@ -216,11 +285,12 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       stopping.abort();
       ctx.runQueue.stop();
       ctx.hookQueue.stop();
+      ctx.retentionQueue.stop();
       await Promise.all([hooks.stop(), runs.stop(), jobs.stop(), secrets.stop()]);
       await serial.idle();
     },
   };
   // The caches were filled a moment ago: nothing to re-list.
-  if (opts.activateOnSync !== false) act();
+  if (opts.activateOnSync !== false) await act();
   return operator;
 }

@@ -44,10 +44,10 @@ export async function filesOfRun(ctx: OperatorContext, run: DeployHookRun): Prom
   return snapshot ? snapshotFiles(snapshot) : undefined;
 }
 
-/** The valid hooks that `detection` fires. */
+/** The valid hooks of the Secret's namespace that `detection` fires. */
 export function firingHooks(ctx: OperatorContext, detection: Detection): DeployHook[] {
   const hooks: DeployHook[] = [];
-  for (const entry of ctx.caches.hooks.cache.values()) {
+  for (const entry of ctx.indexes.hooksByNamespace.get(detection.secret.namespace).values()) {
     if (entry.valid && hookFires(entry.hook, detection.event, detection.secret)) hooks.push(entry.hook);
   }
   return hooks;

@@ -1,13 +1,16 @@
 // A keyed work queue as controller-runtime has: a key is processed by one worker at a time,
 // adding a key that is already waiting does nothing, adding one that is being processed runs it
 // once more afterwards, and a failure requeues it with backoff. Reconcilers are level-triggered,
-// so processing a key again is always safe.
+// so processing a key again is always safe. Every operation is O(1): a burst of ten thousand keys
+// costs ten thousand steps.
 import type { Logger } from 'pino';
 import { backoffDelay } from '../kube/retry.ts';
 
 export class WorkQueue {
+  /** Keys waiting for a worker, in the order they were added (a Set iterates in insertion order). */
   private readonly waiting = new Set<string>();
-  private readonly order: string[] = [];
+  /** Keys due later (`addAfter`), each with its one timer. */
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly retrying = new Set<string>();
@@ -32,17 +35,28 @@ export class WorkQueue {
     }
     if (this.waiting.has(key)) return;
     this.waiting.add(key);
-    this.order.push(key);
     this.pump();
   }
 
-  /** Adds the key after `ms`, as a reconciler asks when it must look again later. */
+  /**
+   * Adds the key after `ms`, as a reconciler asks when it must look again later. A key already
+   * due keeps its earlier time, so many calls in a burst cost one timer and one reconcile.
+   */
   addAfter(key: string, ms: number): void {
-    setTimeout(() => this.add(key), ms).unref();
+    if (this.stopped || this.scheduled.has(key)) return;
+    this.scheduled.set(key, setTimeout(() => {
+      this.scheduled.delete(key);
+      this.add(key);
+    }, ms).unref());
   }
 
   get length(): number {
     return this.waiting.size + this.active.size + this.retrying.size;
+  }
+
+  /** Keys due later by `addAfter`, not yet added. */
+  get delayed(): number {
+    return this.scheduled.size;
   }
 
   /** Resolves when nothing is waiting or being processed. */
@@ -54,14 +68,14 @@ export class WorkQueue {
   stop(): void {
     this.stopped = true;
     this.waiting.clear();
-    this.order.length = 0;
+    for (const timer of this.scheduled.values()) clearTimeout(timer);
+    this.scheduled.clear();
   }
 
   private pump(): void {
-    while (!this.stopped && this.active.size < this.concurrency) {
-      const index = this.order.findIndex((k) => !this.active.has(k));
-      if (index < 0) break;
-      const [key] = this.order.splice(index, 1) as [string];
+    // A waiting key is never active: adding an active key marks it dirty instead.
+    while (!this.stopped && this.active.size < this.concurrency && this.waiting.size) {
+      const key = this.waiting.values().next().value as string;
       this.waiting.delete(key);
       this.active.add(key);
       void this.process(key);

@@ -24,7 +24,7 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
   }
 }
 
-export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number } = {}): Promise<TestOperator> {
+export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
   const kc = new KubeConfig();
   kc.loadFromString(sandbox.kubeconfig());
@@ -43,6 +43,7 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
     config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0 },
     ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
+    ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
   });
   return {
     operator,
