@@ -117,7 +117,7 @@ try {
   const MiB200 = 200 * 2 ** 20;
   const rows: Row[] = [
     { what: `cold start, ${layout.secrets} Secrets (spawn → ready; median of ${cold.operatorMs.length})`, certhook: ms(coldOp), baseline: `${ms(coldRaw)} raw paged list`, ratio: ratio(coldOp, coldRaw), target: '≤ 1.3', met: coldOp / coldRaw <= 1.3 },
-    { what: `restart, ${burst.runs} runs and Jobs in place (spawn → ready)`, certhook: ms(again.readyMs), baseline: `${ms(again.rawMs)} raw paged list`, ratio: ratio(again.readyMs, again.rawMs), target: '≤ 1.3 (as cold start)', met: again.readyMs / again.rawMs <= 1.3 },
+    { what: `restart, ${again.runsInPlace} runs in place (spawn → ready)`, certhook: ms(again.readyMs), baseline: `${ms(again.rawMs)} raw paged list`, ratio: ratio(again.readyMs, again.rawMs), target: '≤ 1.3 (as cold start)', met: again.readyMs / again.rawMs <= 1.3 },
     { what: 'runs planned by the restart (5 s after ready)', certhook: String(again.runsCreated), baseline: '', ratio: '', target: '0', met: again.runsCreated === 0 },
     { what: `reaction, renewal → run (median of ${latency.reactionMs.length})`, certhook: ms(reaction), baseline: `${ms(reactionBase)} = delivery ${ms(delivery)} + create ${ms(create)}`, ratio: ratio(reaction, reactionBase), target: '≤ 1.5', met: reaction / reactionBase <= 1.5 },
     { what: 'reaction, renewal → run (p95)', certhook: ms(reaction95), baseline: `${ms(reactionBase95)} (p95s summed)`, ratio: ratio(reaction95, reactionBase95), target: '', met: undefined },

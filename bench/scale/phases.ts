@@ -242,6 +242,8 @@ export interface Restart {
   probe: ProbeResult;
   /** DeployHookRuns created from the restart until `watchMs` after it was ready. */
   runsCreated: number;
+  /** DeployHookRuns in place when it restarted. */
+  runsInPlace: number;
   op: RunningOperator;
 }
 
@@ -249,10 +251,13 @@ export interface Restart {
 export async function restart(b: Bench, op: RunningOperator, watchMs: number): Promise<Restart> {
   const rawMs = await rawListMs(b);
   await op.child.stop('SIGTERM', 30_000);
+  const api = b.cluster.sandbox.api;
+  const page = api.list(api.type('certhook.io', 'deployhookruns'), undefined, { limit: 1 });
+  const runsInPlace = page.items.length + (page.remainingItemCount ?? 0);
   const created = countAdded(b.cluster, 'certhook.io', 'deployhookruns');
   try {
     const { op: next, figures } = await startProbed(b, 'operator (restart)', watchMs);
-    return { readyMs: figures.readyMs, rawMs, probe: figures.probe, runsCreated: created.count, op: next };
+    return { readyMs: figures.readyMs, rawMs, probe: figures.probe, runsCreated: created.count, runsInPlace, op: next };
   } finally {
     created.stop();
   }
