@@ -14,11 +14,12 @@
 //
 // Exits 0 whether or not targets are met (missed ones print MISSED); non-zero only when the
 // harness itself broke. Traffic stays on 127.0.0.1; only the processes it started are ended.
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { CertificatePool, createHooks, createSecrets, startCluster, type BenchCluster } from './scale/cluster.ts';
 import { RawClient } from './scale/http.ts';
 import { coldStarts, massRenewal, naiveFootprint, operatorEmptyFootprint, reactionLatency, restart, type Bench } from './scale/phases.ts';
-import { acceptedOperatorArgs, rssBytes, stopAllChildren, type RunningOperator } from './scale/processes.ts';
+import { acceptedOperatorArgs, ROOT, rssBytes, stopAllChildren, type RunningOperator } from './scale/processes.ts';
 import { bytes, median, mib, ms, num, quantile, ratio, table, writeResults, type Row } from './scale/report.ts';
 
 const { values } = parseArgs({
@@ -59,6 +60,18 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
 }
 
 const notes: string[] = [];
+notes.push(`code measured: ${codeState()}`);
+
+/** Which code ran: the commit, and whether src/ had uncommitted changes. */
+function codeState(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const changed = git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length;
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${changed ? ` with ${changed} uncommitted change(s) under src/` : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
 const { accepted, dropped } = await acceptedOperatorArgs((values['operator-args'] ?? '').split(/\s+/).filter(Boolean));
 if (dropped.length) {
   const note = `this operator CLI does not accept ${dropped.join(' ')}; the operator ran without them`;
