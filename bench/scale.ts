@@ -15,10 +15,11 @@
 // Exits 0 whether or not targets are met (missed ones print MISSED); non-zero only when the
 // harness itself broke. Traffic stays on 127.0.0.1; only the processes it started are ended.
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificatePool, createHooks, createSecrets, startCluster, type BenchCluster } from './scale/cluster.ts';
 import { RawClient } from './scale/http.ts';
-import { coldStarts, massRenewal, naiveFootprint, operatorEmptyFootprint, reactionLatency, restart, type Bench } from './scale/phases.ts';
+import { coldStarts, massRenewal, naiveFootprint, operatorEmptyFootprint, rawListMs, reactionLatency, restart, type Bench } from './scale/phases.ts';
 import { acceptedOperatorArgs, ROOT, rssBytes, stopAllChildren, type RunningOperator } from './scale/processes.ts';
 import { bytes, median, mib, ms, num, quantile, ratio, table, writeResults, type Row } from './scale/report.ts';
 
@@ -95,7 +96,10 @@ try {
     log,
   };
 
-  const empty = await phase('footprints on an empty cluster', async () => ({ operator: await operatorEmptyFootprint(b), naive: await naiveFootprint(b, 0) }));
+  const empty = await phase('footprints on an empty cluster', async () => {
+    const operator = await operatorEmptyFootprint(b);
+    return { operator: operator.rss, operatorReadyMs: operator.readyMs, rawListMs: await rawListMs(b, 0), naive: await naiveFootprint(b, 0) };
+  });
   await phase(`create ${layout.secrets} TLS Secrets and the hooks`, async () => {
     await createSecrets(cluster!, pool);
     await createHooks(cluster!);
@@ -146,7 +150,9 @@ try {
   const topWrites = Object.entries(burst.writesByKey).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${num(n / firingsDone, 2)}`).join(', ');
   notes.push(
     `layout: ${layout.secrets} TLS Secrets over ${layout.namespaces} namespaces, ${layout.hooksPerNamespace} catch-all DeployHook(s) per namespace; operator flags: --quiet-period 0 --log-level warn ${accepted.join(' ')}`.trim(),
+    `start-up on an empty cluster (the fixed part of a cold start): operator ${ms(empty.operatorReadyMs)} to ready, raw lister ${ms(empty.rawListMs)} to exit`,
     `burst: renewals written in-process in ${ms(burst.writtenMs)}, every Job there after ${ms(burst.doneMs)}; writes settled: ${burst.settled ? 'yes' : 'NO (120 s bound)'}; requests per firing (reads too): ${num(burst.operatorRequests / firingsDone, 2)}`,
+    `burst CPU, start until the writes settled: operator ${num(burst.operatorCpuS)} s (${ms((burst.operatorCpuS / firingsDone) * 1000)} a firing), bench process with the API server ${num(burst.benchCpuS)} s (${ms((burst.benchCpuS / firingsDone) * 1000)} a firing), on ${cpus().length} cores`,
     `writes per firing by verb and resource: ${topWrites}`,
     `raw write rate: ${rawWrites} ConfigMaps in ${ms(rate.ms)}`,
     `reaction latency samples (ms): ${latency.reactionMs.map((v) => v.toFixed(1)).join(' ')}`,

@@ -7,7 +7,7 @@ import {
 } from './cluster.ts';
 import { Arrivals, type RawClient } from './http.ts';
 import {
-  freePort, rssBytes, rssPeak, script, startChild, startHealthProber, startOperatorProcess, timeToExit,
+  cpuSeconds, freePort, rssBytes, rssPeak, script, startChild, startHealthProber, startOperatorProcess, timeToExit,
   type OperatorSettings, type ProbeResult, type RunningOperator,
 } from './processes.ts';
 
@@ -40,22 +40,22 @@ export async function naiveFootprint(b: Bench, expected: number): Promise<number
   }
 }
 
-/** The operator's RSS once ready on a cluster with no Secrets yet. */
-export async function operatorEmptyFootprint(b: Bench): Promise<number> {
+/** The operator's RSS once ready on a cluster with no Secrets yet, and how long it took to get ready. */
+export async function operatorEmptyFootprint(b: Bench): Promise<{ rss: number; readyMs: number }> {
   const op = await startOperatorProcess(b.settings, await freePort(), readyTimeoutMs(0), 'operator (empty cluster)');
   try {
     await delay(SETTLE_MS);
-    return await rssBytes(op.child.pid);
+    return { rss: await rssBytes(op.child.pid), readyMs: op.readyAt - op.child.spawnedAt };
   } finally {
     await op.child.stop('SIGTERM', 10_000);
   }
 }
 
-/** Spawn → exit of the raw lister; checks it saw every Secret. */
-export async function rawListMs(b: Bench): Promise<number> {
+/** Spawn → exit of the raw lister; checks it saw every Secret (`secrets`, by default all of them). */
+export async function rawListMs(b: Bench, secrets = b.cluster.layout.secrets): Promise<number> {
   const { ms, output } = await timeToExit('raw lister', [script('raw-lister.ts'), b.cluster.sandbox.url], readyTimeoutMs(b.cluster.layout.secrets));
   const counts = JSON.parse(output.find((l) => l.startsWith('{')) ?? '{}') as { secrets?: number };
-  if (counts.secrets !== b.cluster.layout.secrets) throw new Error(`raw lister saw ${counts.secrets} TLS Secrets, expected ${b.cluster.layout.secrets}`);
+  if (counts.secrets !== secrets) throw new Error(`raw lister saw ${counts.secrets} TLS Secrets, expected ${secrets}`);
   return ms;
 }
 
@@ -177,6 +177,9 @@ export interface Burst {
   peakRss: number;
   settledRss: number;
   complete: boolean;
+  /** CPU seconds used from the start until the writes settled: the operator's, and the bench's (the API server's, mostly). */
+  operatorCpuS: number;
+  benchCpuS: number;
 }
 
 /** Renews every Secret at once and waits until every firing's Job exists. */
@@ -189,6 +192,8 @@ export async function massRenewal(b: Bench, op: RunningOperator): Promise<Burst>
   const peak = rssPeak(op.child.pid);
   const before = requestCounts(cluster);
   const benchWritesBefore = b.raw.writes;
+  const operatorCpu = await cpuSeconds(op.child.pid);
+  const benchCpu = process.cpuUsage();
   const started = performance.now();
   try {
     const all = Array.from({ length: cluster.layout.secrets }, (_, i) => i);
@@ -215,7 +220,10 @@ export async function massRenewal(b: Bench, op: RunningOperator): Promise<Burst>
     const probe = await prober.stop();
     peak.stop();
     const settledRss = await rssBytes(op.child.pid);
+    const benchCpuUsed = process.cpuUsage(benchCpu);
     return {
+      operatorCpuS: (await cpuSeconds(op.child.pid)) - operatorCpu,
+      benchCpuS: (benchCpuUsed.user + benchCpuUsed.system) / 1e6,
       writtenMs,
       doneMs,
       jobs: jobs.count,
