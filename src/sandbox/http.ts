@@ -51,6 +51,9 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
     const verb = verbOf(req.method ?? 'GET', route, url);
     const { failure, delayMs } = faults.onRequest(verb, route.subresource ? `${route.type.plural}/${route.subresource}` : route.type.plural);
     if (delayMs > 0) await delay(delayMs);
+    // A write delayed past its client's patience still happens, as on a real server; a watch whose
+    // client left meanwhile is never opened (nothing would ever close it).
+    if (verb === 'watch' && (res.destroyed || req.socket.destroyed)) return;
     if (failure) {
       if (failure.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(failure.retryAfterSeconds));
       throw injectedError(failure.status, route, failure.retryAfterSeconds);
