@@ -155,7 +155,7 @@ export const RunSummarySchema = z
   .object({
     name: z.string().min(1).max(253).describe('Name of the DeployHookRun.'),
     event: RunEventSchema.optional().describe('The event that fired the run: created, renewed, revoked or manual.'),
-    phase: RunPhaseSchema.optional().describe('Phase of the run: Pending, Running, Succeeded, Failed or Skipped.'),
+    phase: RunPhaseSchema.optional().describe('Phase of the run: Pending, Running, Succeeded, Failed, Skipped or Unknown.'),
     reason: z.string().max(128).optional().describe('Why the run is in its phase, e.g. Completed, ExitCode, TimedOut.'),
     exitCode: z.int32().optional().describe("The hook's exit code, when it ran to completion."),
     secretName: z.string().max(253).optional().describe('Name of the TLS Secret the run was for.'),

@@ -63,14 +63,14 @@ export type DeployHookRunSpec = z.infer<typeof DeployHookRunSpecSchema>;
 export const DeployHookRunStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The .metadata.generation this status describes.'),
-    phase: RunPhaseSchema.optional().describe('Pending, Running, Succeeded, Failed or Skipped.'),
+    phase: RunPhaseSchema.optional().describe('Pending, Running, Succeeded, Failed, Skipped, or Unknown when the outcome could not be learnt.'),
     reason: z
       .string()
       .max(128)
       .optional()
       .describe(
         'Why the run is in its phase: Completed, ExitCode, TimedOut, Superseded, SecretNotFound, HookNotFound, ' +
-          'HookInvalid, CertificateUnparsable, JobFailed.',
+          'HookInvalid, CertificateUnparsable, JobFailed, JobNotFound.',
       ),
     message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
     certificate: RunCertificateSchema.optional().describe(
@@ -86,7 +86,10 @@ export const DeployHookRunStatusSchema = z
       .max(4096)
       .optional()
       .describe("The tail of the hook's combined stdout and stderr, at most 4096 characters."),
-    jobName: z.string().max(253).optional().describe('Name of the Job that ran the hook.'),
+    job: z
+      .object({ name: z.string().max(253).describe('Name of the Job that ran the hook.') })
+      .optional()
+      .describe('What the Job runner recorded: the Job that ran the hook.'),
     snapshotSecretName: z
       .string()
       .max(253)

@@ -10,7 +10,7 @@ export type CertificateEvent = z.infer<typeof CertificateEventSchema>;
 export const RunEventSchema = z.enum([...CERTIFICATE_EVENTS, 'manual']);
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
-export const RunPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
+export const RunPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
 export type RunPhase = z.infer<typeof RunPhaseSchema>;
 
 /**
@@ -36,5 +36,7 @@ export const RUN_REASONS = {
   CertificateUnparsable: 'CertificateUnparsable',
   /** The Job failed without a container exit code (image pull, scheduling, eviction, ...). */
   JobFailed: 'JobFailed',
+  /** The Job was gone (deleted by its TTL while no operator ran, say) before its outcome was read. */
+  JobNotFound: 'JobNotFound',
 } as const;
 export type RunReason = (typeof RUN_REASONS)[keyof typeof RUN_REASONS];

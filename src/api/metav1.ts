@@ -1,6 +1,9 @@
 // Zod schemas of the Kubernetes meta/v1 types the certhook resources embed.
 import { z } from 'zod';
 
+/** Now, as the API writes a metav1.Time: RFC 3339 in whole seconds. */
+export const nowTime = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
 /**
  * An RFC 3339 timestamp, as Kubernetes serialises metav1.Time. Validity is the CRD's
  * `format: date-time` (zod's own datetime check would add a regular expression to every CRD node).

@@ -23,6 +23,14 @@ export const DEPLOY_HOOK_RUN = {
   shortNames: ['dhr'],
 } as const;
 
+/** Names and label values: at most 63 characters. */
+export const NAME_LIMIT = 63;
+
+/** A label value: at most 63 characters, starting and ending alphanumeric. */
+export function labelValue(text: string): string {
+  return text.slice(0, NAME_LIMIT).replace(/[^A-Za-z0-9]+$/, '');
+}
+
 /**
  * Label keys. Label values are at most 63 characters: DeployHook names are capped at 63 by the CRD
  * so `hook` always fits, but Secret and run names may be longer (up to 253) and must be shortened

@@ -12,7 +12,7 @@ const HOOK = 'reload-edge';
 const SECRET = 'edge-tls';
 const COMMAND = 'echo "certificate $CERTMATE_EVENT: $CERTMATE_DOMAIN serial $CERTMATE_SERIAL, valid until $CERTMATE_NOT_AFTER"; '
   + 'echo "files: $(grep -c BEGIN "$CERTMATE_FULLCHAIN_PATH") certificates in fullchain.pem, key present: $(test -s "$CERTMATE_KEY_PATH" && echo yes || echo no)"';
-const FINAL = new Set(['Succeeded', 'Failed', 'Skipped']);
+const FINAL = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { startOperator, type Operator } from '../controller/operator.ts';
+import { DEFAULT_RESYNC_PERIOD_MS, startOperator, type Operator } from '../controller/operator.ts';
 import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, loadKubeConfig, type KubeClientOptions } from '../kube/client.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
@@ -26,6 +26,8 @@ options:
   --job-ttl-seconds N        how long finished hook Jobs are kept (default: ${DEFAULT_JOB_TTL_SECONDS})
   --quiet-period SECONDS     writes to one Secret within this time fire once, for the final version
                              (default: ${DEFAULT_QUIET_PERIOD_SECONDS}; 0 fires on every write; fractions allowed)
+  --resync-period SECONDS    reconcile every Secret and run again this often, whatever the watches
+                             said (default: ${DEFAULT_RESYNC_PERIOD_MS / 1000}; 0 = never)
   --leader-elect             take a coordination.k8s.io Lease so that, of several replicas, only the
                              holder plans and runs hooks (default: off)
   --leader-election-namespace NS  the Lease's namespace (default: $POD_NAMESPACE, else default)
@@ -45,6 +47,7 @@ export const OPERATOR_OPTIONS = {
   'hook-image': { type: 'string' },
   'job-ttl-seconds': { type: 'string' },
   'quiet-period': { type: 'string' },
+  'resync-period': { type: 'string' },
   'log-level': { type: 'string' },
   'health-port': { type: 'string' },
   'leader-elect': { type: 'boolean' },
@@ -78,14 +81,19 @@ export function operatorConfig(values: OptionValues, help: string) {
     defaultImage: stringOption(values, 'hook-image') ?? DEFAULT_HOOK_IMAGE,
     ttlSecondsAfterFinished: intOption(stringOption(values, 'job-ttl-seconds'), 'job-ttl-seconds', 0, 7 * 24 * 3600, help) ?? DEFAULT_JOB_TTL_SECONDS,
     quietPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'quiet-period'), 'quiet-period', 300, help) ?? DEFAULT_QUIET_PERIOD_SECONDS)),
+    resyncPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'resync-period'), 'resync-period', 24 * 3600, help) ?? DEFAULT_RESYNC_PERIOD_MS / 1000)),
   };
 }
 
-/** /healthz answers while the process runs; /readyz once the operator's caches are filled. */
+/**
+ * /healthz answers ok while the process can do its work (not once a cache's watch loop has died:
+ * a kubelet's liveness probe then restarts it); /readyz once the operator's caches are filled.
+ */
 export function serveHealth(port: number, operator: () => Operator | undefined, log: Logger): Promise<Server> {
   const server = createServer((req, res) => {
     const ready = operator()?.ready() ?? false;
-    if (req.url === '/healthz') res.writeHead(200).end('ok');
+    const healthy = operator()?.healthy() ?? true;
+    if (req.url === '/healthz') res.writeHead(healthy ? 200 : 500).end(healthy ? 'ok' : 'a cache stopped watching');
     else if (req.url === '/readyz') res.writeHead(ready ? 200 : 503).end(ready ? 'ok' : 'not ready');
     else res.writeHead(404).end();
   });

@@ -1,14 +1,18 @@
-// What the operator's controllers share: the client, the caches, the queues and the settings.
+// What the operator's controllers share: the client, the caches and their indexes, the queues,
+// the runners and the settings.
 import type { Logger } from 'pino';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { CacheIndex } from '../kube/cache-index.ts';
 import type { KubeClient } from '../kube/client.ts';
-import type { KubeObject } from '../kube/object.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import type { JobOptions } from '../runners/job-manifest.ts';
+import type { Runner } from '../runners/runner.ts';
+import type { SnapshotInfo } from '../runners/snapshot.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { CheckedHook } from './hook-validity.ts';
+import type { RunExpectations } from './run-expectations.ts';
 import type { RetentionTracker } from './retention-controller.ts';
+import type { SecretTracker } from './secret-tracker.ts';
 import type { TlsSecret } from './tls-secret.ts';
 import type { WorkQueue } from './work-queue.ts';
 
@@ -17,13 +21,14 @@ export interface OperatorConfig extends JobOptions {
   namespace: string | undefined;
   /** Writes to one Secret within this many milliseconds fire once, for the final version. */
   quietPeriodMs: number;
+  /** Every Secret and run is reconciled again this often, whatever the watches said (0: never). */
+  resyncPeriodMs?: number;
 }
 
 export interface Caches {
   secrets: Reflector<TlsSecret>;
   hooks: Reflector<CheckedHook>;
   runs: Reflector<DeployHookRun>;
-  jobs: Reflector<KubeObject>;
 }
 
 /** The caches' secondary indexes: a lookup costs its group's size, never the whole cache. */
@@ -34,8 +39,8 @@ export interface Indexes {
   hooksByNamespace: CacheIndex<CheckedHook>;
   /** Runs by `namespace/hook`. */
   runsByHook: CacheIndex<DeployHookRun>;
-  /** Runs by `namespace/hook/secret`: one hook's runs for one Secret name. */
-  runsByHookSecret: CacheIndex<DeployHookRun>;
+  /** Runs by `namespace/secret`: every hook's runs for one Secret name. */
+  runsBySecret: CacheIndex<DeployHookRun>;
 }
 
 export interface OperatorContext {
@@ -45,17 +50,27 @@ export interface OperatorContext {
   caches: Caches;
   indexes: Indexes;
   recorder: EventRecorder;
+  /** The kinds of hook: the run reconciler hands a run to the runner of its hook. */
+  runners: readonly Runner[];
+  /** What this process last reconciled of each Secret, and its changes not yet reconciled. */
+  secretsSeen: SecretTracker;
+  /**
+   * When this process first had each hook in its cache, in ms: an observation of a Secret counts
+   * for a hook only if the hook was known when it was made.
+   */
+  hookKnownSince: Map<string, number>;
+  /** Runs this process created that the runs cache has not shown yet. */
+  expectations: RunExpectations;
+  /** Snapshots this process wrote, by run key, until the run starts: no need to read them back. */
+  snapshots: Map<string, SnapshotInfo>;
   /** Which (hook, Secret) pairs' runs changed since their hook's retention last ran. */
   retention: RetentionTracker;
+  secretQueue: WorkQueue;
   runQueue: WorkQueue;
   hookQueue: WorkQueue;
   retentionQueue: WorkQueue;
-  /** Runs whose planning (run, snapshot, Pending) is under way in this process. */
-  planning: Set<string>;
   /** Whether this replica may act now (it is the leader); checked before anything is started. */
   isActive: () => boolean;
-  /** Runs an API call, retrying transient failures until it succeeds or the operator stops. */
-  retry<T>(call: () => Promise<T>): Promise<T>;
 }
 
 export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -70,11 +85,8 @@ export function runsOfHook(ctx: OperatorContext, namespace: string, hookName: st
   return ctx.indexes.runsByHook.list(cacheKey(namespace, hookName));
 }
 
-export const hookSecretKey = (namespace: string, hookName: string, secretName: string) => `${namespace}/${hookName}/${secretName}`;
-
-/** The cached runs of one hook for one Secret name. */
-export function runsOfHookSecret(ctx: OperatorContext, namespace: string, hookName: string, secretName: string): DeployHookRun[] {
-  return ctx.indexes.runsByHookSecret.list(hookSecretKey(namespace, hookName, secretName));
+/** Every hook's runs for one Secret name: the cached ones and those this process just created. */
+export function runsOfSecret(ctx: OperatorContext, namespace: string, secretName: string): DeployHookRun[] {
+  const key = cacheKey(namespace, secretName);
+  return ctx.expectations.merge(key, ctx.indexes.runsBySecret.get(key));
 }
-
-export const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');

@@ -1,7 +1,11 @@
-// The DeployHookRuns are the ledger of what has fired. When the operator starts with no memory
-// (or takes over as leader, or first sees a hook), it compares the ledger with the Secrets that
-// exist and fires what the ledger lacks — so changes made while it was down fire once, and
-// nothing that already fired fires again. Pure.
+// What fires: the one rule chain, for live changes and restarts alike. The DeployHookRuns are the
+// ledger of what has fired; for one Secret name and one hook, the Secret as it is now (or its
+// absence), the hook's runs for that name, and — when this process saw it since the hook existed —
+// the Secret as it was last reconciled, decide the firings. Pure.
+//
+// The observation makes the live column exact (a renewal to a certificate backdated before the
+// hook, a delete of a Secret no run recorded, tls.crt becoming readable); without it, after a
+// restart, the runs and the creation times alone decide. README "Exactly once" is the table.
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { ANNOTATIONS } from '../api/names.ts';
@@ -30,64 +34,74 @@ export function capturingRun(runs: DeployHookRun[], revoked: DeployHookRun): Dep
     && r.spec.certificate!.fingerprint === revoked.spec.certificate?.fingerprint);
 }
 
-function revokedFiring(hook: DeployHook, last: DeployHookRun): Firing | undefined {
+/** A Secret as this process last reconciled it: its state then (none: there was no Secret), and when. */
+export interface Observation {
+  secret: TlsSecret | undefined;
+  /** RFC 3339, with milliseconds. */
+  at: string;
+}
+
+/** Revoked for the certificate of a run: the Secret is gone, so the hook's domains are checked, its selector not. */
+function revokedOfRun(hook: DeployHook, last: DeployHookRun): Firing | undefined {
   const certificate = last.spec.certificate!;
-  // The Secret is gone, so its labels are unknown: the hook's domains are checked, its selector not.
   if (!hookListens(hook, 'revoked') || !domainsAllow(hook, certificateNames(certificate.dnsNames, certificate.domain))) return undefined;
-  return {
-    hook,
-    event: 'revoked',
-    secret: { name: last.spec.secretRef.name, uid: secretUidOf(last) ?? '' },
-    certificate: last.spec.certificate!,
-  };
+  return { hook, event: 'revoked', secret: { name: last.spec.secretRef.name, uid: secretUidOf(last) ?? '' }, certificate };
+}
+
+/** Revoked for a Secret this process saw before it went: its labels are known too. */
+const revokedOfSecret = (hook: DeployHook, gone: TlsSecret): Firing | undefined =>
+  (hookFires(hook, 'revoked', gone) ? firingOf(hook, 'revoked', gone) : undefined);
+
+/**
+ * The event for the Secret's certificate when no run of the hook records this Secret (by uid):
+ * what this process saw says it exactly; without that, creation times decide.
+ */
+function unrecordedEvent(hook: DeployHook, secret: TlsSecret, seen: Observation | undefined): 'created' | 'renewed' | undefined {
+  const certificate = secret.certificate!;
+  if (seen) {
+    const before = seen.secret;
+    if (before?.uid !== secret.uid || !before.certificate) return 'created';
+    // The same certificate, seen since the hook existed, fired nothing then: it predates the hook.
+    return before.certificate.fingerprint === certificate.fingerprint ? undefined : 'renewed';
+  }
+  const hookCreated = hook.metadata.creationTimestamp ?? '';
+  if (secret.creationTimestamp >= hookCreated) return 'created';
+  return Date.parse(certificate.notBefore) > Date.parse(hookCreated) ? 'renewed' : undefined;
 }
 
 /**
- * What `hook` should fire that its runs do not record, given the TLS Secrets of its namespace
- * and its runs:
+ * What `hook` fires for the Secret named `name`, given the Secret now (undefined: none), the
+ * hook's runs (any; those for other names are ignored) and what this process last saw of it:
  * - a run exists for the Secret's current certificate: nothing;
  * - the latest run is for another certificate of the same Secret: renewed;
  * - the latest run is for a Secret of that name that is gone (deleted, perhaps re-created):
  *   revoked for it, unless that already fired, then created for the one that exists now;
- * - no run, and the Secret was created after the hook: created;
- * - no run, the Secret predates the hook, and its certificate was issued after the hook: renewed;
- * - otherwise the certificate predates the hook: nothing.
+ * - no run, and this process saw a Secret of that name since the hook existed: revoked for it if
+ *   it went; created if the Secret is new or its certificate became readable; renewed if its
+ *   certificate changed;
+ * - no run, nothing seen: the Secret created after the hook: created; else its certificate
+ *   issued after the hook: renewed; else the certificate predates the hook: nothing.
  */
-export function ledgerFirings(hook: DeployHook, secrets: TlsSecret[], runs: DeployHookRun[]): Firing[] {
-  const hookCreated = hook.metadata.creationTimestamp ?? '';
+export function firingsFor(hook: DeployHook, name: string, secret: TlsSecret | undefined, runs: DeployHookRun[], observed?: Observation): Firing[] {
+  if (secret && (secret.namespace !== hook.metadata.namespace || secret.name !== name)) return [];
+  const hookCreated = Date.parse(hook.metadata.creationTimestamp ?? '') || 0;
+  const seen = observed && Date.parse(observed.at) >= hookCreated ? observed : undefined;
+  const ledger = ledgerOf(runs, name);
+  const latest = ledger[0];
+  const mine = secret ? ledger.filter((r) => secretUidOf(r) === secret.uid) : [];
+  // A Secret of this name seen with a certificate, gone now (deleted, perhaps re-created).
+  const gone = seen?.secret?.certificate && seen.secret.uid !== secret?.uid ? seen.secret : undefined;
   const firings: Firing[] = [];
-  const present = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.namespace !== hook.metadata.namespace) continue;
-    present.add(secret.name);
-    const ledger = ledgerOf(runs, secret.name);
-    const mine = ledger.filter((r) => secretUidOf(r) === secret.uid);
-    const latest = ledger[0];
-    if (!mine.length && latest && latest.spec.event !== 'revoked') {
-      // The runs are for an earlier Secret of this name, which is gone.
-      const revoked = revokedFiring(hook, latest);
-      if (revoked) firings.push(revoked);
-    }
-    if (!secret.certificate) continue;
-    if (mine.some((r) => r.spec.certificate!.fingerprint === secret.certificate!.fingerprint)) continue;
-    let event: Firing['event'] | undefined;
-    if (mine.length) {
-      event = 'renewed';
-    } else if (latest) {
-      event = 'created';
-    } else if (secret.creationTimestamp >= hookCreated) {
-      event = 'created';
-    } else if (Date.parse(secret.certificate.notBefore) > Date.parse(hookCreated)) {
-      event = 'renewed';
-    }
-    if (event && hookFires(hook, event, secret)) firings.push(firingOf(hook, event, secret));
+  let revoked: Firing | undefined;
+  if (latest && latest.spec.event !== 'revoked' && !mine.length) {
+    revoked = gone?.uid === secretUidOf(latest) ? revokedOfSecret(hook, gone!) : revokedOfRun(hook, latest);
+  } else if (!latest && gone) {
+    revoked = revokedOfSecret(hook, gone);
   }
-  const gone = new Set(runs.map((r) => r.spec.secretRef.name).filter((name) => !present.has(name)));
-  for (const name of gone) {
-    const latest = ledgerOf(runs, name)[0];
-    if (!latest || latest.spec.event === 'revoked') continue;
-    const revoked = revokedFiring(hook, latest);
-    if (revoked) firings.push(revoked);
-  }
+  if (revoked) firings.push(revoked);
+  const certificate = secret?.certificate;
+  if (!secret || !certificate || mine.some((r) => r.spec.certificate!.fingerprint === certificate.fingerprint)) return firings;
+  const event = mine.length ? 'renewed' : latest ? 'created' : unrecordedEvent(hook, secret, seen);
+  if (event && hookFires(hook, event, secret)) firings.push(firingOf(hook, event, secret));
   return firings;
 }

@@ -1,29 +1,27 @@
-// The operator: caches of TLS Secrets, hooks, runs and Jobs, and the controllers between them.
-// Every replica keeps its caches warm; only the active one (the leader, with leader election)
-// acts. On becoming active it re-lists (a standby's watch may have gone quiet unnoticed),
-// reconciles the run ledger with the Secrets that exist, then detects Secret changes as they
-// come and reconciles runs and hooks by key.
+// The operator: caches of TLS Secrets, hooks and runs (and each runner's own), and one controller
+// per concern between them — Secrets (what fires), runs (phases, through the runners), hooks
+// (status) and retention. Every replica keeps its caches warm; only the active one (the leader,
+// with leader election) acts. On becoming active it re-lists (a standby's watch may have gone
+// quiet unnoticed), then reconciles every Secret name and run, and from then on what changes.
 import type { Logger } from 'pino';
 import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
-import { LABELS } from '../api/names.ts';
+import { CacheIndex } from '../kube/cache-index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { Reflector, type Change } from '../kube/reflector.ts';
 import { collectionPath, RESOURCES } from '../kube/paths.ts';
-import { withRetry } from '../kube/retry.ts';
-import { CacheIndex } from '../kube/cache-index.ts';
-import { cacheKey, hookSecretKey, runsOfHook, type OperatorConfig, type OperatorContext } from './context.ts';
+import { Reflector, type CacheLoop, type Change } from '../kube/reflector.ts';
+import { JobRunner } from '../runners/job-runner.ts';
+import { cacheKey, type OperatorConfig, type OperatorContext } from './context.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
-import { reconcileRetention, RetentionTracker } from './retention-controller.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
-import { ledgerFirings } from './ledger.ts';
-import { ledgerFiles, planFiring } from './planner.ts';
+import { reconcileRetention, RetentionTracker } from './retention-controller.ts';
+import { RunExpectations } from './run-expectations.ts';
 import { reconcileRun } from './run-reconciler.ts';
-import { SecretChanges } from './secret-changes.ts';
-import { SerialQueues } from './serial-queues.ts';
+import { reconcileSecret, secretKeysOf } from './secret-reconciler.ts';
+import { SecretTracker } from './secret-tracker.ts';
 import { TLS_SECRET_TYPE, toTlsSecret, type TlsSecret } from './tls-secret.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue, type ReconcileResult } from './work-queue.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -47,11 +45,13 @@ export interface Operator {
   readonly context: OperatorContext;
   /** True once every cache has been filled. */
   ready(): boolean;
+  /** False when a cache's list-and-watch loop has died: the process should be restarted. */
+  healthy(): boolean;
   /** Whether this replica acts (plans and executes runs). */
   active(): boolean;
   /**
-   * Starts acting: re-lists, reconciles the ledger, then handles changes as they come. Resolves
-   * once acting has begun, or was called off by `deactivate()` or `stop()` meanwhile.
+   * Starts acting: re-lists, then reconciles every Secret and run. Resolves once acting has
+   * begun, or was called off by `deactivate()` or `stop()` meanwhile.
    */
   activate(): Promise<void>;
   /** Stops acting at once; the caches stay warm. */
@@ -61,21 +61,32 @@ export interface Operator {
   stop(): Promise<void>;
 }
 
-/** How long run changes gather before their hook's status and retention are worked out once. */
-const HOOK_STATUS_DELAY_MS = 500;
+/**
+ * Run changes gather until a hook's runs have been quiet this long (or, in a long burst, at most
+ * HOOK_STATUS_MAX_WAIT_MS) before its status and retention are worked out once for them all.
+ */
+const HOOK_STATUS_QUIET_MS = 500;
+const HOOK_STATUS_MAX_WAIT_MS = 10_000;
 /** Long loops over the caches yield to the event loop this often. */
-const YIELD_EVERY = 1000;
+const YIELD_EVERY = 500;
+export const DEFAULT_RESYNC_PERIOD_MS = 5 * 60_000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * A run as the cache keeps it: what decisions read. Not managedFields, and not the output tail
- * or message, which only people read (from the API).
+ * A run as the cache keeps it: what decisions read. Not its labels, owner or managedFields, and
+ * not the output tail or message, which only people read (from the API).
  */
 function compactRun(obj: KubeObject): DeployHookRun {
-  const { managedFields: _m, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+  const { name, namespace, uid, resourceVersion, generation, creationTimestamp, annotations } = obj.metadata;
   const { output: _o, message: _msg, ...status } = (obj.status ?? {}) as DeployHookRunStatus;
-  return { ...obj, metadata, ...(obj.status ? { status } : {}) } as DeployHookRun;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name, namespace, uid, resourceVersion, generation, creationTimestamp, annotations },
+    spec: obj.spec,
+    ...(obj.status ? { status } : {}),
+  } as DeployHookRun;
 }
 
 /** Whether a hook's spec (its generation) changed, or it came or went: what its status depends on. */
@@ -83,42 +94,44 @@ function specChanged(previous: KubeObject | undefined, current: KubeObject | und
   return !previous || !current || previous.metadata.generation !== current.metadata.generation;
 }
 
-/** A Job as the cache keeps it: identity and status, which is all a run needs. */
-function compactJob(obj: KubeObject): KubeObject {
-  const { name, namespace, uid, labels, creationTimestamp } = obj.metadata;
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace, uid, labels, creationTimestamp }, spec: { activeDeadlineSeconds: (obj.spec as { activeDeadlineSeconds?: number })?.activeDeadlineSeconds }, status: obj.status };
-}
+const runSecretKey = (run: DeployHookRun) => cacheKey(run.metadata.namespace!, run.spec.secretRef.name);
 
 export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const { client, log, config } = opts;
   const ns = config.namespace;
   const common = { client, log, ...(opts.watchIdleTimeoutMs ? { idleTimeoutMs: opts.watchIdleTimeoutMs } : {}) };
-  const serial = new SerialQueues(log);
   let synced = false;
   let active = false;
-  /** Counts activations and deactivations, so an activation overtaken by either is abandoned. */
+  /** Counts activations and deactivations, so work begun for an earlier turn is abandoned. */
   let turn = 0;
-  // Stopping aborts retries in flight: whatever they were doing, the next start reconciles again.
+  let resyncTimer: NodeJS.Timeout | undefined;
   const stopping = new AbortController();
+  /** A controller's queue: its reconciler runs only while this replica acts. */
+  const queue = (name: string, reconcile: (key: string) => Promise<ReconcileResult>) =>
+    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log);
 
   const ctx: OperatorContext = {
     client,
     log,
     config,
     recorder: new EventRecorder(client, log, stopping.signal),
+    runners: [new JobRunner({ ...common, job: config, namespace: ns, onRunChanged: (key) => ctx.runQueue.add(key) })],
+    secretsSeen: new SecretTracker(),
+    hookKnownSince: new Map(),
+    expectations: new RunExpectations(),
+    snapshots: new Map(),
     retention: new RetentionTracker(),
-    retry: (call) => withRetry(call, { signal: stopping.signal }),
-    planning: new Set(),
     isActive: () => active && (opts.isLeader?.() ?? true),
     indexes: {
       secretsByNamespace: new CacheIndex((s) => [s.namespace]),
       hooksByNamespace: new CacheIndex((h) => [h.raw.metadata.namespace!]),
       runsByHook: new CacheIndex((r) => [cacheKey(r.metadata.namespace!, r.spec.hookRef.name)]),
-      runsByHookSecret: new CacheIndex((r) => [hookSecretKey(r.metadata.namespace!, r.spec.hookRef.name, r.spec.secretRef.name)]),
+      runsBySecret: new CacheIndex((r) => [runSecretKey(r)]),
     },
-    runQueue: new WorkQueue('runs', (key) => (active ? reconcileRun(ctx, key) : Promise.resolve()), log),
-    hookQueue: new WorkQueue('hooks', (key) => (active ? reconcileHook(ctx, key) : Promise.resolve()), log),
-    retentionQueue: new WorkQueue('retention', (key) => (active ? reconcileRetention(ctx, key) : Promise.resolve()), log),
+    secretQueue: queue('secrets', (key) => reconcileSecret(ctx, key)),
+    runQueue: queue('runs', (key) => reconcileRun(ctx, key)),
+    hookQueue: queue('hooks', (key) => reconcileHook(ctx, key)),
+    retentionQueue: queue('retention', (key) => reconcileRetention(ctx, key)),
     caches: {
       hooks: new Reflector<CheckedHook>({
         ...common,
@@ -126,6 +139,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         transform: checkHook,
         onChange: (c) => {
           ctx.indexes.hooksByNamespace.update(c.key, c.previous, c.current);
+          if (!c.current) ctx.hookKnownSince.delete(c.key);
+          else if (!ctx.hookKnownSince.has(c.key)) ctx.hookKnownSince.set(c.key, Date.now());
           // The operator's own status writes change nothing its status is computed from.
           if (!specChanged(c.previous?.raw, c.current?.raw)) return;
           ctx.hookQueue.add(c.key);
@@ -133,7 +148,10 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           ctx.retention.markAll(c.key);
           ctx.retentionQueue.add(c.key);
           // A hook first seen while acting: fire what happened since it was created.
-          if (active && c.type === 'ADDED') void reconcileLedger([c.key]);
+          if (active && c.type === 'ADDED') {
+            const [namespace, name] = [c.current!.raw.metadata.namespace!, c.current!.raw.metadata.name!];
+            void enqueueAll(ctx.secretQueue, secretKeysOf(ctx, namespace, name));
+          }
         },
       }),
       runs: new Reflector<DeployHookRun>({
@@ -142,20 +160,13 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         transform: compactRun,
         onChange: (c) => {
           ctx.indexes.runsByHook.update(c.key, c.previous, c.current);
-          ctx.indexes.runsByHookSecret.update(c.key, c.previous, c.current);
+          ctx.indexes.runsBySecret.update(c.key, c.previous, c.current);
           const run = c.current ?? c.previous!;
+          ctx.expectations.observed(runSecretKey(run), run.metadata.name!);
+          ctx.expectations.observedVersion(c.key, c.current?.metadata.resourceVersion);
+          if (c.type === 'DELETED') ctx.snapshots.delete(c.key);
           ctx.runQueue.add(c.key);
           noteRunChange(run, c.type === 'ADDED');
-        },
-      }),
-      jobs: new Reflector<KubeObject>({
-        ...common,
-        path: collectionPath(RESOURCES.jobs, ns),
-        query: { labelSelector: LABELS.run },
-        transform: compactJob,
-        onChange: (c) => {
-          const job = c.current ?? c.previous!;
-          ctx.runQueue.add(cacheKey(job.metadata.namespace!, job.metadata.labels?.[LABELS.run] ?? job.metadata.name!));
         },
       }),
       secrets: new Reflector<TlsSecret>({
@@ -170,15 +181,20 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       }),
     },
   };
-  const changes = new SecretChanges(ctx, serial);
+  const { hooks, runs, secrets } = ctx.caches;
+  const reflectors: CacheLoop[] = [hooks, runs, secrets, ...ctx.runners.flatMap((r) => r.caches)];
+  const queues = [ctx.secretQueue, ctx.runQueue, ctx.hookQueue, ctx.retentionQueue];
 
   function onSecretChange(change: Change<TlsSecret>): void {
     const current = change.current;
     if (current?.problem && change.raw && current.problem.message !== change.previous?.problem?.message) {
       reportUnreadable(current, change.raw);
     }
-    // Until acting, the caches are the baseline: what changes meanwhile the ledger reconciles.
-    if (active) changes.add(change);
+    // Until acting, the caches are the baseline: activation reconciles every Secret.
+    if (!active) return;
+    ctx.secretsSeen.changed(change.key, change.raw);
+    if (config.quietPeriodMs > 0) ctx.secretQueue.addAfter(change.key, config.quietPeriodMs);
+    else ctx.secretQueue.add(change.key);
   }
 
   function reportUnreadable(secret: TlsSecret, raw: KubeObject): void {
@@ -187,80 +203,83 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     void ctx.recorder.record(raw, 'Warning', problem.reason === 'Empty' ? 'CertificateEmpty' : 'CertificateUnparsable', `tls.crt holds no readable certificate, so no DeployHook fires for it: ${problem.message}`, raw.metadata.resourceVersion ?? '');
   }
 
-  /**
-   * Fires, for the given hooks (all by default), what the run ledger lacks. One hook at a time,
-   * yielding between them, so a large namespace never holds the event loop (and the Lease).
-   */
-  async function reconcileLedger(hookKeys?: string[]): Promise<void> {
-    const mine = turn;
-    let count = 0;
-    for (const key of hookKeys ?? [...ctx.caches.hooks.cache.keys()]) {
-      await yieldToEventLoop();
-      if (mine !== turn || !active) return;
-      const entry = ctx.caches.hooks.cache.get(key);
-      if (!entry?.valid) continue;
-      const hook = entry.hook;
-      const namespace = hook.metadata.namespace!;
-      const secrets = ctx.indexes.secretsByNamespace.list(namespace);
-      for (const firing of ledgerFirings(hook, secrets, runsOfHook(ctx, namespace, hook.metadata.name!))) {
-        count++;
-        serial.enqueue(cacheKey(namespace, firing.secret.name), async () => {
-          const files = await ledgerFiles(ctx, firing);
-          if (files === 'stale') return;
-          await planFiring(ctx, firing, files);
-        });
-      }
-    }
-    if (count) log.info({ firings: count }, 'ledger: firing what happened while no operator acted');
-  }
-
   /** A run appeared, changed or went: its hook's status and retention are due (coalesced). */
   function noteRunChange(run: DeployHookRun, added: boolean): void {
     const hookKey = cacheKey(run.metadata.namespace!, run.spec.hookRef.name);
     ctx.retention.mark(hookKey, run.spec.secretRef.name, added);
-    ctx.retentionQueue.addAfter(hookKey, HOOK_STATUS_DELAY_MS);
-    ctx.hookQueue.addAfter(hookKey, HOOK_STATUS_DELAY_MS);
+    ctx.retentionQueue.addQuiet(hookKey, HOOK_STATUS_QUIET_MS, HOOK_STATUS_MAX_WAIT_MS);
+    ctx.hookQueue.addQuiet(hookKey, HOOK_STATUS_QUIET_MS, HOOK_STATUS_MAX_WAIT_MS);
+  }
+
+  /** Adds keys to a queue in slices, so ten thousand never hold the event loop (or the Lease). */
+  async function enqueueAll(target: WorkQueue, keys: Iterable<string>): Promise<void> {
+    const mine = turn;
+    let n = 0;
+    for (const key of keys) {
+      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
+      if (mine !== turn || !active) return;
+      target.add(key);
+    }
+  }
+
+  /** Every Secret name the caches know of: the Secrets, and the names only runs remember. */
+  function* allSecretKeys(): Generator<string> {
+    yield* secrets.cache.keys();
+    for (const key of ctx.indexes.runsBySecret.values()) if (!secrets.cache.has(key)) yield key;
+  }
+
+  /** Reconciles everything the caches hold: what fires, then every run, hook and retention. */
+  async function reconcileAll(): Promise<void> {
+    await enqueueAll(ctx.secretQueue, allSecretKeys());
+    await enqueueAll(ctx.runQueue, runs.cache.keys());
+    for (const key of hooks.cache.keys()) {
+      ctx.retention.markAll(key);
+      ctx.retentionQueue.add(key);
+      ctx.hookQueue.add(key);
+    }
+  }
+
+  function scheduleResync(): void {
+    const period = config.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
+    if (!period) return;
+    resyncTimer = setTimeout(() => {
+      if (!active) return;
+      log.debug('periodic resync: reconciling every Secret and run');
+      void reconcileAll().then(scheduleResync);
+    }, period);
+    resyncTimer.unref();
   }
 
   function stopActing(): void {
     turn++;
     active = false;
-    changes.clear();
+    clearTimeout(resyncTimer);
+    ctx.secretsSeen.clear();
+    ctx.expectations.clear();
+    ctx.snapshots.clear();
   }
 
-  /** Acts on what the caches hold now: the ledger first, then every run and hook. */
   async function act(): Promise<void> {
     active = true;
-    const mine = turn;
-    log.info('acting: reconciling the run ledger');
-    for (const key of hooks.cache.keys()) ctx.retention.markAll(key);
-    await reconcileLedger();
-    let n = 0;
-    for (const key of runs.cache.keys()) {
-      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
-      if (mine !== turn) return;
-      ctx.runQueue.add(key);
-    }
-    for (const key of hooks.cache.keys()) {
-      ctx.hookQueue.add(key);
-      ctx.retentionQueue.add(key);
-    }
+    log.info({ secrets: secrets.cache.size, hooks: hooks.cache.size, runs: runs.cache.size }, 'acting: reconciling every Secret and run');
+    await reconcileAll();
+    scheduleResync();
   }
 
-  const { hooks, runs, jobs, secrets } = ctx.caches;
-  for (const r of [hooks, runs, jobs, secrets]) r.start();
-  await Promise.all([hooks.waitForSync(), runs.waitForSync(), jobs.waitForSync(), secrets.waitForSync()]);
+  for (const r of reflectors) r.start();
+  await Promise.all(reflectors.map((r) => r.waitForSync()));
   synced = true;
   log.info({ namespace: ns ?? '(all)', secrets: secrets.cache.size, hooks: hooks.cache.size, runs: runs.cache.size }, 'caches filled');
 
   const operator: Operator = {
     context: ctx,
     ready: () => synced,
+    healthy: () => reflectors.every((r) => r.alive),
     active: () => active,
     async activate() {
       if (active) return;
       const mine = ++turn;
-      await Promise.all([hooks.resync(), runs.resync(), jobs.resync(), secrets.resync()]);
+      await Promise.all(reflectors.map((r) => r.resync()));
       if (mine === turn && !stopping.signal.aborted) await act();
     },
     deactivate() {
@@ -270,24 +289,17 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     },
     async idle() {
       for (;;) {
-        await serial.idle();
-        await ctx.runQueue.idle();
-        await ctx.hookQueue.idle();
-        await ctx.retentionQueue.idle();
-        const queues = [ctx.runQueue, ctx.hookQueue, ctx.retentionQueue];
+        for (const q of queues) await q.idle();
         const delayed = queues.reduce((n, q) => n + q.delayed, 0);
-        if (changes.pending === 0 && serial.length === 0 && queues.every((q) => q.length === 0) && delayed === 0) return;
-        if (changes.pending || delayed) await new Promise((r) => setTimeout(r, Math.max(10, config.quietPeriodMs / 4)));
+        if (queues.every((q) => q.length === 0) && delayed === 0 && ctx.secretsSeen.unsettled === 0) return;
+        await new Promise((r) => setTimeout(r, 10));
       }
     },
     async stop() {
       stopActing();
       stopping.abort();
-      ctx.runQueue.stop();
-      ctx.hookQueue.stop();
-      ctx.retentionQueue.stop();
-      await Promise.all([hooks.stop(), runs.stop(), jobs.stop(), secrets.stop()]);
-      await serial.idle();
+      for (const q of queues) q.stop();
+      await Promise.all(reflectors.map((r) => r.stop()));
     },
   };
   // The caches were filled a moment ago: nothing to re-list.

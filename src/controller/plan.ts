@@ -4,29 +4,32 @@ import { createHash } from 'node:crypto';
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { CertificateEvent } from '../api/enums.ts';
-import { ANNOTATIONS, API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN, LABELS } from '../api/names.ts';
+import { ANNOTATIONS, API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN, LABELS, labelValue, NAME_LIMIT } from '../api/names.ts';
 import type { CertificateFacts } from '../certs/bundle.ts';
 import type { TlsSecret } from './tls-secret.ts';
 
 /** The identity who fires automatic runs, recorded in spec.triggeredBy. */
 export const OPERATOR_IDENTITY = 'certhook';
 
-const NAME_LIMIT = 63;
-
-/** A label value: at most 63 characters, starting and ending alphanumeric. */
-export function labelValue(text: string): string {
-  return text.slice(0, NAME_LIMIT).replace(/[^A-Za-z0-9]+$/, '');
+/** What identifies a hook: its kind (a cluster-scoped kind would have no namespace), namespace and name. */
+export interface HookIdentity {
+  kind: string;
+  namespace: string | undefined;
+  name: string;
 }
+
+export const hookIdentity = (hook: DeployHook): HookIdentity => ({ kind: DEPLOY_HOOK.kind, namespace: hook.metadata.namespace, name: hook.metadata.name! });
 
 /**
  * `<hook>-<event>-<hash>`, at most 63 characters (so it also names the run's Job and fits a
- * label), where the hash covers everything that keys a firing: hook, Secret (by uid, so a
- * Secret deleted and created again is a new Secret), certificate fingerprint and event.
+ * label), where the hash covers everything that keys a firing: the hook (kind, namespace and
+ * name, so hooks of two kinds with one name never collide), the Secret (by uid, so a Secret
+ * deleted and created again is a new Secret), the certificate fingerprint and the event.
  */
-export function runName(hook: string, secret: { name: string; uid: string }, fingerprint: string, event: CertificateEvent): string {
-  const hash = createHash('sha256').update([hook, secret.name, secret.uid, fingerprint, event].join('\0')).digest('hex').slice(0, 10);
+export function runName(hook: HookIdentity, secret: { name: string; uid: string }, fingerprint: string, event: CertificateEvent): string {
+  const hash = createHash('sha256').update([hook.kind, hook.namespace ?? '', hook.name, secret.name, secret.uid, fingerprint, event].join('\0')).digest('hex').slice(0, 10);
   const suffix = `-${event}-${hash}`;
-  return `${labelValue(hook.slice(0, NAME_LIMIT - suffix.length))}${suffix}`;
+  return `${labelValue(hook.name.slice(0, NAME_LIMIT - suffix.length))}${suffix}`;
 }
 
 export function runCertificate(facts: CertificateFacts): RunCertificate {
@@ -63,7 +66,7 @@ export function planRun({ hook, event, secret, certificate }: Firing, plannedAt:
     apiVersion: API_VERSION,
     kind: DEPLOY_HOOK_RUN.kind,
     metadata: {
-      name: runName(hook.metadata.name!, secret, certificate.fingerprint, event),
+      name: runName(hookIdentity(hook), secret, certificate.fingerprint, event),
       namespace: hook.metadata.namespace!,
       labels: {
         [LABELS.hook]: labelValue(hook.metadata.name!),

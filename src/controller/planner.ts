@@ -1,97 +1,117 @@
-// Firings → DeployHookRuns with their certificate snapshots. The snapshot is taken from the very
-// Secret object the event came with (or, for the ledger, from the Secret as it is now, or the last
-// run's snapshot for a Secret that is gone), so a run always sees the version that fired it; the
-// private key is held only until that snapshot is written.
-import type { DeployHook } from '../api/deployhook.ts';
-import type { DeployHookRun } from '../api/deployhookrun.ts';
+// Firings → DeployHookRuns and their certificate snapshots. Planning writes objects, never a
+// status: the run first (its name keys the firing, so planning twice creates one), then the
+// snapshot it owns. The files come from the object the Secret's last change carried, else the
+// Secret read now, else (for a revoke) the snapshot of the run that captured that certificate,
+// so a run always gets the version that fired it; the private key is held only until written.
+import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/deployhookrun.ts';
+import { RUN_REASONS } from '../api/enums.ts';
+import { ANNOTATIONS } from '../api/names.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
+import { createIfMissing, createOrGet, getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
-import { FILES, snapshotName, snapshotSecret, type CertificateFiles } from '../runners/job-manifest.ts';
-import { createOrGet, getIfExists } from './idempotent.ts';
-import { cacheKey, type OperatorContext } from './context.ts';
-import type { Detection } from './detect.ts';
-import { hookFires } from './match.ts';
-import { planRun, type Firing } from './plan.ts';
-import { tlsCertificatePem } from './tls-secret.ts';
+import { certificateFiles, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
+import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
+import { capturingRun } from './ledger.ts';
+import { planRun, runCertificate, type Firing } from './plan.ts';
 
-/** The files of the certificate in a Secret object (the one an event carried). */
-export function certificateFiles(secret: KubeObject): CertificateFiles | undefined {
-  const bundle = parseCertificateBundle(tlsCertificatePem(secret));
-  if (!bundle.ok) return undefined;
-  const key = ((secret.data ?? {}) as Record<string, string | undefined>)['tls.key'];
-  return {
-    cert: bundle.leafPem,
-    chain: bundle.chainPem,
-    fullchain: bundle.fullchainPem,
-    key: key === undefined ? undefined : Buffer.from(key, 'base64').toString('utf8'),
-  };
+/** The files of the certificate `object` holds, if it is that Secret (uid) with that certificate. */
+function filesOf(object: KubeObject | undefined, uid: string, fingerprint: string | undefined): CertificateFiles | undefined {
+  if (!object || object.metadata.uid !== uid) return undefined;
+  const files = certificateFiles(object);
+  if (!files || !fingerprint) return files;
+  const bundle = parseCertificateBundle(files.fullchain);
+  return bundle.ok && bundle.facts.fingerprint === fingerprint ? files : undefined;
 }
 
-/** The files a run's snapshot holds. */
-function snapshotFiles(snapshot: KubeObject): CertificateFiles | undefined {
-  const data = (snapshot.data ?? {}) as Record<string, string | undefined>;
-  const file = (name: string) => (data[name] === undefined ? undefined : Buffer.from(data[name], 'base64').toString('utf8'));
-  const cert = file(FILES.cert);
-  const fullchain = file(FILES.fullchain);
-  if (cert === undefined || fullchain === undefined) return undefined;
-  return { cert, chain: file(FILES.chain) ?? '', fullchain, key: file(FILES.key) };
-}
-
-/** The files an earlier run's snapshot kept, if it still exists. */
-export async function filesOfRun(ctx: OperatorContext, run: DeployHookRun): Promise<CertificateFiles | undefined> {
-  const snapshot = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
+/** The files the snapshot of an earlier run kept, if it still exists. */
+async function filesOfRun(ctx: OperatorContext, run: DeployHookRun): Promise<CertificateFiles | undefined> {
+  const snapshot = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
   return snapshot ? snapshotFiles(snapshot) : undefined;
 }
 
-/** The valid hooks of the Secret's namespace that `detection` fires. */
-export function firingHooks(ctx: OperatorContext, detection: Detection): DeployHook[] {
-  const hooks: DeployHook[] = [];
-  for (const entry of ctx.indexes.hooksByNamespace.get(detection.secret.namespace).values()) {
-    if (entry.valid && hookFires(entry.hook, detection.event, detection.secret)) hooks.push(entry.hook);
+/** A revoked certificate's files: its Secret is gone, so the run that captured it has them. */
+async function revokedFiles(ctx: OperatorContext, revoked: DeployHookRun): Promise<CertificateFiles | undefined> {
+  const runs = runsOfSecret(ctx, revoked.metadata.namespace!, revoked.spec.secretRef.name).filter((r) => r.spec.hookRef.name === revoked.spec.hookRef.name);
+  const captured = capturingRun(runs, revoked);
+  return captured ? filesOfRun(ctx, captured) : undefined;
+}
+
+/** What a run's snapshot is made of, or why the run cannot have one (the outcome to record). */
+export type RunFiles = { files: CertificateFiles; certificate: RunCertificate } | { outcome: DeployHookRunStatus };
+
+const superseded = (run: DeployHookRun, current: string | undefined): { outcome: DeployHookRunStatus } => ({
+  outcome: {
+    phase: 'Skipped',
+    reason: RUN_REASONS.Superseded,
+    message: current
+      ? `Secret "${run.spec.secretRef.name}" now holds certificate ${current}, which has its own run`
+      : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
+  },
+});
+
+/**
+ * The files for a run that has no snapshot: made by hand (manual: the Secret's certificate now),
+ * or planned by an operator that stopped before writing it (the Secret's, while it still holds the
+ * run's certificate; a revoke's from the run that captured it).
+ */
+export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Promise<RunFiles> {
+  const namespace = run.metadata.namespace!;
+  const secretName = run.spec.secretRef.name;
+  if (run.spec.event === 'revoked') {
+    const files = await revokedFiles(ctx, run);
+    return files
+      ? { files, certificate: run.spec.certificate! }
+      : { outcome: { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' } };
   }
-  return hooks;
+  const secret = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, namespace, secretName));
+  const bundle = secret ? parseCertificateBundle(certificateFiles(secret)?.fullchain ?? '') : undefined;
+  const current = bundle?.ok ? bundle.facts : undefined;
+  if (run.spec.event === 'manual') {
+    if (!secret) return { outcome: { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: `Secret "${secretName}" does not exist in namespace ${namespace}` } };
+    if (!current) return { outcome: { phase: 'Failed', reason: RUN_REASONS.CertificateUnparsable, message: `Secret "${secretName}" holds no readable certificate${bundle && !bundle.ok ? `: ${bundle.message}` : ''}` } };
+    if (run.spec.certificate && run.spec.certificate.fingerprint !== current.fingerprint) {
+      return { outcome: { phase: 'Skipped', reason: RUN_REASONS.Superseded, message: `Secret "${secretName}" no longer holds certificate ${run.spec.certificate.fingerprint}` } };
+    }
+    return { files: certificateFiles(secret!)!, certificate: run.spec.certificate ?? runCertificate(current) };
+  }
+  const sameSecret = secret?.metadata.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
+  const files = filesOf(secret, run.metadata.annotations?.[ANNOTATIONS.secretUid] ?? '', run.spec.certificate?.fingerprint);
+  return files ? { files, certificate: run.spec.certificate! } : superseded(run, sameSecret ? current?.fingerprint : undefined);
+}
+
+/** Writes a run's snapshot (unless it exists) and remembers it until the run starts. */
+export async function writeSnapshot(ctx: OperatorContext, run: DeployHookRun, files: CertificateFiles): Promise<SnapshotInfo> {
+  const snapshot = snapshotSecret(run, files);
+  await createIfMissing(ctx.client, collectionPath(RESOURCES.secrets, run.metadata.namespace!), snapshot);
+  const info = snapshotInfo(snapshot);
+  ctx.snapshots.set(cacheKey(run.metadata.namespace!, run.metadata.name!), info);
+  return info;
 }
 
 /**
- * The files for a firing the ledger found: the Secret's, read now, while it still holds that
- * certificate; 'stale' when it no longer does (that change has its own firing). None for a
- * revoke: its Secret is gone, and preparing the run takes them from the run that captured them.
+ * Plans one firing: its files, then its run, then the run's snapshot. `changed`: the object the
+ * Secret's last change carried, if any. A created or renewed firing whose certificate the Secret
+ * no longer holds plans nothing: the Secret's newer change is reconciled on its own.
  */
-export async function ledgerFiles(ctx: OperatorContext, firing: Firing): Promise<CertificateFiles | undefined | 'stale'> {
-  if (firing.event === 'revoked') return undefined;
-  const namespace = firing.hook.metadata.namespace!;
-  const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
-  const files = secret && secret.metadata.uid === firing.secret.uid ? certificateFiles(secret) : undefined;
-  if (!files) return 'stale';
-  const current = parseCertificateBundle(files.fullchain);
-  return current.ok && current.facts.fingerprint === firing.certificate.fingerprint ? files : 'stale';
-}
-
-/**
- * Creates the run for one firing, its snapshot, and marks it Pending, each step idempotent: a
- * run that already exists (planned before a restart, or by another replica) is completed, not
- * duplicated. Without files the run is left unprepared, for the run reconciler to prepare.
- */
-export async function planFiring(ctx: OperatorContext, firing: Firing, files: CertificateFiles | undefined): Promise<void> {
+export async function planFiring(ctx: OperatorContext, firing: Firing, changed: KubeObject | undefined): Promise<void> {
   const planned = planRun(firing, new Date().toISOString());
   const namespace = planned.metadata.namespace!;
-  const name = planned.metadata.name!;
-  const key = cacheKey(namespace, name);
-  ctx.planning.add(key);
-  try {
-    const run = await createOrGet<DeployHookRun>(ctx, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, name), planned);
-    if (run.status?.phase) return;
-    if (files) {
-      await createOrGet(ctx, collectionPath(RESOURCES.secrets, namespace), objectPath(RESOURCES.secrets, namespace, snapshotName(run)), snapshotSecret(run, files));
-      await ctx.retry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, name, 'status'), 'merge', {
-        status: { phase: 'Pending', observedGeneration: run.metadata.generation ?? 1, certificate: run.spec.certificate },
-      }));
-    }
-    ctx.log.info({ run: name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
-  } finally {
-    ctx.planning.delete(key);
-    ctx.runQueue.add(key);
+  const secretKey = cacheKey(namespace, firing.secret.name);
+  let files = filesOf(changed, firing.secret.uid, firing.certificate.fingerprint);
+  if (!files && firing.event !== 'revoked') {
+    const now = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
+    files = filesOf(now, firing.secret.uid, firing.certificate.fingerprint);
+    if (!files) return;
   }
+  const run = await createOrGet<DeployHookRun>(ctx.client, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, planned.metadata.name!), planned);
+  ctx.expectations.expect(secretKey, run);
+  const runKey = cacheKey(namespace, run.metadata.name!);
+  if (!run.status?.phase) {
+    files ??= await revokedFiles(ctx, run);
+    // A revoke whose files nobody captured: the run reconciler records why.
+    if (files) await writeSnapshot(ctx, run, files);
+  }
+  ctx.log.info({ run: run.metadata.name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
+  ctx.runQueue.add(runKey);
 }
-

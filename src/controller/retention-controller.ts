@@ -66,7 +66,7 @@ export async function reconcileRetention(ctx: OperatorContext, hookKey: string):
     for (const run of prunable) {
       try {
         // Background propagation: the run's Job, pod and snapshot Secret go with it.
-        await ctx.retry(() => ctx.client.delete(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), { propagationPolicy: 'Background', preconditions: { uid: run.metadata.uid } }));
+        await ctx.client.delete(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), { propagationPolicy: 'Background', preconditions: { uid: run.metadata.uid } });
         ctx.log.debug({ run: run.metadata.name, namespace }, 'pruned run beyond the history limit');
       } catch (err) {
         if (!isNotFound(err) && !isConflict(err)) throw err;

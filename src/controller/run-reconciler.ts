@@ -1,194 +1,151 @@
-// One DeployHookRun from planned to finished: prepare (snapshot, for runs made by hand or left
-// half-planned by a crash), start (the Job, unless the certificate was superseded), observe
-// (the Job's outcome onto the run). Level-triggered: each step reads what exists and does the
-// next thing, so a restart at any point resumes, and nothing runs twice.
+// One DeployHookRun from planned to finished; the run's phases, never the workload's details,
+// which are its runner's. A run without a phase is started: its hook checked, its snapshot found
+// (or, for a run made by hand or one whose planner stopped first, written), its certificate
+// checked to still be current, then its runner started, and the run marked Running in one write.
+// A Running run is observed until its runner reports the outcome. Level-triggered: each step
+// reads what exists and does the next thing, so a restart at any point resumes, and nothing runs
+// twice.
 import type { DeployHook } from '../api/deployhook.ts';
-import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
+import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
+import { nowTime } from '../api/metav1.ts';
 import { ANNOTATIONS } from '../api/names.ts';
+import { parseCertificateBundle } from '../certs/bundle.ts';
+import { getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
-import { hookJob, snapshotName, snapshotSecret } from '../runners/job-manifest.ts';
-import { jobState, runOutcome } from '../runners/job-outcome.ts';
-import { createIfMissing, createOrGet, getIfExists } from './idempotent.ts';
-import { cacheKey, nowIso, runsOfHook, type OperatorContext } from './context.ts';
-import { capturingRun } from './ledger.ts';
-import { certificateFiles, filesOfRun } from './planner.ts';
-import { runCertificate } from './plan.ts';
-import { isFinished } from './run-state.ts';
-import { toTlsSecret } from './tls-secret.ts';
+import { objectPath, RESOURCES } from '../kube/paths.ts';
+import type { Runner } from '../runners/runner.ts';
+import { snapshotFiles, snapshotInfo, snapshotName, type SnapshotInfo } from '../runners/snapshot.ts';
+import { cacheKey, type OperatorContext } from './context.ts';
+import { checkHook, type CheckedHook } from './hook-validity.ts';
+import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
+import { filesForRun, writeSnapshot } from './planner.ts';
+import { isFinished, plannedAt } from './run-state.ts';
+import type { ReconcileResult } from './work-queue.ts';
 
-export async function reconcileRun(ctx: OperatorContext, key: string): Promise<void> {
+/**
+ * How long a run the operator planned may go without its snapshot before the run reconciler
+ * writes it itself: its planner writes it a moment after the run, unless that planner stopped.
+ */
+const SNAPSHOT_GRACE_MS = 5000;
+
+export async function reconcileRun(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
   const run = ctx.caches.runs.cache.get(key);
-  if (!run || isFinished(run) || ctx.planning.has(key)) return;
-  switch (run.status?.phase) {
-    case undefined:
-      return prepare(ctx, run);
-    case 'Pending':
-      return start(ctx, run);
-    case 'Running':
-      return observe(ctx, run);
-  }
+  if (!run || isFinished(run)) return;
+  // Its watch event brings the run back sooner; the requeue only makes sure it comes back.
+  if (ctx.expectations.isStale(key, run.metadata.resourceVersion)) return { requeueAfterMs: 1000 };
+  return run.status?.phase === 'Running' ? observe(ctx, run) : start(ctx, run);
 }
 
 async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus): Promise<void> {
-  await ctx.retry(() => ctx.client.patch(
+  await ctx.client.patch(
     objectPath(RESOURCES.deployHookRuns, run.metadata.namespace!, run.metadata.name!, 'status'),
     'merge',
     { status: { observedGeneration: run.metadata.generation ?? 1, ...status } },
-  ));
+  );
+  ctx.expectations.wroteStatus(cacheKey(run.metadata.namespace!, run.metadata.name!), run.metadata.resourceVersion);
 }
 
-async function finish(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus): Promise<void> {
-  const completionTime = status.completionTime ?? nowIso();
-  await setStatus(ctx, run, { ...status, completionTime });
-  const namespace = run.metadata.namespace!;
-  ctx.log.info({ run: run.metadata.name, namespace, phase: status.phase, reason: status.reason, exitCode: status.exitCode }, 'run finished');
-  const hook = ctx.caches.hooks.cache.get(cacheKey(namespace, run.spec.hookRef.name));
+async function finish(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus, hook: CheckedHook | undefined): Promise<void> {
+  const key = cacheKey(run.metadata.namespace!, run.metadata.name!);
+  ctx.snapshots.delete(key);
+  await setStatus(ctx, run, { ...status, completionTime: status.completionTime ?? nowTime() });
+  ctx.log.info({ run: run.metadata.name, namespace: run.metadata.namespace, phase: status.phase, reason: status.reason, exitCode: status.exitCode }, 'run finished');
   if (hook) {
-    const type = status.phase === 'Failed' ? 'Warning' : 'Normal';
-    const reason = `Run${status.phase}`;
+    const type = status.phase === 'Failed' || status.phase === 'Unknown' ? 'Warning' : 'Normal';
     const message = `run ${run.metadata.name} (${run.spec.event}, Secret ${run.spec.secretRef.name}): ${status.reason}${status.message ? `: ${status.message}` : ''}`;
-    await ctx.recorder.record(hook.raw, type, reason, message, run.metadata.name!);
+    await ctx.recorder.record(hook.raw, type, `Run${status.phase}`, message, run.metadata.name!);
   }
-  ctx.hookQueue.add(cacheKey(namespace, run.spec.hookRef.name));
 }
 
-function hookOf(ctx: OperatorContext, run: DeployHookRun) {
-  return ctx.caches.hooks.cache.get(cacheKey(run.metadata.namespace!, run.spec.hookRef.name));
+/** The run's hook. The cache lags the API (a run created together with its hook may come first), so only the API says it does not exist. */
+async function hookOf(ctx: OperatorContext, run: DeployHookRun): Promise<CheckedHook | undefined> {
+  const namespace = run.metadata.namespace!;
+  const cached = ctx.caches.hooks.cache.get(cacheKey(namespace, run.spec.hookRef.name));
+  if (cached) return cached;
+  const raw = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.deployHooks, namespace, run.spec.hookRef.name));
+  return raw && checkHook(raw);
 }
 
-/**
- * A run with no phase: made by hand (manual), or planned by an operator that stopped before
- * its snapshot was written. Snapshot the Secret's current certificate, when it is still the
- * run's, and mark the run Pending.
- */
-async function prepare(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
+function runnerOf(ctx: OperatorContext, hook: DeployHook): Runner | undefined {
+  return ctx.runners.find((r) => r.runs(hook));
+}
+
+/** The run's snapshot, if it has one, and the certificate it holds. */
+async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promise<{ snapshot: SnapshotInfo; certificate: RunCertificate } | undefined> {
+  const key = cacheKey(run.metadata.namespace!, run.metadata.name!);
+  const written = ctx.snapshots.get(key);
+  if (written && run.spec.certificate) return { snapshot: written, certificate: run.spec.certificate };
+  const object = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
+  const files = object && snapshotFiles(object);
+  if (!object || !files) return undefined;
+  // A manual run's certificate is the one its snapshot took from the Secret.
+  const bundle = parseCertificateBundle(files.fullchain);
+  const certificate = run.spec.certificate ?? (bundle.ok ? runCertificate(bundle.facts) : undefined);
+  return certificate && { snapshot: snapshotInfo(object), certificate };
+}
+
+/** A run not started yet: check, snapshot, start its runner, mark it Running. */
+async function start(ctx: OperatorContext, run: DeployHookRun): Promise<ReconcileResult> {
   const namespace = run.metadata.namespace!;
   if (!run.metadata.annotations?.[ANNOTATIONS.plannedAt]) {
     // Orders a run made by hand among the operator's runs to the millisecond, as theirs are.
-    await ctx.retry(() => ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
+    await ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
       metadata: { annotations: { [ANNOTATIONS.plannedAt]: new Date().toISOString() } },
-    }));
+    });
   }
-  if (!hookOf(ctx, run)) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
+  const hook = await hookOf(ctx, run);
+  if (!hook) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` }, hook);
   }
-  const snapshot = snapshotName(run);
-  const existing = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshot));
-  if (existing) return setStatus(ctx, run, { phase: 'Pending', ...(run.spec.certificate ? { certificate: run.spec.certificate } : {}) });
-  if (run.spec.event === 'revoked') return prepareRevoked(ctx, run);
-  const secret = await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, run.spec.secretRef.name));
-  const current = secret ? toTlsSecret(secret) : undefined;
-  const files = secret ? certificateFiles(secret) : undefined;
-  if (run.spec.event === 'manual') {
-    if (!current) return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: `Secret "${run.spec.secretRef.name}" does not exist in namespace ${namespace}` });
-    if (!current.certificate || !files) {
-      return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.CertificateUnparsable, message: `Secret "${run.spec.secretRef.name}" holds no readable certificate: ${current.problem?.message ?? ''}` });
+  if (!hook.valid) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" is invalid: ${hook.problems.join('; ')}` }, hook);
+  }
+  const runner = runnerOf(ctx, hook.hook);
+  if (!runner) {
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" names no kind of hook this operator runs` }, hook);
+  }
+  let prepared = await existingSnapshot(ctx, run);
+  if (!prepared) {
+    const sincePlanned = Date.now() - plannedAt(run);
+    if (run.spec.triggeredBy === OPERATOR_IDENTITY && run.spec.event !== 'manual' && sincePlanned < SNAPSHOT_GRACE_MS) {
+      return { requeueAfterMs: SNAPSHOT_GRACE_MS - sincePlanned };
     }
-    if (run.spec.certificate && run.spec.certificate.fingerprint !== current.certificate.fingerprint) {
-      return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.Superseded, message: `Secret "${run.spec.secretRef.name}" no longer holds certificate ${run.spec.certificate.fingerprint}` });
-    }
-  } else if (!current?.certificate || !files || current.certificate.fingerprint !== run.spec.certificate?.fingerprint) {
-    return finish(ctx, run, supersededStatus(run, current?.certificate?.fingerprint));
+    const found = await filesForRun(ctx, run);
+    if ('outcome' in found) return finish(ctx, run, found.outcome, hook);
+    prepared = { snapshot: await writeSnapshot(ctx, run, found.files), certificate: found.certificate };
   }
-  await createIfMissing(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
-  await setStatus(ctx, run, { phase: 'Pending', certificate: run.spec.certificate ?? runCertificate(current!.certificate!) });
-}
-
-/**
- * A revoked run without its snapshot (planned without the deleted object, or by an operator that
- * stopped first): the Secret is gone, so the files come from the run that captured that
- * certificate, which retention keeps until this run has finished.
- */
-async function prepareRevoked(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
-  const namespace = run.metadata.namespace!;
-  const captured = capturingRun(runsOfHook(ctx, namespace, run.spec.hookRef.name), run);
-  const files = captured ? await filesOfRun(ctx, captured) : undefined;
-  if (!files) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' });
-  }
-  await createIfMissing(ctx, collectionPath(RESOURCES.secrets, namespace), snapshotSecret(run, files));
-  await setStatus(ctx, run, { phase: 'Pending', certificate: run.spec.certificate! });
-}
-
-function supersededStatus(run: DeployHookRun, currentFingerprint: string | undefined): DeployHookRunStatus {
-  return {
-    phase: 'Skipped',
-    reason: RUN_REASONS.Superseded,
-    message: currentFingerprint
-      ? `Secret "${run.spec.secretRef.name}" now holds certificate ${currentFingerprint}, which has its own run`
-      : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
-  };
-}
-
-/** A Pending run: start its Job, unless the certificate it is for is no longer current. */
-async function start(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
-  const namespace = run.metadata.namespace!;
-  const name = run.metadata.name!;
-  let job = ctx.caches.jobs.cache.get(cacheKey(namespace, name));
-  const hook = hookOf(ctx, run);
-  if (!job) {
-    if (!hook) {
-      return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` });
+  if (run.spec.event === 'created' || run.spec.event === 'renewed') {
+    const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
+    const sameSecret = secret?.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
+    const fingerprint = secret?.certificate?.fingerprint;
+    if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) {
+      return finish(ctx, run, {
+        phase: 'Skipped',
+        reason: RUN_REASONS.Superseded,
+        message: sameSecret && fingerprint
+          ? `Secret "${run.spec.secretRef.name}" now holds certificate ${fingerprint}, which has its own run`
+          : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
+      }, hook);
     }
-    if (!hook.valid) {
-      return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" is invalid: ${hook.problems.join('; ')}` });
-    }
-    if (run.spec.event === 'created' || run.spec.event === 'renewed') {
-      const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
-      const sameSecret = secret && secret.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
-      const fingerprint = secret?.certificate?.fingerprint;
-      if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) return finish(ctx, run, supersededStatus(run, sameSecret ? fingerprint : undefined));
-    }
-    const certificate = run.status?.certificate ?? run.spec.certificate;
-    const snapshot = certificate && await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.secrets, namespace, snapshotName(run)));
-    if (!certificate || !snapshot) {
-      // Pending without a snapshot: prepare again, then look again, since a status that already
-      // says Pending changes nothing a watch would report.
-      await prepare(ctx, run);
-      ctx.runQueue.addAfter(cacheKey(namespace, name), 1000);
-      return;
-    }
-    const hasKey = 'privkey.pem' in ((snapshot.data ?? {}) as object);
-    // Leadership can be lost during the reads above: a replica that no longer acts starts nothing.
-    if (!ctx.isActive()) return;
-    job = await createOrGet<KubeObject>(ctx, collectionPath(RESOURCES.jobs, namespace), objectPath(RESOURCES.jobs, namespace, name), hookJob(run, hook.hook as DeployHook, certificate, hasKey, ctx.config));
-    ctx.log.info({ run: name, namespace, event: run.spec.event }, 'run started');
   }
-  // The Job's creation is when the run started: the same value however often this is written.
-  await setStatus(ctx, run, { phase: 'Running', startTime: job.metadata.creationTimestamp ?? nowIso(), jobName: name, snapshotSecretName: snapshotName(run) });
+  // Leadership can be lost during the reads above: a replica that no longer acts starts nothing.
+  if (!ctx.isActive()) return;
+  const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot });
+  await setStatus(ctx, run, { phase: 'Running', certificate: prepared.certificate, startTime: started.startTime, snapshotSecretName: prepared.snapshot.name, ...started.status });
+  ctx.snapshots.delete(cacheKey(namespace, run.metadata.name!));
+  ctx.log.info({ run: run.metadata.name, namespace, event: run.spec.event, runner: runner.name }, 'run started');
 }
 
-/** A Running run: when its Job has finished, record the outcome. */
-async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<void> {
-  const namespace = run.metadata.namespace!;
-  const jobName = run.status?.jobName ?? run.metadata.name!;
-  const job = ctx.caches.jobs.cache.get(cacheKey(namespace, jobName))
-    ?? await getIfExists<KubeObject>(ctx, objectPath(RESOURCES.jobs, namespace, jobName));
-  if (!job) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.JobFailed, message: `Job "${jobName}" was deleted before its outcome was recorded` });
+/** A Running run: when its runner reports the outcome, record it. */
+async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<ReconcileResult> {
+  const hook = ctx.caches.hooks.cache.get(cacheKey(run.metadata.namespace!, run.spec.hookRef.name));
+  const valid = hook?.valid ? hook.hook : undefined;
+  const runner = ctx.runners.find((r) => r.started(run)) ?? (valid && runnerOf(ctx, valid));
+  if (!runner) {
+    return finish(ctx, run, { phase: 'Unknown', reason: RUN_REASONS.HookNotFound, message: 'no runner of this operator started the run, and its hook names none: its outcome is not known' }, hook);
   }
-  const state = jobState(job);
-  if (!state.finished) return;
-  const pod = await latestPod(ctx, namespace, jobName);
-  const output = pod ? await podLog(ctx, namespace, pod.metadata.name!) : '';
-  const timeoutSeconds = (hookOf(ctx, run)?.valid ? (hookOf(ctx, run) as { hook: DeployHook }).hook.spec.timeoutSeconds : undefined)
-    ?? ((job.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds ?? 0);
-  await finish(ctx, run, runOutcome(state, pod, output, timeoutSeconds, nowIso()));
+  const observation = await runner.observe(run, valid);
+  if ('outcome' in observation) return finish(ctx, run, observation.outcome, hook);
+  if ('requeueAfterMs' in observation) return observation;
 }
-
-async function latestPod(ctx: OperatorContext, namespace: string, jobName: string): Promise<KubeObject | undefined> {
-  const pods = await ctx.retry(() => ctx.client.get<{ items: KubeObject[] }>(collectionPath(RESOURCES.pods, namespace), { labelSelector: `batch.kubernetes.io/job-name=${jobName}` }));
-  return pods.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).at(-1);
-}
-
-async function podLog(ctx: OperatorContext, namespace: string, pod: string): Promise<string> {
-  try {
-    return await ctx.retry(() => ctx.client.text(objectPath(RESOURCES.pods, namespace, pod, 'log'), { tailLines: 200, limitBytes: 1 << 20 }));
-  } catch (err) {
-    ctx.log.warn({ pod, namespace, err: (err as Error).message }, 'could not read the hook\'s output');
-    return '';
-  }
-}
-

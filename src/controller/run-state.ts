@@ -2,7 +2,7 @@
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 
-const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped']);
+const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
 
 export const isFinished = (run: DeployHookRun): boolean => FINAL_PHASES.has(run.status?.phase ?? '');
 

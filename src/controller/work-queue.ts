@@ -6,22 +6,28 @@
 import type { Logger } from 'pino';
 import { backoffDelay } from '../kube/retry.ts';
 
+const YIELD_EVERY = 64;
+
+/** What a reconcile may ask for: to look at the key again after a while (controller-runtime's Result). */
+export type ReconcileResult = { requeueAfterMs: number } | void;
+
 export class WorkQueue {
   /** Keys waiting for a worker, in the order they were added (a Set iterates in insertion order). */
   private readonly waiting = new Set<string>();
   /** Keys due later (`addAfter`), each with its one timer. */
-  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly scheduled = new Map<string, { timer: NodeJS.Timeout; first: number }>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly retrying = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly handler: (key: string) => Promise<void>;
+  private readonly handler: (key: string) => Promise<ReconcileResult>;
   private readonly concurrency: number;
   private readonly log: Logger;
   private stopped = false;
+  private processed = 0;
 
-  constructor(name: string, handler: (key: string) => Promise<void>, log: Logger, concurrency = 4) {
+  constructor(name: string, handler: (key: string) => Promise<ReconcileResult>, log: Logger, concurrency = 4) {
     this.handler = handler;
     this.concurrency = concurrency;
     this.log = log.child({ queue: name });
@@ -44,10 +50,28 @@ export class WorkQueue {
    */
   addAfter(key: string, ms: number): void {
     if (this.stopped || this.scheduled.has(key)) return;
-    this.scheduled.set(key, setTimeout(() => {
+    this.schedule(key, ms, Date.now());
+  }
+
+  /**
+   * Adds the key once no call for it has come for `quietMs`, but no later than `maxWaitMs` after
+   * the first: a burst of changes costs one reconcile at its end, or one per `maxWaitMs` while it
+   * lasts (a status written for a whole burst, not for each change).
+   */
+  addQuiet(key: string, quietMs: number, maxWaitMs: number): void {
+    if (this.stopped) return;
+    const due = this.scheduled.get(key);
+    if (due) clearTimeout(due.timer);
+    const first = due?.first ?? Date.now();
+    this.schedule(key, Math.max(0, Math.min(quietMs, first + maxWaitMs - Date.now())), first);
+  }
+
+  private schedule(key: string, ms: number, first: number): void {
+    const timer = setTimeout(() => {
       this.scheduled.delete(key);
       this.add(key);
-    }, ms).unref());
+    }, ms).unref();
+    this.scheduled.set(key, { timer, first });
   }
 
   get length(): number {
@@ -68,7 +92,7 @@ export class WorkQueue {
   stop(): void {
     this.stopped = true;
     this.waiting.clear();
-    for (const timer of this.scheduled.values()) clearTimeout(timer);
+    for (const { timer } of this.scheduled.values()) clearTimeout(timer);
     this.scheduled.clear();
   }
 
@@ -84,9 +108,13 @@ export class WorkQueue {
   }
 
   private async process(key: string): Promise<void> {
+    // Reconciles that need no I/O (a finished run, say) complete in microtasks: without a turn
+    // now and then, ten thousand of them would hold the event loop (and the Lease) in one go.
+    if (++this.processed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      await this.handler(key);
+      const result = await this.handler(key);
       this.failures.delete(key);
+      if (result) this.addAfter(key, result.requeueAfterMs);
     } catch (err) {
       const attempt = this.failures.get(key) ?? 0;
       this.failures.set(key, attempt + 1);

@@ -49,7 +49,16 @@ interface ListResponse {
 export const objectKey = (obj: { metadata: { namespace?: string; name?: string } }) =>
   `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
 
-export class Reflector<T> {
+/** A reflector's life, whatever it caches: what an owner starts, waits on, re-lists and stops. */
+export interface CacheLoop {
+  start(): void;
+  stop(): Promise<void>;
+  waitForSync(): Promise<void>;
+  resync(): Promise<void>;
+  readonly alive: boolean;
+}
+
+export class Reflector<T> implements CacheLoop {
   readonly cache = new Map<string, T>();
   /** The resourceVersion each cached entry was made from, so a re-list skips what did not change. */
   private readonly versions = new Map<string, string>();
@@ -58,6 +67,7 @@ export class Reflector<T> {
   private resourceVersion = '';
   private synced = false;
   private running: Promise<void> | undefined;
+  private ended = false;
   private syncWaiters: (() => void)[] = [];
   private resyncWaiters: (() => void)[] = [];
   /** Ends the current watch or backoff wait early, when a resync is asked for. */
@@ -75,8 +85,15 @@ export class Reflector<T> {
 
   start(): void {
     this.running ??= this.run().catch((err: unknown) => {
-      if (!this.abort.signal.aborted) this.opts.log.error({ err }, 'watch loop ended unexpectedly');
+      if (!this.abort.signal.aborted) this.opts.log.error({ err, path: this.opts.path }, 'watch loop ended unexpectedly');
+    }).finally(() => {
+      this.ended = !this.abort.signal.aborted;
     });
+  }
+
+  /** False once the list-and-watch loop has ended without being stopped: the cache is frozen. */
+  get alive(): boolean {
+    return !this.ended;
   }
 
   async stop(): Promise<void> {
@@ -133,19 +150,31 @@ export class Reflector<T> {
     }
   }
 
-  /** A full paged list, applied as a diff so a consumer sees exactly the changes it missed. */
+  /**
+   * A full paged list, applied as a diff so a consumer sees exactly the changes it missed. Each
+   * page is applied as it arrives (the raw list is never held whole), and the event loop gets a
+   * turn between pages.
+   */
   private async list(): Promise<void> {
     const { client, path, query } = this.opts;
     const resyncWaiters = this.resyncWaiters.splice(0);
-    const seen = new Map<string, KubeObject>();
+    const seen = new Set<string>();
     let cont: string | undefined;
     let rv = '';
     try {
       do {
         const page: ListResponse = await client.get(path, { ...query, limit: this.opts.pageSize ?? 500, ...(cont ? { continue: cont } : {}) });
-        for (const item of page.items) seen.set(objectKey(item), item);
+        for (const raw of page.items) {
+          const key = objectKey(raw);
+          seen.add(key);
+          const previous = this.cache.get(key);
+          if (previous && this.versions.get(key) === raw.metadata.resourceVersion) continue;
+          const current = this.remember(key, raw);
+          this.emit({ type: previous ? 'MODIFIED' : 'ADDED', key, raw, current, previous });
+        }
         cont = page.metadata.continue || undefined;
         rv = page.metadata.resourceVersion;
+        await yieldToEventLoop();
       } while (cont);
     } catch (err) {
       this.resyncWaiters.unshift(...resyncWaiters);
@@ -157,12 +186,6 @@ export class Reflector<T> {
         this.forget(key);
         this.emit({ type: 'DELETED', key, raw: undefined, current: undefined, previous });
       }
-    }
-    for (const [key, raw] of seen) {
-      const previous = this.cache.get(key);
-      if (previous && this.versions.get(key) === raw.metadata.resourceVersion) continue;
-      const current = this.remember(key, raw);
-      this.emit({ type: previous ? 'MODIFIED' : 'ADDED', key, raw, current, previous });
     }
     this.resourceVersion = rv;
     if (!this.synced) {
@@ -233,6 +256,8 @@ export class Reflector<T> {
     }
   }
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function isBodyTimeout(err: unknown): boolean {
   const e = err as { code?: string; name?: string };

@@ -1,65 +1,15 @@
-// A run → the snapshot Secret and the Job that execute it. Pure.
+// A run → the Job that executes it. Pure.
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
-import { LABELS } from '../api/names.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
-import { labelValue } from '../controller/plan.ts';
+import { FILES, runLabels, type SnapshotInfo } from './snapshot.ts';
 
 /** Where the certificate files are mounted in the hook's container. */
 export const CERTIFICATE_DIR = '/var/run/certhook/certificate';
 
-export const FILES = {
-  cert: 'cert.pem',
-  chain: 'chain.pem',
-  fullchain: 'fullchain.pem',
-  key: 'privkey.pem',
-} as const;
-
-export interface CertificateFiles {
-  cert: string;
-  chain: string;
-  fullchain: string;
-  /** Absent when the key could not be had (a Secret deleted while the operator was down). */
-  key: string | undefined;
-}
-
 /** The user the hook runs as: not root, so the pod passes the "restricted" Pod Security profile. */
 const HOOK_UID = 65532;
-
-export const snapshotName = (run: DeployHookRun) => `${run.metadata.name}-certificate`;
-
-function runLabels(run: DeployHookRun): Record<string, string> {
-  return {
-    [LABELS.hook]: labelValue(run.spec.hookRef.name),
-    [LABELS.secret]: labelValue(run.spec.secretRef.name),
-    [LABELS.event]: run.spec.event,
-    [LABELS.run]: labelValue(run.metadata.name!),
-  };
-}
-
-/** The files of exactly the certificate version the run is for, owned by the run. */
-export function snapshotSecret(run: DeployHookRun, files: CertificateFiles): KubeObject {
-  const data: Record<string, string> = {
-    [FILES.cert]: b64(files.cert),
-    [FILES.chain]: b64(files.chain),
-    [FILES.fullchain]: b64(files.fullchain),
-  };
-  if (files.key !== undefined) data[FILES.key] = b64(files.key);
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: snapshotName(run),
-      namespace: run.metadata.namespace!,
-      labels: runLabels(run),
-      ownerReferences: [ownerReference(run as KubeObject)],
-    },
-    type: 'Opaque',
-    immutable: true,
-    data,
-  };
-}
 
 export interface JobOptions {
   /** The image a hook runs in when it names none. */
@@ -97,7 +47,7 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
  * The Job that runs the hook once: `sh -c <command>`, no retries, killed at timeoutSeconds, as a
  * non-root user with no privileges and no API token unless the hook names a service account.
  */
-export function hookJob(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, opts: JobOptions): KubeObject {
+export function hookJob(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions): KubeObject {
   const { job, timeoutSeconds } = hook.spec;
   const labels = runLabels(run);
   return {
@@ -131,7 +81,7 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, certificate: RunCe
             name: 'hook',
             image: job.image ?? opts.defaultImage,
             command: ['sh', '-c', job.command],
-            env: [...certmateEnv(run, hook, certificate, hasKey), ...(job.env ?? [])],
+            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey), ...(job.env ?? [])],
             volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
             securityContext: {
               allowPrivilegeEscalation: false,
@@ -140,11 +90,10 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, certificate: RunCe
               seccompProfile: { type: 'RuntimeDefault' },
             },
           }],
-          volumes: [{ name: 'certificate', secret: { secretName: snapshotName(run), defaultMode: 0o440 } }],
+          volumes: [{ name: 'certificate', secret: { secretName: snapshot.name, defaultMode: 0o440 } }],
         },
       },
     },
   };
 }
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');

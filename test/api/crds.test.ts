@@ -177,7 +177,7 @@ describe('DeployHookRun schema', () => {
   });
 
   test('status', () => {
-    assert.deepEqual(schemaAt('DeployHookRun', 'status.phase').enum, ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
+    assert.deepEqual(schemaAt('DeployHookRun', 'status.phase').enum, ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
     assert.equal(schemaAt('DeployHookRun', 'status.output').maxLength, 4096);
     assert.equal(schemaAt('DeployHookRun', 'status.durationSeconds').type, 'number');
     assert.deepEqual(pick(schemaAt('DeployHookRun', 'status.exitCode')), { type: 'integer' });

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateEvent } from '../../src/api/enums.ts';
-import { firingOf, labelValue, OPERATOR_IDENTITY, planRun, runCertificate, runName, type Firing } from '../../src/controller/plan.ts';
+import { firingOf, OPERATOR_IDENTITY, planRun, runCertificate, runName, type Firing, type HookIdentity } from '../../src/controller/plan.ts';
+import { labelValue } from '../../src/api/names.ts';
 import { certificate, hook, NAMESPACE, secret } from './objects.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -9,25 +10,29 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const FP_A = 'a'.repeat(64);
 const FP_B = 'b'.repeat(64);
 const edge = { name: 'edge-tls', uid: 'uid-1' };
+const ref = (name: string, namespace: string | undefined = NAMESPACE, kind = 'DeployHook'): HookIdentity => ({ kind, namespace, name });
 
 describe('runName', () => {
   test('is <hook>-<event>-<10 hex>, the same every time', () => {
-    const name = runName('reload-edge', edge, FP_A, 'renewed');
+    const name = runName(ref('reload-edge'), edge, FP_A, 'renewed');
     assert.match(name, /^reload-edge-renewed-[0-9a-f]{10}$/);
-    assert.equal(runName('reload-edge', { ...edge }, FP_A, 'renewed'), name);
+    assert.equal(runName(ref('reload-edge'), { ...edge }, FP_A, 'renewed'), name);
   });
 
   test('differs when any part of the firing differs', () => {
-    const variants: [string, { name: string; uid: string }, string, CertificateEvent][] = [
-      ['reload-edge', edge, FP_A, 'created'],
-      ['reload-edge-2', edge, FP_A, 'created'],
-      ['reload-edge', { ...edge, name: 'shop-tls' }, FP_A, 'created'],
-      ['reload-edge', { ...edge, uid: 'uid-2' }, FP_A, 'created'],
-      ['reload-edge', edge, FP_B, 'created'],
-      ['reload-edge', edge, FP_A, 'revoked'],
+    const variants: [HookIdentity, { name: string; uid: string }, string, CertificateEvent][] = [
+      [ref('reload-edge'), edge, FP_A, 'created'],
+      [ref('reload-edge-2'), edge, FP_A, 'created'],
+      [ref('reload-edge'), { ...edge, name: 'shop-tls' }, FP_A, 'created'],
+      [ref('reload-edge'), { ...edge, uid: 'uid-2' }, FP_A, 'created'],
+      [ref('reload-edge'), edge, FP_B, 'created'],
+      [ref('reload-edge'), edge, FP_A, 'revoked'],
       // The parts are hashed separately, not as one run-together string.
-      ['reload', { name: 'edge', uid: 'u' }, FP_A, 'created'],
-      ['reload', { name: 'edg', uid: 'eu' }, FP_A, 'created'],
+      [ref('reload'), { name: 'edge', uid: 'u' }, FP_A, 'created'],
+      [ref('reload'), { name: 'edg', uid: 'eu' }, FP_A, 'created'],
+      // A hook of the same name in another namespace, or of another kind (a cluster-scoped one).
+      [ref('reload-edge', 'other'), edge, FP_A, 'created'],
+      [ref('reload-edge', undefined, 'ClusterDeployHook'), edge, FP_A, 'created'],
     ];
     const names = variants.map((args) => runName(...args));
     assert.equal(new Set(names).size, variants.length, names.join('\n'));
@@ -41,7 +46,7 @@ describe('runName', () => {
   for (const [what, hookName] of longHooks) {
     test(`${what} gives a DNS label of at most 63 characters`, () => {
       for (const event of ['created', 'renewed', 'revoked'] as const) {
-        const name = runName(hookName, edge, FP_A, event);
+        const name = runName(ref(hookName), edge, FP_A, event);
         assert.ok(name.length <= 63, `${name} has ${name.length} characters`);
         assert.match(name, DNS_LABEL);
         assert.match(name, new RegExp(`-${event}-[0-9a-f]{10}$`));
@@ -50,14 +55,14 @@ describe('runName', () => {
   }
 
   test('a dotted hook name cut at its dot still gives a DNS subdomain a Job can be named', () => {
-    const name = runName(`${'x'.repeat(43)}.${'y'.repeat(19)}`, edge, FP_A, 'created');
+    const name = runName(ref(`${'x'.repeat(43)}.${'y'.repeat(19)}`), edge, FP_A, 'created');
     assert.ok(name.length <= 63);
     assert.match(name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
   });
 
   test('63-character hook names differing only past the cut still give different runs', () => {
-    const a = runName(`${'h'.repeat(62)}a`, edge, FP_A, 'created');
-    const b = runName(`${'h'.repeat(62)}b`, edge, FP_A, 'created');
+    const a = runName(ref(`${'h'.repeat(62)}a`), edge, FP_A, 'created');
+    const b = runName(ref(`${'h'.repeat(62)}b`), edge, FP_A, 'created');
     assert.notEqual(a, b);
   });
 });
@@ -98,7 +103,7 @@ describe('planRun', () => {
   };
 
   test('the run: labels, annotations, owner and spec', () => {
-    const name = runName('reload-edge', edge, FP_A, 'renewed');
+    const name = runName(ref('reload-edge'), edge, FP_A, 'renewed');
     assert.deepEqual(planRun(firing, '2025-06-03T04:05:06.789Z'), {
       apiVersion: 'certhook.io/v1alpha1',
       kind: 'DeployHookRun',
@@ -129,7 +134,7 @@ describe('planRun', () => {
     const run = planRun({ ...firing, secret: { name: longName, uid: 'uid-9' } }, '2025-06-03T04:05:06.789Z');
     assert.equal(run.metadata.labels!['certhook.io/secret'], 's'.repeat(63));
     assert.equal(run.spec.secretRef.name, longName);
-    assert.equal(run.metadata.name, runName('reload-edge', { name: longName, uid: 'uid-9' }, FP_A, 'renewed'));
+    assert.equal(run.metadata.name, runName(ref('reload-edge'), { name: longName, uid: 'uid-9' }, FP_A, 'renewed'));
   });
 });
 

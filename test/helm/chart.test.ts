@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_HOOK_IMAGE, logLevelOption, OPERATOR_OPTIONS, operatorConfig } from '../../src/cli/operator.ts';
+import { clientOptions, DEFAULT_HOOK_IMAGE, logLevelOption, OPERATOR_OPTIONS, operatorConfig } from '../../src/cli/operator.ts';
 import { intOption, parseOptions, secondsOption, stringOption } from '../../src/cli/usage.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { LeaderElector, type Lease } from '../../src/kube/leader-election.ts';
@@ -94,6 +94,7 @@ function parsedArgs(args: string[]) {
   const seconds = (name: string) => secondsOption(stringOption(values, name), name, 3600, '');
   return {
     ...operatorConfig(values, ''),
+    ...clientOptions(values, ''),
     logLevel: logLevelOption(values, ''),
     healthPort: intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, ''),
     leaderElect: values['leader-elect'] === true,
@@ -141,6 +142,7 @@ describe('helm lint', () => {
       ['operator.healthPort=0', /healthPort/],
       ['operator.watchNamspace=web', /watchNamspace/],
       ['operator.quietPeriodSeconds=301', /quietPeriodSeconds/],
+      ['operator.kubeApiQps=0', /kubeApiQps/],
       ['operator.leaderElection.retryPeriodSeconds=0', /retryPeriodSeconds/],
       ['operator.leaderElection.renewDeadline=5', /renewDeadline/],
       ['replicaCount=-1', /replicaCount/],
@@ -184,6 +186,9 @@ describe('helm template with the default values', () => {
       defaultImage: DEFAULT_HOOK_IMAGE,
       ttlSecondsAfterFinished: 3600,
       quietPeriodMs: 2000,
+      resyncPeriodMs: 300_000,
+      qps: 50,
+      burst: 100,
       logLevel: 'info',
       healthPort: 8081,
       leaderElect: true,
@@ -209,7 +214,7 @@ describe('helm template with the default values', () => {
       assert.ok(value === documented || Number(value) === Number(documented), `${arg}, but the operator's default is ${documented}`);
       compared.push(flag);
     }
-    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
+    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
     // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
   });

@@ -47,7 +47,7 @@ function startReplica(name: string): Replica {
   return replica;
 }
 
-const acting = (r: Replica) => r.logs.filter((l) => l.msg === 'acting: reconciling the run ledger').length;
+const acting = (r: Replica) => r.logs.filter((l) => l.msg === 'acting: reconciling every Secret and run').length;
 const stopped = (r: Replica) => r.logs.some((l) => l.msg === 'no longer acting: stopped planning and executing runs');
 const planned = (r: Replica) => r.logs.filter((l) => l.msg === 'run planned').length;
 

@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeployHook } from '../../src/api/deployhook.ts';
 import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
-import { CERTIFICATE_DIR, certmateEnv, hookJob, snapshotSecret, type CertificateFiles } from '../../src/runners/job-manifest.ts';
+import { CERTIFICATE_DIR, certmateEnv, hookJob } from '../../src/runners/job-manifest.ts';
+import { snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles } from '../../src/runners/snapshot.ts';
 import { certificate, hook, NAMESPACE, run, secret } from '../controller/objects.ts';
 import { restrictedViolations, type PodSpec } from '../helm/pod-security.ts';
 
@@ -30,7 +31,7 @@ interface JobSpec {
   template: { metadata: { labels: Record<string, string> }; spec: PodSpec & Record<string, unknown> & { containers: Container[] } };
 }
 
-const jobOf = (h: DeployHook, r: DeployHookRun = renewal, hasKey = true) => hookJob(r, h, r.spec.certificate!, hasKey, OPTIONS);
+const jobOf = (h: DeployHook, r: DeployHookRun = renewal, hasKey = true) => hookJob(r, h, r.spec.certificate!, { name: snapshotName(r), hasKey }, OPTIONS);
 const specOf = (h: DeployHook, r?: DeployHookRun, hasKey?: boolean) => jobOf(h, r, hasKey).spec as JobSpec;
 const podOf = (h: DeployHook) => specOf(h).template.spec;
 const containerOf = (h: DeployHook) => podOf(h).containers[0]!;
@@ -181,6 +182,14 @@ describe('snapshotSecret', () => {
   test('no privkey.pem when the key is absent; an empty chain is still a file', () => {
     const snapshot = snapshotSecret(renewal, { ...files, chain: '', key: undefined });
     assert.deepEqual(decoded(snapshot.data), { 'cert.pem': 'LEAF PEM\n', 'chain.pem': '', 'fullchain.pem': 'LEAF PEM\nCHAIN PEM\n' });
+  });
+
+  test('reads back as the files it was written from, and says whether it holds the key', () => {
+    assert.deepEqual(snapshotFiles(snapshotSecret(renewal, files)), files);
+    const keyless = snapshotSecret(renewal, { ...files, key: undefined });
+    assert.deepEqual(snapshotFiles(keyless), { ...files, key: undefined });
+    assert.deepEqual(snapshotInfo(keyless), { name: snapshotName(renewal), hasKey: false });
+    assert.equal(snapshotFiles({ ...keyless, data: {} }), undefined);
   });
 
   test('the snapshot is the one the Job mounts', () => {

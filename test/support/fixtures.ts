@@ -53,7 +53,7 @@ export async function listRuns(custom: CustomObjectsApi, namespace: string): Pro
   return list.items;
 }
 
-const FINAL = new Set(['Succeeded', 'Failed', 'Skipped']);
+const FINAL = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
 
 /** Waits until `count` runs exist in the namespace and all are finished; returns them oldest first. */
 export async function finishedRuns(custom: CustomObjectsApi, namespace: string, count: number, timeoutMs = 30_000): Promise<DeployHookRun[]> {

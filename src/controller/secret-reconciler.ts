@@ -1,0 +1,44 @@
+// One reconciler per TLS Secret name, level-triggered: the Secret in the cache (or its absence),
+// the valid hooks of its namespace, their runs for that name, and what this process last saw of
+// it decide what fires (ledger.ts, the one rule chain). Live changes, a restart, a new leader, a
+// new hook and the periodic resync all come here. Writes to one Secret within the quiet period
+// are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
+import type { DeployHook } from '../api/deployhook.ts';
+import { cacheKey, runsOfSecret, splitKey, type OperatorContext } from './context.ts';
+import { firingsFor } from './ledger.ts';
+import { planFiring } from './planner.ts';
+import type { Firing } from './plan.ts';
+import type { ReconcileResult } from './work-queue.ts';
+
+export async function reconcileSecret(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
+  const change = ctx.secretsSeen.pendingChange(key);
+  const quietFor = change ? Date.now() - change.at : Infinity;
+  if (quietFor < ctx.config.quietPeriodMs) return { requeueAfterMs: ctx.config.quietPeriodMs - quietFor };
+  const startedAt = Date.now();
+  const [namespace, name] = splitKey(key);
+  const secret = ctx.caches.secrets.cache.get(key);
+  const observed = ctx.secretsSeen.observation(key);
+  const runs = runsOfSecret(ctx, namespace, name);
+  const firings: Firing[] = [];
+  for (const entry of ctx.indexes.hooksByNamespace.get(namespace).values()) {
+    if (!entry.valid) continue;
+    const hook: DeployHook = entry.hook;
+    const own = runs.filter((r) => r.spec.hookRef.name === hook.metadata.name);
+    // What this process saw before it knew the hook says nothing about the hook's events.
+    const knownSince = ctx.hookKnownSince.get(cacheKey(namespace, hook.metadata.name!)) ?? Infinity;
+    const counts = observed && Date.parse(observed.at) >= knownSince;
+    firings.push(...firingsFor(hook, name, secret, own, counts ? observed : undefined));
+  }
+  if (firings.length) ctx.log.debug({ secret: key, firings: firings.map((f) => `${f.hook.metadata.name}:${f.event}`) }, 'certificate events');
+  // One after another: a revoke of the Secret that went before the created of the one there now.
+  for (const firing of firings) await planFiring(ctx, firing, change?.object);
+  ctx.secretsSeen.settled(key, secret, change, startedAt);
+}
+
+/** The keys the Secret reconciler looks at for a namespace: its Secrets, and names only runs remember. */
+export function secretKeysOf(ctx: OperatorContext, namespace: string, hookName?: string): Set<string> {
+  const keys = new Set(ctx.indexes.secretsByNamespace.get(namespace).keys());
+  const runs = hookName === undefined ? [] : ctx.indexes.runsByHook.get(cacheKey(namespace, hookName)).values();
+  for (const run of runs) keys.add(cacheKey(namespace, run.spec.secretRef.name));
+  return keys;
+}

@@ -1,0 +1,109 @@
+// The Job runner: a hook's `spec.job` runs as a Kubernetes Job named after the run, with the
+// snapshot mounted. What is Job-specific lives here: the Job manifest options, the Job cache, the
+// Job's status, and reading the pod and its log for the outcome.
+import type { Logger } from 'pino';
+import type { DeployHook } from '../api/deployhook.ts';
+import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { RUN_REASONS } from '../api/enums.ts';
+import { nowTime } from '../api/metav1.ts';
+import { LABELS } from '../api/names.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { isTransient } from '../kube/errors.ts';
+import { createOrGet, getIfExists } from '../kube/idempotent.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
+import { Reflector, type CacheLoop } from '../kube/reflector.ts';
+import { hookJob, type JobOptions } from './job-manifest.ts';
+import { jobState, runOutcome } from './job-outcome.ts';
+import type { Observation, Runner, Started, StartRequest } from './runner.ts';
+
+export interface JobRunnerOptions {
+  client: KubeClient;
+  log: Logger;
+  job: JobOptions;
+  /** Watch one namespace only; undefined watches all. */
+  namespace: string | undefined;
+  idleTimeoutMs?: number;
+  /** A Job of the run `namespace/name` changed: the run is to be observed again. */
+  onRunChanged: (runKey: string) => void;
+}
+
+/** A Job as the cache keeps it: identity and status, which is all a run needs. */
+function compactJob(obj: KubeObject): KubeObject {
+  const { name, namespace, uid, labels, creationTimestamp } = obj.metadata;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace, uid, labels, creationTimestamp }, spec: { activeDeadlineSeconds: (obj.spec as { activeDeadlineSeconds?: number })?.activeDeadlineSeconds }, status: obj.status };
+}
+
+export class JobRunner implements Runner {
+  readonly name = 'job';
+  readonly caches: readonly CacheLoop[];
+  private readonly jobs: Reflector<KubeObject>;
+  private readonly opts: JobRunnerOptions;
+
+  constructor(opts: JobRunnerOptions) {
+    this.opts = opts;
+    this.jobs = new Reflector<KubeObject>({
+      client: opts.client,
+      log: opts.log,
+      path: collectionPath(RESOURCES.jobs, opts.namespace),
+      query: { labelSelector: LABELS.run },
+      transform: compactJob,
+      ...(opts.idleTimeoutMs ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
+      onChange: (c) => {
+        const job = c.current ?? c.previous!;
+        opts.onRunChanged(`${job.metadata.namespace}/${job.metadata.labels?.[LABELS.run] ?? job.metadata.name}`);
+      },
+    });
+    this.caches = [this.jobs];
+  }
+
+  runs(hook: DeployHook): boolean {
+    return !!hook.spec.job;
+  }
+
+  started(run: DeployHookRun): boolean {
+    return !!run.status?.job;
+  }
+
+  async start({ run, hook, certificate, snapshot }: StartRequest): Promise<Started> {
+    const namespace = run.metadata.namespace!;
+    const name = run.metadata.name!;
+    const job = this.jobs.cache.get(`${namespace}/${name}`)
+      ?? await createOrGet<KubeObject>(this.opts.client, collectionPath(RESOURCES.jobs, namespace), objectPath(RESOURCES.jobs, namespace, name), hookJob(run, hook, certificate, snapshot, this.opts.job));
+    // The Job's creation is when the run started: the same value however often this is written.
+    return { startTime: job.metadata.creationTimestamp ?? nowTime(), status: { job: { name } } };
+  }
+
+  async observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation> {
+    const namespace = run.metadata.namespace!;
+    const jobName = run.status?.job?.name ?? run.metadata.name!;
+    // The cache may lag the API: only the API says a Job does not exist.
+    const job = this.jobs.cache.get(`${namespace}/${jobName}`)
+      ?? await getIfExists<KubeObject>(this.opts.client, objectPath(RESOURCES.jobs, namespace, jobName));
+    if (!job) {
+      return { outcome: { phase: 'Unknown', reason: RUN_REASONS.JobNotFound, message: `Job "${jobName}" was deleted (by its TTL while no operator ran, say) before its outcome was read: whether the hook succeeded is not known` } };
+    }
+    const state = jobState(job);
+    if (!state.finished) return { waiting: true };
+    const pod = await this.latestPod(namespace, jobName);
+    const output = pod ? await this.podLog(namespace, pod.metadata.name!) : '';
+    const timeoutSeconds = hook?.spec.timeoutSeconds ?? (job.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds ?? 0;
+    return { outcome: runOutcome(state, pod, output, timeoutSeconds, nowTime()) };
+  }
+
+  private async latestPod(namespace: string, jobName: string): Promise<KubeObject | undefined> {
+    const pods = await this.opts.client.get<{ items: KubeObject[] }>(collectionPath(RESOURCES.pods, namespace), { labelSelector: `batch.kubernetes.io/job-name=${jobName}` });
+    return pods.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).at(-1);
+  }
+
+  private async podLog(namespace: string, pod: string): Promise<string> {
+    try {
+      return await this.opts.client.text(objectPath(RESOURCES.pods, namespace, pod, 'log'), { tailLines: 200, limitBytes: 1 << 20 });
+    } catch (err) {
+      // Worth another try later (the run's work queue retries it); anything else will not mend.
+      if (isTransient(err)) throw err;
+      this.opts.log.warn({ pod, namespace, err: (err as Error).message }, 'could not read the hook\'s output');
+      return '';
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The runner seam: a kind of hook (a Job, a webhook) is a runner over a DeployHookRun. The run
+// reconciler knows phases; a runner knows how to start its kind of hook and how to learn its
+// outcome. Each call is idempotent: a run started twice (after a restart, or by another replica)
+// starts one thing, and observing changes nothing.
+import type { DeployHook } from '../api/deployhook.ts';
+import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/deployhookrun.ts';
+import type { CacheLoop } from '../kube/reflector.ts';
+import type { SnapshotInfo } from './snapshot.ts';
+
+/** What a runner recorded when it started a run: its part of the status, and when it started. */
+export interface Started {
+  startTime: string;
+  /** The runner's own part of the run status (e.g. `job: {name}`). */
+  status: Partial<DeployHookRunStatus>;
+}
+
+/**
+ * What observing a started run found: its outcome (the runner-neutral status of a final phase),
+ * or when to look again (controller-runtime's `Result{RequeueAfter}`), or nothing to do until an
+ * event about the run's workload arrives.
+ */
+export type Observation =
+  | { outcome: DeployHookRunStatus }
+  | { requeueAfterMs: number }
+  | { waiting: true };
+
+export interface StartRequest {
+  run: DeployHookRun;
+  hook: DeployHook;
+  certificate: RunCertificate;
+  snapshot: SnapshotInfo;
+}
+
+export interface Runner {
+  readonly name: string;
+  /** Whether this runner runs the hook (its spec names this runner's block). */
+  runs(hook: DeployHook): boolean;
+  /** Whether this runner started the run (its part of the status is there). */
+  started(run: DeployHookRun): boolean;
+  start(request: StartRequest): Promise<Started>;
+  /** The outcome of a run this runner started; `hook` is absent when it was deleted since. */
+  observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation>;
+  /** The caches the runner keeps (filled and re-listed with the operator's). */
+  readonly caches: readonly CacheLoop[];
+}
