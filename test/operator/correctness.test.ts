@@ -1,67 +1,44 @@
 // Correctness gaps, each a test that fails without its fix: leadership that lapsed, a manual run
 // that races its hook, and a Job that is gone before its outcome was read.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
-import { clients, startTestOperator } from '../support/operator.ts';
+import { useSandboxForOperators } from '../support/operator-sandbox.ts';
 import { createHook, createTlsSecret, issue, listRuns, RUNS } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 
-let sandbox: TestSandbox;
-let core: CoreV1Api;
-let custom: CustomObjectsApi;
-let namespaceCount = 0;
-
-async function namespace(): Promise<string> {
-  const name = `c${++namespaceCount}`;
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
-
-async function operatorFor(t: TestContext, opts: Parameters<typeof startTestOperator>[1]) {
-  const op = await startTestOperator(sandbox, opts);
-  t.after(() => op.stop());
-  return op;
-}
-
-before(async () => {
-  sandbox = await testSandbox({ workloads: false });
-  ({ core, custom } = clients(sandbox));
-});
-after(() => sandbox.close());
+const env = useSandboxForOperators('c', { workloads: false });
 
 describe('leadership', () => {
   test('a replica whose elector no longer holds the lease starts no Job, though it was told to act', async (t) => {
-    const ns = await namespace();
+    const ns = await env.namespace();
     let leading = true;
-    const op = await operatorFor(t, { namespace: ns, isLeader: () => leading });
-    await createHook(custom, ns, 'h', { job: { command: 'true' } });
+    const op = await env.operatorFor(t, { namespace: ns, isLeader: () => leading });
+    await createHook(env.custom, ns, 'h', { job: { command: 'true' } });
     await eventually(() => assert.equal(op.operator.context.caches.hooks.cache.size, 1));
     // The lease lapsed (a renew deadline passed) before the elector told the operator so.
     leading = false;
-    await createTlsSecret(core, ns, 'a-tls', issue('a.example.com'));
-    await eventually(async () => assert.equal((await listRuns(custom, ns)).length, 1));
+    await createTlsSecret(env.core, ns, 'a-tls', issue('a.example.com'));
+    await eventually(async () => assert.equal((await listRuns(env.custom, ns)).length, 1));
     await op.operator.idle();
-    const jobs = await sandbox.api.list(sandbox.api.type('batch', 'jobs'), ns);
+    const jobs = await env.sandbox.api.list(env.sandbox.api.type('batch', 'jobs'), ns);
     assert.equal(jobs.items.length, 0);
   });
 });
 
 describe('the cache is not the truth for "does not exist"', () => {
   test('a manual run whose hook the cache has not shown yet runs, rather than failing HookNotFound', async (t) => {
-    const ns = await namespace();
-    const op = await operatorFor(t, { namespace: ns });
-    await createTlsSecret(core, ns, 'a-tls', issue('a.example.com'));
+    const ns = await env.namespace();
+    const op = await env.operatorFor(t, { namespace: ns });
+    await createTlsSecret(env.core, ns, 'a-tls', issue('a.example.com'));
     await eventually(() => assert.equal(op.operator.context.caches.secrets.cache.size, 1));
     // The hooks watch comes back late: the hook exists in the API before the operator's cache.
-    t.after(() => sandbox.faults.reset());
-    sandbox.faults.delayNext('watch', 'deployhooks', 1, 3000);
-    sandbox.faults.dropWatches();
-    await createHook(custom, ns, 'h', { job: { command: 'true' } });
-    await custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'try-it' }, spec: { hookRef: { name: 'h' }, secretRef: { name: 'a-tls' }, event: 'manual', triggeredBy: 'alice' } } });
+    t.after(() => env.sandbox.faults.reset());
+    env.sandbox.faults.delayNext('watch', 'deployhooks', 1, 3000);
+    env.sandbox.faults.dropWatches();
+    await createHook(env.custom, ns, 'h', { job: { command: 'true' } });
+    await env.custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'try-it' }, spec: { hookRef: { name: 'h' }, secretRef: { name: 'a-tls' }, event: 'manual', triggeredBy: 'alice' } } });
     const run = await eventually(async () => {
-      const [r] = await listRuns(custom, ns);
+      const [r] = await listRuns(env.custom, ns);
       assert.ok(r?.status?.phase, 'the run has a phase');
       return r!;
     }, 10_000);
@@ -73,17 +50,17 @@ describe('the cache is not the truth for "does not exist"', () => {
 
 describe('a hook the cache shows late', () => {
   test('a Secret created after the hook, seen before the hook reached the cache, still fires created', async (t) => {
-    const ns = await namespace();
-    const op = await operatorFor(t, { namespace: ns });
-    t.after(() => sandbox.faults.reset());
-    sandbox.faults.delayNext('watch', 'deployhooks', 1, 2000);
-    sandbox.faults.dropWatches();
-    await createHook(custom, ns, 'h', { job: { command: 'true' } });
-    await createTlsSecret(core, ns, 'a-tls', issue('a.example.com'));
+    const ns = await env.namespace();
+    const op = await env.operatorFor(t, { namespace: ns });
+    t.after(() => env.sandbox.faults.reset());
+    env.sandbox.faults.delayNext('watch', 'deployhooks', 1, 2000);
+    env.sandbox.faults.dropWatches();
+    await createHook(env.custom, ns, 'h', { job: { command: 'true' } });
+    await createTlsSecret(env.core, ns, 'a-tls', issue('a.example.com'));
     await eventually(() => assert.equal(op.operator.context.caches.secrets.cache.size, 1));
     assert.equal(op.operator.context.caches.hooks.cache.size, 0, 'the Secret was seen before the hook');
     const [run] = await eventually(async () => {
-      const runs = await listRuns(custom, ns);
+      const runs = await listRuns(env.custom, ns);
       assert.equal(runs.length, 1);
       return runs;
     });
@@ -93,22 +70,22 @@ describe('a hook the cache shows late', () => {
 
 describe('a Job gone before its outcome was read', () => {
   test('is recorded as Unknown/JobNotFound, not as a failure of the hook', async (t) => {
-    const ns = await namespace();
-    const first = await operatorFor(t, { namespace: ns });
-    await createHook(custom, ns, 'h', { job: { command: 'true' } });
+    const ns = await env.namespace();
+    const first = await env.operatorFor(t, { namespace: ns });
+    await createHook(env.custom, ns, 'h', { job: { command: 'true' } });
     await eventually(() => assert.equal(first.operator.context.caches.hooks.cache.size, 1));
-    await createTlsSecret(core, ns, 'a-tls', issue('a.example.com'));
+    await createTlsSecret(env.core, ns, 'a-tls', issue('a.example.com'));
     const [started] = await eventually(async () => {
-      const runs = await listRuns(custom, ns);
+      const runs = await listRuns(env.custom, ns);
       assert.equal(runs[0]?.status?.phase, 'Running');
       return runs;
     });
     await first.stop();
     // While no operator runs, the finished Job's TTL deletes it.
-    sandbox.api.delete(sandbox.api.type('batch', 'jobs'), ns, started!.status!.job!.name);
-    await operatorFor(t, { namespace: ns });
+    env.sandbox.api.delete(env.sandbox.api.type('batch', 'jobs'), ns, started!.status!.job!.name);
+    await env.operatorFor(t, { namespace: ns });
     const [run] = await eventually(async () => {
-      const runs = await listRuns(custom, ns);
+      const runs = await listRuns(env.custom, ns);
       assert.equal(runs[0]?.status?.phase, 'Unknown');
       return runs;
     });
