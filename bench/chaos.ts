@@ -6,7 +6,7 @@
 //   npm run chaos -- [--secrets 200] [--hooks 3] [--renewals 600] [--kills 10] [--faults 40] [--seed N] [--verbose]
 //
 // CHAOS_DEBUG=1 prints each replica's log (info level, every line prefixed with the replica's
-// name) and the progress of every wait.
+// name), the progress of every wait, and at the end the API requests made, by verb and resource.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { customResourceDefinitions } from '../src/api/crd.ts';
 import { createAuthority } from '../src/certs/authority.ts';
 import { parseCertificateBundle } from '../src/certs/bundle.ts';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
+import { FINAL_PHASES } from '../src/controller/run-state.ts';
 
 export interface ChaosOptions {
   secrets: number;
@@ -51,7 +52,6 @@ export interface ChaosReport {
 
 const NAMESPACE = 'chaos';
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'certhook.js');
-const FINAL = new Set(['Succeeded', 'Failed', 'Skipped']);
 
 /** A small seeded PRNG (mulberry32), so a run can be repeated. */
 function random(seed: number): () => number {
@@ -149,12 +149,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const executed = await executions();
       const runs = api.list(api.type('certhook.io', 'deployhookruns'), NAMESPACE).items as unknown as DeployHookRun[];
       const waiting = [...expected].filter((k) => !executed.has(k)).length;
-      const unfinished = runs.filter((r) => !FINAL.has(r.status?.phase ?? '')).length;
+      const unfinished = runs.filter((r) => !FINAL_PHASES.has(r.status?.phase ?? '')).length;
       if (waiting === 0 && unfinished === 0) return;
       if (process.env.CHAOS_DEBUG) console.error(what, 'waiting', waiting, 'unfinished', unfinished);
       if (Date.now() > deadline) {
         // Enough to start from: which firings never ran, which runs never finished, who leads.
-        const stuck = runs.filter((r) => !FINAL.has(r.status?.phase ?? '')).slice(0, 5).map((r) => `${r.metadata.name} ${r.status?.phase ?? '(no phase)'} ${r.status?.reason ?? ''}`);
+        const stuck = runs.filter((r) => !FINAL_PHASES.has(r.status?.phase ?? '')).slice(0, 5).map((r) => `${r.metadata.name} ${r.status?.phase ?? '(no phase)'} ${r.status?.reason ?? ''}`);
         const lease = api.list(api.type('coordination.k8s.io', 'leases'), NAMESPACE).items[0]?.spec;
         throw new Error(`${what}: still waiting for ${waiting} firings and ${unfinished} runs after 10 minutes; `
           + `never ran: ${[...expected].filter((k) => !executed.has(k)).slice(0, 5).join('; ')}; unfinished: ${stuck.join('; ')}; lease: ${JSON.stringify(lease)}`);
@@ -238,6 +238,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await settle('revoked');
     await delay(2000);
 
+    if (process.env.CHAOS_DEBUG) console.error('requests', JSON.stringify(sandbox.faults.counters.requests));
     const counts = await executions();
     const missingKeys = [...expected].filter((k) => !counts.has(k));
     const duplicatedKeys = [...counts].filter(([, n]) => n > 1).map(([k]) => k);

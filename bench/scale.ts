@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { CertificatePool, createHooks, createSecrets, startCluster, type BenchCluster } from './scale/cluster.ts';
 import { RawClient } from './scale/http.ts';
 import { coldStarts, massRenewal, naiveFootprint, operatorEmptyFootprint, rawListMs, reactionLatency, restart, type Bench } from './scale/phases.ts';
-import { acceptedOperatorArgs, ROOT, rssBytes, stopAllChildren, type RunningOperator } from './scale/processes.ts';
+import { acceptedOperatorArgs, imageOperator, ROOT, rssBytes, stopAllChildren, type RunningOperator } from './scale/processes.ts';
 import { bytes, median, mib, ms, num, quantile, ratio, table, writeResults, type Row } from './scale/report.ts';
 
 const { values } = parseArgs({
@@ -80,6 +80,10 @@ if (dropped.length) {
   log(`warning: ${note}`);
 }
 
+// The operator runs as the image runs it: compiled, with the image's NODE_OPTIONS.
+const image = await imageOperator();
+notes.push(`operator: the CLI compiled by this run (as the image runs it), NODE_OPTIONS="${image.nodeOptions}" as the Dockerfile sets them`);
+
 let cluster: BenchCluster | undefined;
 let raw: RawClient | undefined;
 let operator: RunningOperator | undefined;
@@ -91,7 +95,7 @@ try {
     cluster,
     pool,
     raw,
-    settings: { kubeconfigPath: cluster.kubeconfigPath, extraArgs: accepted },
+    settings: { kubeconfigPath: cluster.kubeconfigPath, extraArgs: accepted, ...image },
     firings: layout.secrets * layout.hooksPerNamespace,
     log,
   };
@@ -127,7 +131,10 @@ try {
   const reactionBase95 = Math.max(0, quantile(latency.deliveryMs, 0.95)) + quantile(latency.createMs, 0.95);
   const firingsDone = burst.jobs;
   const firingsPerSecond = (firingsDone / burst.doneMs) * 1000;
-  const writesPerFiring = burst.operatorWrites / firingsDone;
+  // A hook's status is written once for a burst of its runs (every 10 s at most while it lasts),
+  // not per firing: counted apart.
+  const hookStatusWrites = burst.writesByKey['patch deployhooks/status'] ?? 0;
+  const writesPerFiring = (burst.operatorWrites - hookStatusWrites) / firingsDone;
   const reachable = rate.perSecond / writesPerFiring;
   const growthOp = (full.operator - empty.operator) / layout.secrets;
   const growthNaive = (full.naive - empty.naive) / layout.secrets;
@@ -139,7 +146,8 @@ try {
     { what: `reaction, renewal → run (median of ${latency.reactionMs.length})`, certhook: ms(reaction), baseline: `${ms(reactionBase)} = delivery ${ms(delivery)} + create ${ms(create)}`, ratio: ratio(reaction, reactionBase), target: '≤ 1.5', met: reaction / reactionBase <= 1.5 },
     { what: 'reaction, renewal → run (p95)', certhook: ms(reaction95), baseline: `${ms(reactionBase95)} (p95s summed)`, ratio: ratio(reaction95, reactionBase95), target: '', met: undefined },
     { what: `burst, ${firingsDone}/${b.firings} firings to their Jobs`, certhook: `${num(firingsPerSecond)} firings/s (${ms(burst.doneMs)})`, baseline: `${num(reachable)} = ${num(rate.perSecond, 0)} raw creates/s ÷ ${num(writesPerFiring, 2)}`, ratio: ratio(firingsPerSecond, reachable), target: '≥ 0.8', met: burst.complete && firingsPerSecond / reachable >= 0.8 },
-    { what: 'API writes per firing (burst)', certhook: num(writesPerFiring, 2), baseline: '', ratio: '', target: '≤ 4', met: writesPerFiring <= 4 },
+    { what: 'API writes per firing (burst)', certhook: num(writesPerFiring, 3), baseline: '', ratio: '', target: '≤ 4', met: writesPerFiring <= 4 },
+    { what: `hooks' status writes during the burst (${layout.namespaces * layout.hooksPerNamespace} hooks)`, certhook: String(hookStatusWrites), baseline: '', ratio: '', target: '', met: undefined },
     { what: 'memory growth per Secret (RSS)', certhook: bytes(growthOp), baseline: `${bytes(growthNaive)} client-node informer`, ratio: ratio(growthOp, growthNaive), target: '≤ 0.5', met: growthOp / growthNaive <= 0.5 },
     { what: 'operator RSS, peak during the burst', certhook: mib(burst.peakRss), baseline: '', ratio: '', target: '< 200 MiB', met: burst.peakRss < MiB200 },
     { what: 'operator RSS, burst settled', certhook: mib(burst.settledRss), baseline: '', ratio: '', target: '< 200 MiB', met: burst.settledRss < MiB200 },

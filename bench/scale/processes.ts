@@ -1,7 +1,7 @@
 // The bench's child processes: the operator (the real CLI), and the small baseline and probe
 // processes beside it. Each is started here, ended here by its own PID, and every wait on one
 // has a timeout.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -36,10 +36,10 @@ export class Child {
   readonly tail: string[] = [];
   private readonly lineListeners: ((line: string) => void)[] = [];
 
-  constructor(name: string, args: string[]) {
+  constructor(name: string, args: string[], env?: NodeJS.ProcessEnv) {
     this.name = name;
     this.spawnedAt = performance.now();
-    this.process = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     if (this.process.pid === undefined) throw new Error(`${name}: could not be started`);
     this.pid = this.process.pid;
     this.exited = new Promise((resolve) => {
@@ -123,8 +123,8 @@ export class Child {
 /** Every child started, so that a failing bench still ends them all (by PID). */
 const started = new Set<Child>();
 
-export function startChild(name: string, args: string[]): Child {
-  const child = new Child(name, args);
+export function startChild(name: string, args: string[], env?: NodeJS.ProcessEnv): Child {
+  const child = new Child(name, args, env);
   started.add(child);
   void child.exited.then(() => started.delete(child));
   return child;
@@ -195,6 +195,28 @@ export interface OperatorSettings {
   kubeconfigPath: string;
   /** Extra command-line flags (only those this build of the CLI accepts are passed). */
   extraArgs: string[];
+  /** The CLI to run: the TypeScript sources by default; the built image's entry point for the bench. */
+  cli?: string;
+  /** NODE_OPTIONS for the operator process, as the image sets them. */
+  nodeOptions?: string;
+}
+
+/** The NODE_OPTIONS the image runs the operator with (the Dockerfile's `ENV NODE_OPTIONS=...`). */
+export async function imageNodeOptions(): Promise<string> {
+  const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|(\S+))\s*$/m.exec(dockerfile);
+  if (!match) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return match[1] ?? match[2]!;
+}
+
+/**
+ * The operator as the image runs it: compiled JavaScript (built now into bench/.build, so never
+ * stale, and never the dist/ that bin/certhook.js would pick up), with the image's NODE_OPTIONS.
+ */
+export async function imageOperator(): Promise<Pick<OperatorSettings, 'cli' | 'nodeOptions'>> {
+  const outDir = join(ROOT, 'bench', '.build');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: ROOT, stdio: 'inherit' });
+  return { cli: join(outDir, 'cli', 'main.js'), nodeOptions: await imageNodeOptions() };
 }
 
 /**
@@ -227,9 +249,9 @@ export interface RunningOperator {
 
 export function spawnOperator(settings: OperatorSettings, port: number, name = 'operator'): Child {
   return startChild(name, [
-    CLI, 'operator', '--kubeconfig', settings.kubeconfigPath, '--quiet-period', '0', '--health-port', String(port), '--log-level', 'warn',
+    settings.cli ?? CLI, 'operator', '--kubeconfig', settings.kubeconfigPath, '--quiet-period', '0', '--health-port', String(port), '--log-level', 'warn',
     ...settings.extraArgs,
-  ]);
+  ], settings.nodeOptions === undefined ? undefined : { ...process.env, NODE_OPTIONS: settings.nodeOptions });
 }
 
 /** Starts the operator and waits for /readyz. */

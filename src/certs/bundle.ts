@@ -74,6 +74,34 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
   return { ok: true, facts, leafPem, chainPem, fullchainPem: leafPem + chainPem };
 }
 
+/** The PEM files of a chain, split and fingerprinted. */
+export interface ChainFiles {
+  fingerprint: string;
+  leafPem: string;
+  chainPem: string;
+  fullchainPem: string;
+}
+
+/** A certificate's DER as PEM, in the form X509Certificate#toString() gives. */
+function derToPem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+/**
+ * The leaf, chain and fullchain files of a tls.crt and the leaf's fingerprint, from its PEM blocks
+ * alone: for a tls.crt already read (its facts are cached) whose files a snapshot needs, without
+ * parsing every certificate again. Undefined when it has no CERTIFICATE block or a block is not
+ * base64. parseCertificateBundle is what says whether the certificates are readable.
+ */
+export function splitCertificateChain(pem: string): ChainFiles | undefined {
+  const ders = pemBlocks(pem).filter((block) => block.label === 'CERTIFICATE').map(blockDer);
+  if (!ders.length || ders.some((der) => !der)) return undefined;
+  const [leaf, ...chain] = (ders as Buffer[]).map(derToPem);
+  const chainPem = chain.join('');
+  return { fingerprint: createHash('sha256').update(ders[0]!).digest('hex'), leafPem: leaf!, chainPem, fullchainPem: leaf! + chainPem };
+}
+
 function readCertificate(der: Buffer | undefined): X509Certificate | undefined {
   if (!der) return undefined;
   try {
@@ -83,19 +111,30 @@ function readCertificate(der: Buffer | undefined): X509Certificate | undefined {
   }
 }
 
+/**
+ * The CN of X509Certificate.subject or .issuer (one RDN per line): read from the string when it
+ * holds nothing escaped, else from the legacy object (which unescapes, and costs more than the
+ * rest of reading a certificate: every TLS Secret is read this way).
+ */
+function commonName(leaf: X509Certificate, which: 'subject' | 'issuer'): string | undefined {
+  const name = leaf[which] ?? '';
+  if (/[\\"]/.test(name)) return commonNameOf(leaf.toLegacyObject()[which]);
+  const cn = name.split('\n').filter((line) => line.startsWith('CN=')).at(-1);
+  return cn?.slice(3);
+}
+
 function certificateFacts(leaf: X509Certificate): CertificateFacts {
-  const legacy = leaf.toLegacyObject();
-  const commonName = commonNameOf(legacy.subject);
+  const commonNameOfLeaf = commonName(leaf, 'subject');
   const dnsNames = [...new Set(subjectAltDnsNames(leaf.subjectAltName).map((name) => name.toLowerCase()))];
   return {
     fingerprint: createHash('sha256').update(leaf.raw).digest('hex'),
     serial: leaf.serialNumber,
-    commonName,
+    commonName: commonNameOfLeaf,
     dnsNames,
-    primaryName: dnsNames[0] ?? commonName,
+    primaryName: dnsNames[0] ?? commonNameOfLeaf,
     notBefore: rfc3339(leaf.validFromDate),
     notAfter: rfc3339(leaf.validToDate),
-    issuer: commonNameOf(legacy.issuer) ?? oneLineName(leaf.issuer),
+    issuer: commonName(leaf, 'issuer') ?? oneLineName(leaf.issuer),
     subject: oneLineName(leaf.subject),
   };
 }

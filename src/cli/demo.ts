@@ -6,13 +6,13 @@ import { API_VERSION, DEPLOY_HOOK } from '../api/names.ts';
 import { createAuthority } from '../certs/authority.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
+import { FINAL_PHASES } from '../controller/run-state.ts';
 
 const NAMESPACE = 'demo';
 const HOOK = 'reload-edge';
 const SECRET = 'edge-tls';
 const COMMAND = 'echo "certificate $CERTMATE_EVENT: $CERTMATE_DOMAIN serial $CERTMATE_SERIAL, valid until $CERTMATE_NOT_AFTER"; '
   + 'echo "files: $(grep -c BEGIN "$CERTMATE_FULLCHAIN_PATH") certificates in fullchain.pem, key present: $(test -s "$CERTMATE_KEY_PATH" && echo yes || echo no)"';
-const FINAL = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -20,7 +20,7 @@ async function waitForRuns(client: KubeClient, count: number, timeoutMs = 60_000
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { items } = await client.get<{ items: DeployHookRun[] }>(collectionPath(RESOURCES.deployHookRuns, NAMESPACE));
-    if (items.length >= count && items.every((r) => FINAL.has(r.status?.phase ?? ''))) {
+    if (items.length >= count && items.every((r) => FINAL_PHASES.has(r.status?.phase ?? ''))) {
       return items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.status?.startTime ?? '').localeCompare(b.status?.startTime ?? ''));
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} finished runs (have ${items.length})`);

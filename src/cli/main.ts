@@ -1,13 +1,11 @@
-// certhook's command line: one subcommand per job.
-import { runCrds } from './crds.ts';
-import { runOperator } from './operator.ts';
-import { runSandbox } from './sandbox.ts';
+// certhook's command line: one subcommand per job, each loaded only when it runs (the operator
+// starts without the sandbox's modules).
 import { UsageError } from './usage.ts';
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
-  operator: { summary: 'run the operator against a cluster', run: runOperator },
-  sandbox: { summary: 'run certhook on the embedded Kubernetes API sandbox (--demo: a guided run)', run: runSandbox },
-  crds: { summary: 'print the CustomResourceDefinitions', run: runCrds },
+  operator: { summary: 'run the operator against a cluster', run: async (args) => (await import('./operator.ts')).runOperator(args) },
+  sandbox: { summary: 'run certhook on the embedded Kubernetes API sandbox (--demo: a guided run)', run: async (args) => (await import('./sandbox.ts')).runSandbox(args) },
+  crds: { summary: 'print the CustomResourceDefinitions', run: async (args) => (await import('./crds.ts')).runCrds(args) },
 };
 
 function usage(): string {

@@ -61,8 +61,11 @@ export interface OperatorContext {
   hookKnownSince: Map<string, number>;
   /** Runs this process created that the runs cache has not shown yet. */
   expectations: RunExpectations;
-  /** Snapshots this process wrote, by run key, until the run starts: no need to read them back. */
-  snapshots: Map<string, SnapshotInfo>;
+  /**
+   * Snapshots this process wrote, by run key, until the run starts (no need to read them back),
+   * or 'writing' while its planner is still at it (the planner adds the run again when done).
+   */
+  snapshots: Map<string, SnapshotInfo | 'writing'>;
   /** Which (hook, Secret) pairs' runs changed since their hook's retention last ran. */
   retention: RetentionTracker;
   secretQueue: WorkQueue;

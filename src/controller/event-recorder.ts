@@ -49,7 +49,8 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await withRetry(() => this.client.create(collectionPath(RESOURCES.events, about.metadata.namespace), event), { signal: this.signal });
+      // A few quick tries: the run or hook it is about must not wait on it for long.
+      await withRetry(() => this.client.create(collectionPath(RESOURCES.events, about.metadata.namespace), event, { discardBody: true }), { signal: this.signal, attempts: 3 });
     } catch (err) {
       // An event is a courtesy: failing to write one must not fail the work it describes.
       if (!isAlreadyExists(err) && !this.signal.aborted) this.log.warn({ err: (err as Error).message, reason }, 'could not record event');

@@ -1,7 +1,8 @@
 // Which hooks a certificate event fires. Pure.
 import type { CertificateEvent } from '../api/enums.ts';
 import type { DeployHook } from '../api/deployhook.ts';
-import { fromLabelSelector, matchesLabels } from '../kube/label-selector.ts';
+import type { LabelSelector } from '../api/metav1.ts';
+import { fromLabelSelector, matchesLabels, type Requirement } from '../kube/label-selector.ts';
 import type { TlsSecret } from './tls-secret.ts';
 
 /**
@@ -30,12 +31,21 @@ export function domainsAllow(hook: DeployHook, names: string[]): boolean {
 export const certificateNames = (dnsNames: string[] | undefined, commonName: string | undefined): string[] =>
   dnsNames?.length ? dnsNames : [commonName].filter((n): n is string => !!n);
 
+/** Each hook object's compiled secretSelector: compiled once, not for every Secret it is matched with. */
+const compiledSelectors = new WeakMap<DeployHook, Requirement[]>();
+
+function selectorOf(hook: DeployHook, selector: LabelSelector): Requirement[] {
+  let requirements = compiledSelectors.get(hook);
+  if (!requirements) compiledSelectors.set(hook, (requirements = fromLabelSelector(selector)));
+  return requirements;
+}
+
 /** Whether the hook's filters (namespace, domains, secretSelector) select this Secret. */
 export function hookSelects(hook: DeployHook, secret: TlsSecret): boolean {
   if (hook.metadata.namespace !== secret.namespace) return false;
   if (!domainsAllow(hook, certificateNames(secret.certificate?.dnsNames, secret.certificate?.commonName))) return false;
   const { secretSelector } = hook.spec;
-  return !secretSelector || matchesLabels(fromLabelSelector(secretSelector), secret.labels);
+  return !secretSelector || matchesLabels(selectorOf(hook, secretSelector), secret.labels);
 }
 
 /** Whether the hook is enabled and listens for the event. */

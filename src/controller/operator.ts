@@ -70,6 +70,7 @@ const HOOK_STATUS_MAX_WAIT_MS = 10_000;
 /** Long loops over the caches yield to the event loop this often. */
 const YIELD_EVERY = 500;
 export const DEFAULT_RESYNC_PERIOD_MS = 5 * 60_000;
+const WORKERS = { secrets: 8, runs: 16, hooks: 2, retention: 2 };
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -107,8 +108,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   let resyncTimer: NodeJS.Timeout | undefined;
   const stopping = new AbortController();
   /** A controller's queue: its reconciler runs only while this replica acts. */
-  const queue = (name: string, reconcile: (key: string) => Promise<ReconcileResult>) =>
-    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log);
+  const queue = (name: string, workers: number, reconcile: (key: string) => Promise<ReconcileResult>) =>
+    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log, workers);
 
   const ctx: OperatorContext = {
     client,
@@ -128,10 +129,12 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       runsByHook: new CacheIndex((r) => [cacheKey(r.metadata.namespace!, r.spec.hookRef.name)]),
       runsBySecret: new CacheIndex((r) => [runSecretKey(r)]),
     },
-    secretQueue: queue('secrets', (key) => reconcileSecret(ctx, key)),
-    runQueue: queue('runs', (key) => reconcileRun(ctx, key)),
-    hookQueue: queue('hooks', (key) => reconcileHook(ctx, key)),
-    retentionQueue: queue('retention', (key) => reconcileRetention(ctx, key)),
+    // Workers per controller: reconciles wait on the API, so runs (several requests each, to start
+    // and to finish) get the most; the client's rate limit and connection cap bound them all.
+    secretQueue: queue('secrets', WORKERS.secrets, (key) => reconcileSecret(ctx, key)),
+    runQueue: queue('runs', WORKERS.runs, (key) => reconcileRun(ctx, key)),
+    hookQueue: queue('hooks', WORKERS.hooks, (key) => reconcileHook(ctx, key)),
+    retentionQueue: queue('retention', WORKERS.retention, (key) => reconcileRetention(ctx, key)),
     caches: {
       hooks: new Reflector<CheckedHook>({
         ...common,

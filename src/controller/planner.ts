@@ -10,7 +10,7 @@ import { parseCertificateBundle } from '../certs/bundle.ts';
 import { createIfMissing, createOrGet, getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
-import { certificateFiles, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
+import { certificateFiles, secretData, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { capturingRun } from './ledger.ts';
 import { planRun, runCertificate, type Firing } from './plan.ts';
@@ -18,10 +18,8 @@ import { planRun, runCertificate, type Firing } from './plan.ts';
 /** The files of the certificate `object` holds, if it is that Secret (uid) with that certificate. */
 function filesOf(object: KubeObject | undefined, uid: string, fingerprint: string | undefined): CertificateFiles | undefined {
   if (!object || object.metadata.uid !== uid) return undefined;
-  const files = certificateFiles(object);
-  if (!files || !fingerprint) return files;
-  const bundle = parseCertificateBundle(files.fullchain);
-  return bundle.ok && bundle.facts.fingerprint === fingerprint ? files : undefined;
+  const { fingerprint: holds, ...files } = certificateFiles(object) ?? {};
+  return holds && (!fingerprint || holds === fingerprint) ? files as CertificateFiles : undefined;
 }
 
 /** The files the snapshot of an earlier run kept, if it still exists. */
@@ -65,7 +63,7 @@ export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Pro
       : { outcome: { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: 'the revoked certificate\'s files were not captured before its Secret was deleted' } };
   }
   const secret = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, namespace, secretName));
-  const bundle = secret ? parseCertificateBundle(certificateFiles(secret)?.fullchain ?? '') : undefined;
+  const bundle = secret ? parseCertificateBundle(secretData(secret, 'tls.crt') ?? '') : undefined;
   const current = bundle?.ok ? bundle.facts : undefined;
   if (run.spec.event === 'manual') {
     if (!secret) return { outcome: { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message: `Secret "${secretName}" does not exist in namespace ${namespace}` } };
@@ -73,7 +71,8 @@ export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Pro
     if (run.spec.certificate && run.spec.certificate.fingerprint !== current.fingerprint) {
       return { outcome: { phase: 'Skipped', reason: RUN_REASONS.Superseded, message: `Secret "${secretName}" no longer holds certificate ${run.spec.certificate.fingerprint}` } };
     }
-    return { files: certificateFiles(secret!)!, certificate: run.spec.certificate ?? runCertificate(current) };
+    const { fingerprint: _, ...files } = certificateFiles(secret!)!;
+    return { files, certificate: run.spec.certificate ?? runCertificate(current) };
   }
   const sameSecret = secret?.metadata.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
   const files = filesOf(secret, run.metadata.annotations?.[ANNOTATIONS.secretUid] ?? '', run.spec.certificate?.fingerprint);
@@ -104,14 +103,21 @@ export async function planFiring(ctx: OperatorContext, firing: Firing, changed: 
     files = filesOf(now, firing.secret.uid, firing.certificate.fingerprint);
     if (!files) return;
   }
-  const run = await createOrGet<DeployHookRun>(ctx.client, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, planned.metadata.name!), planned);
-  ctx.expectations.expect(secretKey, run);
-  const runKey = cacheKey(namespace, run.metadata.name!);
-  if (!run.status?.phase) {
-    files ??= await revokedFiles(ctx, run);
-    // A revoke whose files nobody captured: the run reconciler records why.
-    if (files) await writeSnapshot(ctx, run, files);
+  const runKey = cacheKey(namespace, planned.metadata.name!);
+  // The run's watch event usually comes before its snapshot is written: its reconcile waits for
+  // this planner, which adds the run again once it is done.
+  ctx.snapshots.set(runKey, 'writing');
+  try {
+    const run = await createOrGet<DeployHookRun>(ctx.client, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, planned.metadata.name!), planned);
+    ctx.expectations.expect(secretKey, run);
+    if (!run.status?.phase) {
+      files ??= await revokedFiles(ctx, run);
+      // A revoke whose files nobody captured: the run reconciler records why.
+      if (files) await writeSnapshot(ctx, run, files);
+    }
+    ctx.log.info({ run: run.metadata.name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
+  } finally {
+    if (ctx.snapshots.get(runKey) === 'writing') ctx.snapshots.delete(runKey);
+    ctx.runQueue.add(runKey);
   }
-  ctx.log.info({ run: run.metadata.name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
-  ctx.runQueue.add(runKey);
 }

@@ -25,9 +25,12 @@ import type { ReconcileResult } from './work-queue.ts';
 
 /**
  * How long a run the operator planned may go without its snapshot before the run reconciler
- * writes it itself: its planner writes it a moment after the run, unless that planner stopped.
+ * writes it itself: its planner writes it a moment after the run (and the run's watch event often
+ * comes first), unless that planner stopped. Meanwhile the run is looked at again every
+ * SNAPSHOT_POLL_MS; the planner's own requeue usually brings it back sooner.
  */
 const SNAPSHOT_GRACE_MS = 5000;
+const SNAPSHOT_POLL_MS = 200;
 
 export async function reconcileRun(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
   const run = ctx.caches.runs.cache.get(key);
@@ -42,6 +45,7 @@ async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: Deplo
     objectPath(RESOURCES.deployHookRuns, run.metadata.namespace!, run.metadata.name!, 'status'),
     'merge',
     { status: { observedGeneration: run.metadata.generation ?? 1, ...status } },
+    { discardBody: true },
   );
   ctx.expectations.wroteStatus(cacheKey(run.metadata.namespace!, run.metadata.name!), run.metadata.resourceVersion);
 }
@@ -75,7 +79,7 @@ function runnerOf(ctx: OperatorContext, hook: DeployHook): Runner | undefined {
 async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promise<{ snapshot: SnapshotInfo; certificate: RunCertificate } | undefined> {
   const key = cacheKey(run.metadata.namespace!, run.metadata.name!);
   const written = ctx.snapshots.get(key);
-  if (written && run.spec.certificate) return { snapshot: written, certificate: run.spec.certificate };
+  if (written && written !== 'writing' && run.spec.certificate) return { snapshot: written, certificate: run.spec.certificate };
   const object = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
   const files = object && snapshotFiles(object);
   if (!object || !files) return undefined;
@@ -88,6 +92,8 @@ async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promi
 /** A run not started yet: check, snapshot, start its runner, mark it Running. */
 async function start(ctx: OperatorContext, run: DeployHookRun): Promise<ReconcileResult> {
   const namespace = run.metadata.namespace!;
+  // Its planner, in this process, is writing the snapshot and adds the run again when done.
+  if (ctx.snapshots.get(cacheKey(namespace, run.metadata.name!)) === 'writing') return;
   if (!run.metadata.annotations?.[ANNOTATIONS.plannedAt]) {
     // Orders a run made by hand among the operator's runs to the millisecond, as theirs are.
     await ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
@@ -109,7 +115,7 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
   if (!prepared) {
     const sincePlanned = Date.now() - plannedAt(run);
     if (run.spec.triggeredBy === OPERATOR_IDENTITY && run.spec.event !== 'manual' && sincePlanned < SNAPSHOT_GRACE_MS) {
-      return { requeueAfterMs: SNAPSHOT_GRACE_MS - sincePlanned };
+      return { requeueAfterMs: Math.min(SNAPSHOT_POLL_MS, SNAPSHOT_GRACE_MS - sincePlanned) };
     }
     const found = await filesForRun(ctx, run);
     if ('outcome' in found) return finish(ctx, run, found.outcome, hook);
@@ -129,8 +135,12 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
       }, hook);
     }
   }
-  // Leadership can be lost during the reads above: a replica that no longer acts starts nothing.
-  if (!ctx.isActive()) return;
+  // Leadership can be lost during the reads above: a replica that no longer acts starts nothing
+  // (and looks again, in case its lease was only late to renew).
+  if (!ctx.isActive()) {
+    ctx.log.debug({ run: run.metadata.name, namespace }, 'not leading now: the run starts once this replica leads again');
+    return { requeueAfterMs: 1000 };
+  }
   const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot });
   await setStatus(ctx, run, { phase: 'Running', certificate: prepared.certificate, startTime: started.startTime, snapshotSecretName: prepared.snapshot.name, ...started.status });
   ctx.snapshots.delete(cacheKey(namespace, run.metadata.name!));

@@ -2,7 +2,8 @@
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 
-const FINAL_PHASES = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
+/** The phases a run ends in. */
+export const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
 
 export const isFinished = (run: DeployHookRun): boolean => FINAL_PHASES.has(run.status?.phase ?? '');
 

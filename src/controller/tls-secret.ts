@@ -3,6 +3,7 @@
 // the API object at the moment a run's snapshot is written.
 import { parseCertificateBundle, type CertificateFacts } from '../certs/bundle.ts';
 import type { KubeObject } from '../kube/object.ts';
+import { secretData } from '../runners/snapshot.ts';
 
 export interface TlsSecret {
   namespace: string;
@@ -18,13 +19,8 @@ export interface TlsSecret {
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
-export function tlsCertificatePem(secret: KubeObject): string {
-  const data = (secret.data ?? {}) as Record<string, string | undefined>;
-  return Buffer.from(data['tls.crt'] ?? '', 'base64').toString('utf8');
-}
-
 export function toTlsSecret(secret: KubeObject): TlsSecret {
-  const bundle = parseCertificateBundle(tlsCertificatePem(secret));
+  const bundle = parseCertificateBundle(secretData(secret, 'tls.crt') ?? '');
   return {
     namespace: secret.metadata.namespace!,
     name: secret.metadata.name!,

@@ -21,6 +21,13 @@ export interface RequestInit {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** The caller does not read the answer of a write that succeeds: it is not parsed. */
+  discardBody?: boolean;
+}
+
+/** For writes whose answer the caller does not read. */
+export interface WriteOptions {
+  discardBody?: boolean;
 }
 
 export interface WatchEvent<T = Record<string, unknown>> {
@@ -96,20 +103,20 @@ export class KubeClient {
     return this.request<T>('GET', path, query ? { query } : {});
   }
 
-  create<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, { body });
+  create<T>(path: string, body: unknown, opts: WriteOptions = {}): Promise<T> {
+    return this.request<T>('POST', path, { body, ...opts });
   }
 
   replace<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PUT', path, { body });
   }
 
-  patch<T>(path: string, type: PatchType, body: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, { body, contentType: PATCH_CONTENT_TYPES[type] });
+  patch<T>(path: string, type: PatchType, body: unknown, opts: WriteOptions = {}): Promise<T> {
+    return this.request<T>('PATCH', path, { body, contentType: PATCH_CONTENT_TYPES[type], ...opts });
   }
 
-  delete<T>(path: string, options: Record<string, unknown> = {}): Promise<T> {
-    return this.request<T>('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...options } });
+  delete<T>(path: string, options: Record<string, unknown> = {}, opts: WriteOptions = {}): Promise<T> {
+    return this.request<T>('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...options }, ...opts });
   }
 
   async text(path: string, query?: Query): Promise<string> {
@@ -121,6 +128,10 @@ export class KubeClient {
 
   async request<T>(method: string, path: string, init: RequestInit): Promise<T> {
     const res = await this.send(method, path, init, this.requestTimeoutMs);
+    if (init.discardBody && res.statusCode < 300) {
+      await res.body.dump();
+      return {} as T;
+    }
     const text = await res.body.text();
     if (res.statusCode >= 300) throw KubeApiError.fromResponse(res.statusCode, text, res.headers['retry-after']);
     return (text ? JSON.parse(text) : {}) as T;

@@ -17,7 +17,7 @@ export async function createOrGet<T>(client: KubeClient, collection: string, pat
 /** Creates the object unless it already exists. */
 export async function createIfMissing(client: KubeClient, collection: string, body: unknown): Promise<void> {
   try {
-    await client.create(collection, body);
+    await client.create(collection, body, { discardBody: true });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }

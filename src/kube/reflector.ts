@@ -207,8 +207,16 @@ export class Reflector<T> implements CacheLoop {
       allowWatchBookmarks: true,
       timeoutSeconds,
     }, idleTimeoutMs, signal);
+    // A stream delivers as fast as its buffer fills (a burst of ten thousand events arrives at
+    // once): give the event loop a turn every few milliseconds of work, so timers, health probes
+    // and lease renewals are never held up for long.
+    let turnStarted = performance.now();
     try {
       for await (const event of stream) {
+        if (performance.now() - turnStarted > WATCH_SLICE_MS) {
+          await yieldToEventLoop();
+          turnStarted = performance.now();
+        }
         const obj = event.object;
         if (event.type === 'ERROR') {
           const status = obj as unknown as { code?: number; reason?: string; message?: string };
@@ -258,6 +266,8 @@ export class Reflector<T> implements CacheLoop {
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The longest a watch stream's events are handled without giving the event loop a turn. */
+const WATCH_SLICE_MS = 20;
 
 function isBodyTimeout(err: unknown): boolean {
   const e = err as { code?: string; name?: string };

@@ -18,20 +18,22 @@ export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF
 export interface RetryOptions {
   backoff?: Backoff;
   signal?: AbortSignal;
+  /** Give up after this many attempts (default: never, while the signal allows). */
+  attempts?: number;
   /** Called before each wait, so callers can log what is being retried. */
   onRetry?: (err: KubeApiError, attempt: number, waitMs: number) => void;
 }
 
 /**
  * Runs `fn` until it succeeds or fails with something a retry cannot fix. Transient failures
- * (no answer, 429, 5xx) are retried for as long as the signal allows: nothing is dropped.
+ * (no answer, 429, 5xx) are retried for as long as the signal allows, or `attempts` times.
  */
 export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (!isTransient(err) || opts.signal?.aborted) throw err;
+      if (!isTransient(err) || opts.signal?.aborted || attempt + 1 >= (opts.attempts ?? Infinity)) throw err;
       const apiErr = err as KubeApiError;
       const waitMs = apiErr.retryAfterSeconds !== undefined
         ? Math.min(apiErr.retryAfterSeconds * 1000, (opts.backoff ?? DEFAULT_BACKOFF).maxMs)

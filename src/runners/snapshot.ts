@@ -2,7 +2,7 @@
 // Secret owned by the run. This module alone writes and reads its format (file names, keys).
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { LABELS, labelValue } from '../api/names.ts';
-import { parseCertificateBundle } from '../certs/bundle.ts';
+import { splitCertificateChain } from '../certs/bundle.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
 
@@ -48,11 +48,15 @@ export function secretData(secret: KubeObject, key: string): string | undefined 
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
 }
 
-/** The files of the certificate in a TLS Secret object (the one an event carried, or one read now). */
-export function certificateFiles(secret: KubeObject): CertificateFiles | undefined {
-  const bundle = parseCertificateBundle(secretData(secret, 'tls.crt') ?? '');
-  if (!bundle.ok) return undefined;
-  return { cert: bundle.leafPem, chain: bundle.chainPem, fullchain: bundle.fullchainPem, key: secretData(secret, 'tls.key') };
+/**
+ * The files of the certificate in a TLS Secret object (the one an event carried, or one read
+ * now), with that certificate's fingerprint. Whether the certificate is readable is the cache's
+ * to say (it parsed the same tls.crt): callers check the fingerprint against its facts.
+ */
+export function certificateFiles(secret: KubeObject): (CertificateFiles & { fingerprint: string }) | undefined {
+  const split = splitCertificateChain(secretData(secret, 'tls.crt') ?? '');
+  if (!split) return undefined;
+  return { cert: split.leafPem, chain: split.chainPem, fullchain: split.fullchainPem, key: secretData(secret, 'tls.key'), fingerprint: split.fingerprint };
 }
 
 /** The snapshot Secret for a run, owned by it. */

@@ -43,7 +43,11 @@ const inImage = (containerPath: string) => join(image, relative(WORKDIR, resolve
 async function runImage(args: string[]) {
   const [command, script, ...rest] = runtime().instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args;
   assert.equal(command, 'node');
-  const env = Object.fromEntries(runtime().instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args.join(' ').split(/=(.*)/s).slice(0, 2)));
+  // `ENV KEY=value` or `ENV KEY="a value"`: Docker drops the quotes.
+  const env = Object.fromEntries(runtime().instructions.filter((i) => i.keyword === 'ENV').map((i) => {
+    const [key, value = ''] = i.args.join(' ').split(/=(.*)/s);
+    return [key, value.replace(/^"(.*)"$/s, '$1')];
+  }));
   return run(process.execPath, [inImage(script!), ...rest, ...args], { cwd: image, env: { PATH: process.env.PATH, ...env } });
 }
 

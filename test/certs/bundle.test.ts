@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { createAuthority } from '../../src/certs/authority.ts';
-import { parseCertificateBundle } from '../../src/certs/bundle.ts';
+import { parseCertificateBundle, splitCertificateChain } from '../../src/certs/bundle.ts';
 
 const authority = createAuthority();
 
@@ -46,6 +46,14 @@ describe('parseCertificateBundle', () => {
     assert.equal(bundle.leafPem, issued.certPem);
     assert.equal(bundle.chainPem, authority.intermediatePem + authority.rootPem);
     assert.equal(bundle.fullchainPem, issued.fullchainPem + authority.rootPem);
+  });
+
+  test('splitCertificateChain gives the same files and fingerprint without parsing, CRLF and surrounding text included', () => {
+    const text = `# issued by the test CA\r\n${(issued.fullchainPem + authority.rootPem).replaceAll('\n', '\r\n')}trailing words\n`;
+    const bundle = ok(text);
+    assert.deepEqual(splitCertificateChain(text), { fingerprint: bundle.facts.fingerprint, leafPem: bundle.leafPem, chainPem: bundle.chainPem, fullchainPem: bundle.fullchainPem });
+    assert.equal(splitCertificateChain('no PEM here'), undefined);
+    assert.equal(splitCertificateChain('-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n'), undefined);
   });
 
   test('a leaf alone has an empty chain', () => {

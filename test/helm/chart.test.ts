@@ -24,6 +24,7 @@ import { installCrds, startTestOperator } from '../support/operator.ts';
 import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 import { runTool } from '../support/tools.ts';
 import { restrictedViolations, type PodSpec } from './pod-security.ts';
+import { FINAL_PHASES } from '../../src/controller/run-state.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHART = join(ROOT, 'helm', 'certhook');
@@ -225,6 +226,13 @@ describe('helm template with the default values', () => {
     assert.deepEqual(env.find((e) => e.name === 'POD_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   });
 
+  test('NODE_OPTIONS: the image\'s by default; operator.nodeOptions replaces them', async () => {
+    const names = (objs: KubeObject[]) => (operatorContainer(objs).env as { name: string; value?: string }[]);
+    assert.equal(names(objects).find((e) => e.name === 'NODE_OPTIONS'), undefined);
+    const raised = await render(['operator.nodeOptions=--max-old-space-size=400']);
+    assert.equal(names(raised).find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=400');
+  });
+
   test('liveness probes /healthz and readiness /readyz on the port the operator serves them on', () => {
     const container = operatorContainer(objects);
     const port = container.ports.find((p: { name: string }) => p.name === container.livenessProbe.httpGet.port);
@@ -371,9 +379,9 @@ describe('the chart\'s RBAC against the operator\'s requests', () => {
       const seen = new Set<string>();
       const finished = (count: number) => eventually(() => {
         const items = api.list(runs, 'web').items as (KubeObject & { status?: { phase?: string } })[];
-        for (const r of items) if (['Succeeded', 'Failed', 'Skipped'].includes(r.status?.phase ?? '')) seen.add(r.metadata.name!);
+        for (const r of items) if (FINAL_PHASES.has(r.status?.phase ?? '')) seen.add(r.metadata.name!);
         assert.equal(seen.size, count, JSON.stringify(items.map((r) => [r.metadata.name, r.status?.phase, (r as any).status?.reason, (r as any).status?.message])));
-        assert.ok(items.every((r) => ['Succeeded', 'Failed', 'Skipped'].includes(r.status?.phase ?? '')));
+        assert.ok(items.every((r) => FINAL_PHASES.has(r.status?.phase ?? '')));
       }, 30_000);
       api.create(secrets, 'web', tlsSecret('edge-tls', issue('edge.example.com')));
       await finished(1);

@@ -7,6 +7,7 @@ import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
 import { createAuthority, type IssuedCertificate } from '../../src/certs/authority.ts';
 import { eventually } from './eventually.ts';
+import { FINAL_PHASES } from '../../src/controller/run-state.ts';
 
 const authority = createAuthority({ name: 'certhook test CA' });
 
@@ -53,14 +54,13 @@ export async function listRuns(custom: CustomObjectsApi, namespace: string): Pro
   return list.items;
 }
 
-const FINAL = new Set(['Succeeded', 'Failed', 'Skipped', 'Unknown']);
 
 /** Waits until `count` runs exist in the namespace and all are finished; returns them oldest first. */
 export async function finishedRuns(custom: CustomObjectsApi, namespace: string, count: number, timeoutMs = 30_000): Promise<DeployHookRun[]> {
   return eventually(async () => {
     const runs = await listRuns(custom, namespace);
     assert.equal(runs.length, count, `expected ${count} runs, have ${runs.map((r) => `${r.spec.event}:${r.status?.phase}`).join(', ')}`);
-    assert.ok(runs.every((r) => FINAL.has(r.status?.phase ?? '')), `runs not finished: ${runs.map((r) => `${r.spec.event}:${r.status?.phase}`).join(', ')}`);
+    assert.ok(runs.every((r) => FINAL_PHASES.has(r.status?.phase ?? '')), `runs not finished: ${runs.map((r) => `${r.spec.event}:${r.status?.phase}`).join(', ')}`);
     return runs.sort((a, b) => (a.metadata.creationTimestamp! < b.metadata.creationTimestamp! ? -1 : a.metadata.creationTimestamp! > b.metadata.creationTimestamp! ? 1 : 0));
   }, timeoutMs);
 }
