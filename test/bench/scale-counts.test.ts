@@ -12,7 +12,7 @@ import {
 } from '../../bench/scale/cluster.ts';
 import { acceptedOperatorArgs, freePort, startOperatorProcess, stopAllChildren, type RunningOperator } from '../../bench/scale/processes.ts';
 
-const layout = { secrets: 300, namespaces: 3, hooksPerNamespace: 1 };
+const layout = { secrets: 2000, namespaces: 4, hooksPerNamespace: 1 };
 const firings = layout.secrets * layout.hooksPerNamespace;
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
