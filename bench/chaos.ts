@@ -114,8 +114,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   }
 
   function killOne(): void {
-    const victim = pick([...replicas]);
-    victim.kill('SIGKILL');
+    // A replica that exited by itself (it crashed: its stderr says why) leaves none to kill.
+    if (replicas.size) pick([...replicas]).kill('SIGKILL');
     kills++;
     startReplica();
     log(`kill ${kills}: SIGKILL one replica, started another`);
