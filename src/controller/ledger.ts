@@ -37,8 +37,8 @@ export function capturingRun(runs: DeployHookRun[], revoked: DeployHookRun): Dep
 /** A Secret as this process last reconciled it: its state then (none: there was no Secret), and when. */
 export interface Observation {
   secret: TlsSecret | undefined;
-  /** RFC 3339, with milliseconds. */
-  at: string;
+  /** When, in ms since the epoch. */
+  at: number;
 }
 
 /** Revoked for the certificate of a run: the Secret is gone, so the hook's domains are checked, its selector not. */
@@ -85,7 +85,7 @@ function unrecordedEvent(hook: DeployHook, secret: TlsSecret, seen: Observation 
 export function firingsFor(hook: DeployHook, name: string, secret: TlsSecret | undefined, runs: DeployHookRun[], observed?: Observation): Firing[] {
   if (secret && (secret.namespace !== hook.metadata.namespace || secret.name !== name)) return [];
   const hookCreated = Date.parse(hook.metadata.creationTimestamp ?? '') || 0;
-  const seen = observed && Date.parse(observed.at) >= hookCreated ? observed : undefined;
+  const seen = observed && observed.at >= hookCreated ? observed : undefined;
   const ledger = ledgerOf(runs, name);
   const latest = ledger[0];
   const mine = secret ? ledger.filter((r) => secretUidOf(r) === secret.uid) : [];

@@ -3,6 +3,7 @@
 // (status) and retention. Every replica keeps its caches warm; only the active one (the leader,
 // with leader election) acts. On becoming active it re-lists (a standby's watch may have gone
 // quiet unnoticed), then reconciles every Secret name and run, and from then on what changes.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
 import { CacheIndex } from '../kube/cache-index.ts';
@@ -71,8 +72,6 @@ const HOOK_STATUS_MAX_WAIT_MS = 10_000;
 const YIELD_EVERY = 500;
 export const DEFAULT_RESYNC_PERIOD_MS = 5 * 60_000;
 const WORKERS = { secrets: 8, runs: 16, hooks: 2, retention: 2 };
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * A run as the cache keeps it: what decisions read. Not its labels, owner or managedFields, and

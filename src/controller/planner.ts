@@ -38,14 +38,13 @@ async function revokedFiles(ctx: OperatorContext, revoked: DeployHookRun): Promi
 /** What a run's snapshot is made of, or why the run cannot have one (the outcome to record). */
 export type RunFiles = { files: CertificateFiles; certificate: RunCertificate } | { outcome: DeployHookRunStatus };
 
-const superseded = (run: DeployHookRun, current: string | undefined): { outcome: DeployHookRunStatus } => ({
-  outcome: {
-    phase: 'Skipped',
-    reason: RUN_REASONS.Superseded,
-    message: current
-      ? `Secret "${run.spec.secretRef.name}" now holds certificate ${current}, which has its own run`
-      : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
-  },
+/** A created or renewed run whose certificate its Secret no longer holds (`current`: what it holds now, if it is the same Secret). */
+export const supersededStatus = (run: DeployHookRun, current: string | undefined): DeployHookRunStatus => ({
+  phase: 'Skipped',
+  reason: RUN_REASONS.Superseded,
+  message: current
+    ? `Secret "${run.spec.secretRef.name}" now holds certificate ${current}, which has its own run`
+    : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
 });
 
 /**
@@ -76,7 +75,7 @@ export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Pro
   }
   const sameSecret = secret?.metadata.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
   const files = filesOf(secret, run.metadata.annotations?.[ANNOTATIONS.secretUid] ?? '', run.spec.certificate?.fingerprint);
-  return files ? { files, certificate: run.spec.certificate! } : superseded(run, sameSecret ? current?.fingerprint : undefined);
+  return files ? { files, certificate: run.spec.certificate! } : { outcome: supersededStatus(run, sameSecret ? current?.fingerprint : undefined) };
 }
 
 /** Writes a run's snapshot (unless it exists) and remembers it until the run starts. */

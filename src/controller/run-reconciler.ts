@@ -19,7 +19,7 @@ import { snapshotFiles, snapshotInfo, snapshotName, type SnapshotInfo } from '..
 import { cacheKey, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
-import { filesForRun, writeSnapshot } from './planner.ts';
+import { filesForRun, supersededStatus, writeSnapshot } from './planner.ts';
 import { isFinished, plannedAt } from './run-state.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
@@ -125,15 +125,7 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
     const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
     const sameSecret = secret?.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
     const fingerprint = secret?.certificate?.fingerprint;
-    if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) {
-      return finish(ctx, run, {
-        phase: 'Skipped',
-        reason: RUN_REASONS.Superseded,
-        message: sameSecret && fingerprint
-          ? `Secret "${run.spec.secretRef.name}" now holds certificate ${fingerprint}, which has its own run`
-          : `Secret "${run.spec.secretRef.name}" was deleted before the run started`,
-      }, hook);
-    }
+    if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) return finish(ctx, run, supersededStatus(run, sameSecret ? fingerprint : undefined), hook);
   }
   // Leadership can be lost during the reads above: a replica that no longer acts starts nothing
   // (and looks again, in case its lease was only late to renew).

@@ -26,7 +26,7 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
     const own = runs.filter((r) => r.spec.hookRef.name === hook.metadata.name);
     // What this process saw before it knew the hook says nothing about the hook's events.
     const knownSince = ctx.hookKnownSince.get(cacheKey(namespace, hook.metadata.name!)) ?? Infinity;
-    const counts = observed && Date.parse(observed.at) >= knownSince;
+    const counts = observed && observed.at >= knownSince;
     firings.push(...firingsFor(hook, name, secret, own, counts ? observed : undefined));
   }
   if (firings.length) ctx.log.debug({ secret: key, firings: firings.map((f) => `${f.hook.metadata.name}:${f.event}`) }, 'certificate events');
@@ -35,10 +35,9 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   ctx.secretsSeen.settled(key, secret, change, startedAt);
 }
 
-/** The keys the Secret reconciler looks at for a namespace: its Secrets, and names only runs remember. */
-export function secretKeysOf(ctx: OperatorContext, namespace: string, hookName?: string): Set<string> {
+/** The keys the Secret reconciler looks at for a new hook: its namespace's Secrets, and the names only its runs remember. */
+export function secretKeysOf(ctx: OperatorContext, namespace: string, hookName: string): Set<string> {
   const keys = new Set(ctx.indexes.secretsByNamespace.get(namespace).keys());
-  const runs = hookName === undefined ? [] : ctx.indexes.runsByHook.get(cacheKey(namespace, hookName)).values();
-  for (const run of runs) keys.add(cacheKey(namespace, run.spec.secretRef.name));
+  for (const run of ctx.indexes.runsByHook.get(cacheKey(namespace, hookName)).values()) keys.add(cacheKey(namespace, run.spec.secretRef.name));
   return keys;
 }

@@ -21,7 +21,7 @@ function certificateData(secret: KubeObject): KubeObject {
 }
 
 export class SecretTracker {
-  private readonly seen = new Map<string, { secret: TlsSecret; at: number }>();
+  private readonly seen = new Map<string, Observation>();
   private readonly pending = new Map<string, PendingChange>();
 
   /** A change to the Secret `key`: `object` is what the watch carried (undefined: nothing). */
@@ -35,8 +35,7 @@ export class SecretTracker {
 
   /** The Secret as this process last reconciled it; undefined when it has not (since it acted). */
   observation(key: string): Observation | undefined {
-    const seen = this.seen.get(key);
-    return seen && { secret: seen.secret, at: new Date(seen.at).toISOString() };
+    return this.seen.get(key);
   }
 
   /**

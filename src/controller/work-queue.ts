@@ -3,6 +3,7 @@
 // once more afterwards, and a failure requeues it with backoff. Reconcilers are level-triggered,
 // so processing a key again is always safe. Every operation is O(1): a burst of ten thousand keys
 // costs ten thousand steps.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../kube/retry.ts';
 
@@ -110,7 +111,7 @@ export class WorkQueue {
   private async process(key: string): Promise<void> {
     // Reconciles that need no I/O (a finished run, say) complete in microtasks: without a turn
     // now and then, ten thousand of them would hold the event loop (and the Lease) in one go.
-    if (++this.processed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (++this.processed % YIELD_EVERY === 0) await yieldToEventLoop();
     try {
       const result = await this.handler(key);
       this.failures.delete(key);

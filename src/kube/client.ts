@@ -26,9 +26,7 @@ export interface RequestInit {
 }
 
 /** For writes whose answer the caller does not read. */
-export interface WriteOptions {
-  discardBody?: boolean;
-}
+export type WriteOptions = Pick<RequestInit, 'discardBody'>;
 
 export interface WatchEvent<T = Record<string, unknown>> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -47,11 +45,11 @@ export interface KubeClientOptions {
 }
 
 // client-go's defaults (5/10) are for tools, and cert-manager's (20/50) for a controller of ~1
-// write per renewal. A certhook firing costs about ten requests (the run, its snapshot Secret and
-// Job, status patches, the pod and its log, an Event, the hook's status), so 50 qps sustains ~5
-// firings a second, more than kube-controller-manager (20 qps) turns Jobs into pods; burst 100
-// lets a handful of firings, or a re-list, go at once. API Priority and Fairness guards the
-// server beyond that, and its 429s pause this client. 16 connections leave room beside the
+// write per renewal. A certhook firing costs about eight requests (the run, its snapshot Secret,
+// its Job and its status to start; the pod, its log, the final status and an Event to finish), so
+// 50 qps sustains ~6 firings a second, more than kube-controller-manager (20 qps) turns Jobs
+// into pods; burst 100 lets a handful of firings, or a re-list, go at once. API Priority and
+// Fairness guards the server beyond that, and its 429s pause this client. 16 connections leave room beside the
 // operator's few long-lived watches (one connection each over HTTP/1.1).
 export const DEFAULT_QPS = 50;
 export const DEFAULT_BURST = 100;

@@ -2,7 +2,7 @@
 // that ends or errors restarts with backoff from the last resourceVersion, a 410 re-lists and
 // synthesises the deletes it missed, and a stream silent for too long is abandoned and restarted.
 // A caller about to act on the whole cache (a new leader) can ask for a fresh list first.
-import { setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { KubeClient, Query } from './client.ts';
 import { isGone, KubeApiError } from './errors.ts';
@@ -265,7 +265,6 @@ export class Reflector<T> implements CacheLoop {
   }
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** The longest a watch stream's events are handled without giving the event loop a turn. */
 const WATCH_SLICE_MS = 20;
 

@@ -35,7 +35,7 @@ const renewed = (s: TlsSecret): Brief => ({ event: 'renewed', uid: s.uid, finger
 const revoked = (last: DeployHookRun): Brief => ({ event: 'revoked', uid: last.metadata.annotations!['certhook.io/secret-uid'], fingerprint: last.spec.certificate!.fingerprint });
 
 // The hook exists since HOOK_CREATED; the live column's observations were made after it.
-const SEEN_AT = '2025-06-01T12:00:00.000Z';
+const SEEN_AT = Date.parse('2025-06-01T12:00:00.000Z');
 const seen = (secret: TlsSecret | undefined): Observation => ({ secret, at: SEEN_AT });
 const NOTHING_SEEN = seen(undefined);
 const edgeUnreadable = secret('edge-tls', undefined, { uid: 'uid-1', creationTimestamp: '2025-05-01T00:00:00Z' });
@@ -69,7 +69,7 @@ describe('firingsFor: live changes and restarts', () => {
     ['predates the hook, unchanged: nothing', owner, edgeBackdated, [], seen(edgeBackdated), [], []],
     ['predates the hook, deleted: revoked live; after a restart no run says it existed', owner, undefined, [], seen(edgeBackdated), [revokedSecret(edgeBackdated)], []],
     ['predates the hook, tls.crt becomes readable: created live; after a restart, renewed (issued after the hook)', owner, edgeOld, [], seen(edgeUnreadable), [created(edgeOld)], [renewed(edgeOld)]],
-    ['seen before the hook existed: the observation does not count', owner, edgeOld, [], { secret: edgeUnreadable, at: '2025-05-20T00:00:00.000Z' }, [renewed(edgeOld)], [renewed(edgeOld)]],
+    ['seen before the hook existed: the observation does not count', owner, edgeOld, [], { secret: edgeUnreadable, at: Date.parse('2025-05-20T00:00:00.000Z') }, [renewed(edgeOld)], [renewed(edgeOld)]],
     ['a Secret of another namespace: nothing', owner, { ...edge, namespace: 'other' }, [], NOTHING_SEEN, [], []],
     ['a manual run is not the ledger: the Secret still fires created', owner, edge, [run(owner, 'manual', edge, '2025-06-03T00:00:00.000Z')], NOTHING_SEEN, [created(edge)], [created(edge)]],
     ['a newer manual run does not hide a renewal', owner, edgeRenewed, [createdRun, run(owner, 'manual', edgeRenewed, '2025-07-02T00:00:00.000Z')], seen(edge), [renewed(edgeRenewed)], [renewed(edgeRenewed)]],
