@@ -55,6 +55,7 @@ const RESOURCES: Resource[] = [
     // The hook's name is the value of the certhook.io/hook label on its runs and Jobs.
     nameMaxLength: 63,
     printerColumns: [
+      { name: 'Type', type: 'string', jsonPath: '.status.type', description: 'What the hook runs: job or webhook.' },
       { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Whether the hook fires on certificate events.' },
       { name: 'Events', type: 'string', jsonPath: '.spec.onEvents', description: 'Certificate events the hook fires on.' },
       { name: 'Last Result', type: 'string', jsonPath: '.status.lastRun.phase', description: 'Phase of the most recent run.' },

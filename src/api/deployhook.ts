@@ -19,6 +19,13 @@ const KeySelectorSchema = z.object({
     .describe('Whether the Job may start when the object or key is missing (the variable is then unset).'),
 });
 
+const SecretKeyRefSchema = z
+  .object({
+    name: z.string().min(1).max(253).describe('Name of the Secret in the hook\'s namespace.'),
+    key: z.string().min(1).max(253).describe('The key of the Secret that holds the value.'),
+  })
+  .describe('A key of a Secret in the hook\'s namespace.');
+
 export const EnvVarSchema = z
   .object({
     name: z
@@ -98,6 +105,114 @@ export const HookJobSchema = z
   .describe('Run the hook as a Kubernetes Job in the hook\'s namespace.');
 export type HookJob = z.infer<typeof HookJobSchema>;
 
+/** Headers certhook sets itself on every delivery; a hook may not set them. */
+export const RESERVED_WEBHOOK_HEADERS = [
+  'content-type', 'content-length', 'host', 'connection', 'transfer-encoding', 'user-agent',
+  'webhook-id', 'webhook-timestamp', 'webhook-signature', 'idempotency-key',
+] as const;
+/** Headers whose value is a credential: they may only come from a Secret. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
+
+export const WebhookHeaderSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/)
+      .meta({
+        description: 'Header name (an HTTP token).',
+        'x-kubernetes-validations': [
+          {
+            rule: `!(self.lowerAscii() in ${celList(RESERVED_WEBHOOK_HEADERS)})`,
+            message: `certhook sets this header itself: ${RESERVED_WEBHOOK_HEADERS.join(', ')} cannot be set on a webhook`,
+          },
+        ],
+      }),
+    value: z.string().max(8192).optional().describe('Literal value. Not allowed for Authorization, Proxy-Authorization and Cookie: use valueFrom.'),
+    valueFrom: z
+      .object({ secretKeyRef: SecretKeyRefSchema.describe('Take the value from a key of a Secret.') })
+      .describe('Take the value from a Secret key, read at each delivery.')
+      .optional(),
+  })
+  .meta({
+    description: 'An HTTP header sent with each delivery.',
+    'x-kubernetes-validations': [
+      { rule: 'has(self.value) != has(self.valueFrom)', message: 'set exactly one of value or valueFrom' },
+      {
+        rule: `!(has(self.value) && self.name.lowerAscii() in ${celList(CREDENTIAL_HEADERS)})`,
+        message: 'a credential never stands in the hook in plain text: take this header from a Secret with valueFrom.secretKeyRef',
+      },
+    ],
+  });
+export type WebhookHeader = z.infer<typeof WebhookHeaderSchema>;
+
+export const HookWebhookSchema = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .meta({
+        description:
+          'Where to POST: an https URL (http only for localhost, 127.0.0.1 and [::1]). The address it resolves to ' +
+          'is checked at each connection: loopback (unless the host is a loopback name), link-local and metadata, ' +
+          'private and other special addresses are refused unless the operator allowlists them.',
+        'x-kubernetes-validations': [
+          {
+            rule: "self.startsWith('https://') || self.matches('^http://(localhost|127[.]0[.]0[.]1|\\\\[::1\\\\])(:[0-9]+)?([/?].*)?$')",
+            message: 'the url must be https (http is only allowed for localhost, 127.0.0.1 and [::1])',
+          },
+          {
+            rule: "!self.matches('^[A-Za-z][-+.A-Za-z0-9]*://[^/?#]*@')",
+            message: 'credentials never stand in the url: send them in a header taken from a Secret with valueFrom.secretKeyRef',
+          },
+        ],
+      }),
+    headers: z
+      .array(WebhookHeaderSchema)
+      .max(32)
+      .optional()
+      .meta({
+        description: 'Extra HTTP headers, each a literal value or a Secret key.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    signing: z
+      .object({
+        secretRef: SecretKeyRefSchema.describe(
+          'The Secret key holding the signing secret, whsec_ followed by base64 (24 to 64 bytes); several, ' +
+            'separated by spaces, during a key rotation (each signs).',
+        ),
+      })
+      .optional()
+      .describe('Sign each delivery with the Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature headers).'),
+    includePrivateKey: z
+      .boolean()
+      .default(false)
+      .describe('Send the private key (private_key_pem, .PrivateKeyPEM). Off by default: turn it on only for a receiver that needs the key.'),
+    retries: z.int().min(0).max(10).default(3).describe('Attempts after the first, on 5xx, 408, 429, connection errors and timeouts (0 to 10).'),
+    concurrency: z.int().min(1).max(64).default(4).describe('Deliveries of this hook in flight at once (1 to 64).'),
+    caBundle: z
+      .string()
+      .max(65536)
+      .optional()
+      .describe("Base64-encoded PEM of the CA certificates that sign the receiver's certificate, when it is not a public CA."),
+    body: z
+      .looseObject({})
+      .meta({
+        description:
+          'The request body, as a structure (default: the standard payload). A string value may hold ' +
+          '{{ .Field }} placeholders: a value that is exactly one placeholder takes the field\'s typed value, ' +
+          'placeholders in longer text interpolate as text.',
+        'x-kubernetes-preserve-unknown-fields': true,
+      })
+      .optional(),
+  })
+  .describe('Deliver the certificate event as a signed HTTPS POST.');
+export type HookWebhook = z.infer<typeof HookWebhookSchema>;
+
 export const DeployHookSpecSchema = z
   .object({
     enabled: z
@@ -132,7 +247,10 @@ export const DeployHookSpecSchema = z
       .min(1)
       .max(300)
       .default(30)
-      .describe('Seconds the hook may run before it is stopped and the run fails with TimedOut (1 to 300).'),
+      .describe(
+        'Seconds the hook may run before it is stopped and the run fails with TimedOut (1 to 300); for a webhook, ' +
+          'how long each request may take.',
+      ),
     dryRun: z
       .boolean()
       .default(false)
@@ -145,9 +263,13 @@ export const DeployHookSpecSchema = z
       .describe(
         "How many DeployHookRuns of this hook are kept, besides the latest run for each Secret, which is always kept.",
       ),
-    job: HookJobSchema,
+    job: HookJobSchema.optional(),
+    webhook: HookWebhookSchema.optional(),
   })
-  .describe('What the hook runs and for which certificates.');
+  .meta({
+    description: 'What the hook runs and for which certificates.',
+    'x-kubernetes-validations': [{ rule: 'has(self.job) != has(self.webhook)', message: 'set exactly one of job or webhook' }],
+  });
 export type DeployHookSpec = z.infer<typeof DeployHookSpecSchema>;
 
 /** One run as the hook's status summarises it. */
@@ -175,8 +297,11 @@ export const DeployHookStatusSchema = z
       .min(0)
       .optional()
       .describe('The .metadata.generation this status describes.'),
+    type: z.enum(['job', 'webhook']).optional().describe('What the hook runs: a Job or a webhook.'),
     conditions: z.array(ConditionSchema).optional().meta({
-      description: 'Current state of the hook. Ready=False means the hook is invalid and never runs; the message says what to fix.',
+      description:
+        'Current state of the hook. Ready=False means the hook is invalid and never runs; the message says what to fix. ' +
+        "A webhook also has Reachable: the result of probing its URL, or of its last delivery's answer.",
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     }),

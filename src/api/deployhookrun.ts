@@ -60,6 +60,26 @@ export const DeployHookRunSpecSchema = z
   });
 export type DeployHookRunSpec = z.infer<typeof DeployHookRunSpecSchema>;
 
+/** The first attempt and at most ten retries (spec.webhook.retries). */
+export const WEBHOOK_MAX_ATTEMPTS = 11;
+
+export const WebhookAttemptSchema = z
+  .object({
+    attempt: z.int().min(1).max(WEBHOOK_MAX_ATTEMPTS).describe('1 for the first attempt, 2 for the first retry, ...'),
+    time: timestamp('When the attempt was sent.'),
+    statusCode: z.int().min(100).max(599).optional().describe('The HTTP status of the response, when there was one.'),
+    durationSeconds: z.number().min(0).describe('Seconds from sending to the end of the response (or the error).'),
+    errorClass: z
+      .string()
+      .max(64)
+      .optional()
+      .describe('Why the attempt failed: http_status, timeout, connection, tls, network_policy, configuration or body_too_large.'),
+    message: z.string().max(1024).optional().describe('What went wrong, for a failed attempt.'),
+    responseBody: z.string().max(1024).optional().describe('The start of the response body, at most 1 KiB.'),
+  })
+  .describe('One delivery attempt of a webhook.');
+export type WebhookAttempt = z.infer<typeof WebhookAttemptSchema>;
+
 export const DeployHookRunStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The .metadata.generation this status describes.'),
@@ -70,7 +90,8 @@ export const DeployHookRunStatusSchema = z
       .optional()
       .describe(
         'Why the run is in its phase: Completed, ExitCode, TimedOut, Superseded, SecretNotFound, HookNotFound, ' +
-          'HookInvalid, CertificateUnparsable, JobFailed, JobNotFound.',
+          'HookInvalid, CertificateUnparsable, JobFailed, JobNotFound, Delivered, HTTPStatus, RetriesExhausted, ' +
+          'NetworkPolicy, BodyTooLarge, HookDeleted.',
       ),
     message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
     certificate: RunCertificateSchema.optional().describe(
@@ -90,6 +111,18 @@ export const DeployHookRunStatusSchema = z
       .object({ name: z.string().max(253).describe('Name of the Job that ran the hook.') })
       .optional()
       .describe('What the Job runner recorded: the Job that ran the hook.'),
+    webhook: z
+      .object({
+        id: z.string().max(64).describe('The webhook-id (and Idempotency-Key) of every delivery of this run: receivers deduplicate by it.'),
+        attempts: z
+          .array(WebhookAttemptSchema)
+          .max(WEBHOOK_MAX_ATTEMPTS)
+          .optional()
+          .describe('Every delivery attempt, oldest first.'),
+      })
+      .optional()
+      .describe('What the webhook runner recorded: the delivery id and its attempts.'),
+    nextAttemptTime: timestamp('When the next delivery attempt is due, while a retry is scheduled.').optional(),
     snapshotSecretName: z
       .string()
       .max(253)

@@ -38,5 +38,17 @@ export const RUN_REASONS = {
   JobFailed: 'JobFailed',
   /** The Job was gone (deleted by its TTL while no operator ran, say) before its outcome was read. */
   JobNotFound: 'JobNotFound',
+  /** The webhook's receiver answered 2xx within the timeout. */
+  Delivered: 'Delivered',
+  /** The receiver answered a status that retrying cannot mend (a 4xx other than 408 and 429, or a redirect). */
+  HTTPStatus: 'HTTPStatus',
+  /** Every attempt of a webhook failed with a transient error (the seed's io_transient). */
+  RetriesExhausted: 'RetriesExhausted',
+  /** The webhook's URL resolved to an address the operator may not connect to. */
+  NetworkPolicy: 'NetworkPolicy',
+  /** The webhook's rendered body was larger than a webhook may send (256 KiB). */
+  BodyTooLarge: 'BodyTooLarge',
+  /** The run's hook was deleted before its webhook was delivered. */
+  HookDeleted: 'HookDeleted',
 } as const;
 export type RunReason = (typeof RUN_REASONS)[keyof typeof RUN_REASONS];

@@ -33,6 +33,7 @@ export interface StructuralSchema {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-map-type'?: 'atomic' | 'granular';
+  'x-kubernetes-preserve-unknown-fields'?: true;
 }
 
 type JsonSchemaNode = Record<string, unknown>;
@@ -55,6 +56,7 @@ const SCALAR_KEYWORDS = [
   'x-kubernetes-list-type',
   'x-kubernetes-list-map-keys',
   'x-kubernetes-map-type',
+  'x-kubernetes-preserve-unknown-fields',
   'required',
 ] as const;
 const NESTED_KEYWORDS = ['properties', 'additionalProperties', 'items'] as const;
@@ -92,7 +94,8 @@ function convert(node: JsonSchemaNode, path: string): StructuralSchema {
   }
   // zod marks strict objects `additionalProperties: false`; Kubernetes forbids it and prunes
   // unknown fields anyway. A schema-valued additionalProperties is a map (z.record).
-  const additional = node.additionalProperties;
+  // A loose object whose fields are kept as they are (z.looseObject marked preserve-unknown-fields).
+  const additional = node['x-kubernetes-preserve-unknown-fields'] ? undefined : node.additionalProperties;
   if (additional !== undefined && additional !== false) {
     if (properties) throw new Error(`${at}: a structural schema cannot have both properties and additionalProperties`);
     if (typeof additional !== 'object' || additional === null) throw new Error(`${at}: additionalProperties must be a schema`);

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { DEFAULT_RESYNC_PERIOD_MS, startOperator, type Operator } from '../controller/operator.ts';
 import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, loadKubeConfig, type KubeClientOptions } from '../kube/client.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
+import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-policy.ts';
+import { DEFAULT_WEBHOOK_CONCURRENCY } from '../runners/webhook/webhook-runner.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
 import { intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
@@ -16,8 +18,8 @@ const DEFAULT_QUIET_PERIOD_SECONDS = 2;
 
 const HELP = `usage: certhook operator [options]
 
-Watches TLS Secrets and DeployHooks and runs each hook, as a Kubernetes Job, once per certificate
-created, renewed or revoked.
+Watches TLS Secrets and DeployHooks and runs each hook, as a Kubernetes Job or a signed webhook,
+once per certificate created, renewed or revoked.
 
 options:
   --kubeconfig FILE          kubeconfig to use (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)
@@ -38,6 +40,10 @@ options:
   --retry-period SECONDS     how often to renew or try to acquire (default: 2)
   --kube-api-qps N           requests a second to the API server, sustained (default: ${DEFAULT_QPS})
   --kube-api-burst N         requests that may go at once above that (default: ${DEFAULT_BURST})
+  --webhook-concurrency N    webhook deliveries in flight at once, over every hook (default: ${DEFAULT_WEBHOOK_CONCURRENCY})
+  --webhook-allow-cidr CIDR  let webhooks reach this private range (10/8, 172.16/12, 192.168/16,
+                             fc00::/7, 100.64/10 are refused otherwise); repeatable. Loopback,
+                             link-local and metadata addresses are never allowed
   --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
   --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)`;
 
@@ -58,6 +64,8 @@ export const OPERATOR_OPTIONS = {
   'retry-period': { type: 'string' },
   'kube-api-qps': { type: 'string' },
   'kube-api-burst': { type: 'string' },
+  'webhook-concurrency': { type: 'string' },
+  'webhook-allow-cidr': { type: 'string', multiple: true },
 } as const;
 
 /** The API client's rate limits from the command line. */
@@ -82,7 +90,18 @@ export function operatorConfig(values: OptionValues, help: string) {
     ttlSecondsAfterFinished: intOption(stringOption(values, 'job-ttl-seconds'), 'job-ttl-seconds', 0, 7 * 24 * 3600, help) ?? DEFAULT_JOB_TTL_SECONDS,
     quietPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'quiet-period'), 'quiet-period', 300, help) ?? DEFAULT_QUIET_PERIOD_SECONDS)),
     resyncPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'resync-period'), 'resync-period', 24 * 3600, help) ?? DEFAULT_RESYNC_PERIOD_MS / 1000)),
+    webhookConcurrency: intOption(stringOption(values, 'webhook-concurrency'), 'webhook-concurrency', 1, 1024, help) ?? DEFAULT_WEBHOOK_CONCURRENCY,
+    webhookAllow: allowCidrs(values, help),
   };
+}
+
+function allowCidrs(values: OptionValues, help: string): AllowedRange[] {
+  const given = values['webhook-allow-cidr'];
+  try {
+    return parseAllowCidrs(Array.isArray(given) ? given.map(String) : []);
+  } catch (err) {
+    throw new UsageError((err as Error).message, help);
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | string[] | boolean | undefined>;
 
 /** Parses `args` against `options`; `--help` prints `help` and returns undefined. */
 export function parseOptions(args: string[], options: Options, help: string): OptionValues | undefined {

@@ -8,6 +8,8 @@ import type { Reflector } from '../kube/reflector.ts';
 import type { JobOptions } from '../runners/job-manifest.ts';
 import type { Runner } from '../runners/runner.ts';
 import type { SnapshotInfo } from '../runners/snapshot.ts';
+import type { AllowedRange } from '../runners/webhook/address-policy.ts';
+import type { Lookup } from '../runners/webhook/guarded-dispatcher.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { CheckedHook } from './hook-validity.ts';
 import type { RunExpectations } from './run-expectations.ts';
@@ -23,6 +25,12 @@ export interface OperatorConfig extends JobOptions {
   quietPeriodMs: number;
   /** Every Secret and run is reconciled again this often, whatever the watches said (0: never). */
   resyncPeriodMs?: number;
+  /** Private address ranges webhooks may reach (`--webhook-allow-cidr`). */
+  webhookAllow?: AllowedRange[];
+  /** Webhook deliveries in flight at once, over every hook (`--webhook-concurrency`). */
+  webhookConcurrency?: number;
+  /** Resolves webhook host names (default: the system's resolver; tests keep it on this machine). */
+  webhookLookup?: Lookup;
 }
 
 export interface Caches {

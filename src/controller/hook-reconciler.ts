@@ -13,7 +13,8 @@ export async function reconcileHook(ctx: OperatorContext, key: string): Promise<
   if (!entry) return;
   const [namespace, name] = splitKey(key);
   const hook = (entry.valid ? entry.hook : entry.raw) as DeployHook;
-  const status = hookStatus(hook, runsOfHook(ctx, namespace, name), { problems: entry.problems }, nowTime());
+  const others = entry.valid ? ctx.runners.flatMap((r) => (r.runs(entry.hook) ? r.conditions?.(entry.hook, hook.status?.conditions ?? []) ?? [] : [])) : [];
+  const status = hookStatus(hook, runsOfHook(ctx, namespace, name), { problems: entry.problems }, nowTime(), others);
   if (isDeepStrictEqual(status, hook.status)) return;
   if (!entry.valid && !isDeepStrictEqual(status.conditions?.[0]?.message, hook.status?.conditions?.[0]?.message)) {
     ctx.log.warn({ hook: name, namespace, problems: entry.problems }, 'DeployHook is invalid and will not run');
@@ -22,7 +23,7 @@ export async function reconcileHook(ctx: OperatorContext, key: string): Promise<
   try {
     await ctx.client.patch(objectPath(RESOURCES.deployHooks, namespace, name, 'status'), 'merge', {
       // Explicit nulls clear what the new status no longer has (merge-patch semantics).
-      status: { lastRun: null, ...status },
+      status: { lastRun: null, type: null, ...status },
     });
   } catch (err) {
     if (!isNotFound(err)) throw err;

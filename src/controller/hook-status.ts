@@ -3,6 +3,7 @@
 import type { DeployHook, DeployHookStatus, RunSummary } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { Condition } from '../api/metav1.ts';
+import type { HookCondition } from '../runners/runner.ts';
 import { newestFirst } from './run-state.ts';
 
 /** How many runs the hook's status.history lists (the CRD's bound). */
@@ -24,26 +25,33 @@ export function runSummary(run: DeployHookRun): RunSummary {
   };
 }
 
+/** The transition time moves only when the condition really changes. */
+function withTransitionTime(condition: HookCondition, previous: readonly Condition[] | undefined, now: string): Condition {
+  const before = previous?.find((c) => c.type === condition.type);
+  const unchanged = before && before.status === condition.status && before.reason === condition.reason && before.message === condition.message;
+  return { ...condition, lastTransitionTime: unchanged && before.lastTransitionTime ? before.lastTransitionTime : now };
+}
+
 export interface Validity {
   problems: string[];
 }
 
-export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Validity, now: string): DeployHookStatus {
+/**
+ * `others`: the conditions its runner reports (a webhook's Reachable), each with the generation
+ * it was learnt for.
+ */
+export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Validity, now: string, others: HookCondition[] = []): DeployHookStatus {
   const sorted = [...runs].sort(newestFirst);
   const count = (phase: string) => runs.filter((r) => r.status?.phase === phase).length;
-  const ready: Omit<Condition, 'lastTransitionTime'> = validity.problems.length
+  const generation = hook.metadata.generation ?? 0;
+  const ready: HookCondition = validity.problems.length
     ? { type: 'Ready', status: 'False', reason: 'Invalid', message: validity.problems.join('; ') }
     : { type: 'Ready', status: 'True', reason: 'Valid', message: hook.spec.enabled === false ? 'the hook is valid and disabled: only manual runs execute' : 'the hook is valid and fires on its events' };
-  const previous = hook.status?.conditions?.find((c) => c.type === 'Ready');
-  const unchanged = previous && previous.status === ready.status && previous.reason === ready.reason && previous.message === ready.message;
+  const type = hook.spec.webhook ? 'webhook' : hook.spec.job ? 'job' : undefined;
   return {
-    observedGeneration: hook.metadata.generation ?? 0,
-    conditions: [{
-      ...ready,
-      observedGeneration: hook.metadata.generation ?? 0,
-      // The transition time moves only when the condition really changes.
-      lastTransitionTime: unchanged && previous.lastTransitionTime ? previous.lastTransitionTime : now,
-    }],
+    observedGeneration: generation,
+    ...(type ? { type } : {}),
+    conditions: [ready, ...others].map((c) => withTransitionTime({ ...c, observedGeneration: c.observedGeneration ?? generation }, hook.status?.conditions, now)),
     ...(sorted[0] ? { lastRun: runSummary(sorted[0]) } : {}),
     totals: { succeeded: count('Succeeded'), failed: count('Failed'), skipped: count('Skipped') },
     history: sorted.slice(0, HISTORY_LENGTH).map(runSummary),

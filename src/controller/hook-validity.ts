@@ -5,6 +5,7 @@ import { DeployHookSchema, type DeployHook } from '../api/deployhook.ts';
 import { DEPLOY_HOOK } from '../api/names.ts';
 import { fromLabelSelector } from '../kube/label-selector.ts';
 import type { KubeObject } from '../kube/object.ts';
+import { webhookProblems } from '../runners/webhook/validation.ts';
 import { formatFieldError } from '../schema/field-error.ts';
 import { applyDefaults, validate, type JSONSchemaProps } from '../schema/structural.ts';
 
@@ -26,10 +27,11 @@ export function checkHook(raw: KubeObject): CheckedHook {
     } else {
       try {
         if (parsed.data.spec.secretSelector) fromLabelSelector(parsed.data.spec.secretSelector, 'spec.secretSelector');
-        return { valid: true, hook: parsed.data, raw, problems: [] };
       } catch (err) {
         problems.push((err as Error).message);
       }
+      if (parsed.data.spec.webhook) problems.push(...webhookProblems(parsed.data.spec.webhook));
+      if (problems.length === 0) return { valid: true, hook: parsed.data, raw, problems: [] };
     }
   }
   return { valid: false, raw, problems };

@@ -12,6 +12,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, RESOURCES } from '../kube/paths.ts';
 import { Reflector, type CacheLoop, type Change } from '../kube/reflector.ts';
 import { JobRunner } from '../runners/job-runner.ts';
+import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookRunner } from '../runners/webhook/webhook-runner.ts';
 import { cacheKey, type OperatorConfig, type OperatorContext } from './context.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
@@ -115,7 +116,19 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     log,
     config,
     recorder: new EventRecorder(client, log, stopping.signal),
-    runners: [new JobRunner({ ...common, job: config, namespace: ns, onRunChanged: (key) => ctx.runQueue.add(key) })],
+    runners: [
+      new JobRunner({ ...common, job: config, namespace: ns, onRunChanged: (key) => ctx.runQueue.add(key) }),
+      new WebhookRunner({
+        client,
+        log,
+        allow: config.webhookAllow ?? [],
+        concurrency: config.webhookConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY,
+        isActive: () => ctx.isActive(),
+        onRunChanged: (key) => ctx.runQueue.add(key),
+        onHookChanged: (key) => ctx.hookQueue.add(key),
+        ...(config.webhookLookup ? { lookup: config.webhookLookup } : {}),
+      }),
+    ],
     secretsSeen: new SecretTracker(),
     hookKnownSince: new Map(),
     expectations: new RunExpectations(),
@@ -259,6 +272,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     ctx.secretsSeen.clear();
     ctx.expectations.clear();
     ctx.snapshots.clear();
+    for (const runner of ctx.runners) runner.deactivate?.();
   }
 
   async function act(): Promise<void> {
@@ -293,7 +307,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       for (;;) {
         for (const q of queues) await q.idle();
         const delayed = queues.reduce((n, q) => n + q.delayed, 0);
-        if (queues.every((q) => q.length === 0) && delayed === 0 && ctx.secretsSeen.unsettled === 0) return;
+        const runnersBusy = ctx.runners.some((r) => r.busy?.());
+        if (queues.every((q) => q.length === 0) && delayed === 0 && ctx.secretsSeen.unsettled === 0 && !runnersBusy) return;
         await new Promise((r) => setTimeout(r, 10));
       }
     },

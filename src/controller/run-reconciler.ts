@@ -40,11 +40,14 @@ export async function reconcileRun(ctx: OperatorContext, key: string): Promise<R
   return run.status?.phase === 'Running' ? observe(ctx, run) : start(ctx, run);
 }
 
-async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus): Promise<void> {
+/** Fields a final status no longer has: null removes them (merge-patch semantics). */
+const CLEARED_WHEN_FINISHED = { nextAttemptTime: null };
+
+async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus, cleared: Record<string, null> = {}): Promise<void> {
   await ctx.client.patch(
     objectPath(RESOURCES.deployHookRuns, run.metadata.namespace!, run.metadata.name!, 'status'),
     'merge',
-    { status: { observedGeneration: run.metadata.generation ?? 1, ...status } },
+    { status: { observedGeneration: run.metadata.generation ?? 1, ...status, ...cleared } },
     { discardBody: true },
   );
   ctx.expectations.wroteStatus(cacheKey(run.metadata.namespace!, run.metadata.name!), run.metadata.resourceVersion);
@@ -53,7 +56,8 @@ async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: Deplo
 async function finish(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus, hook: CheckedHook | undefined): Promise<void> {
   const key = cacheKey(run.metadata.namespace!, run.metadata.name!);
   ctx.snapshots.delete(key);
-  await setStatus(ctx, run, { ...status, completionTime: status.completionTime ?? nowTime() });
+  await setStatus(ctx, run, { ...status, completionTime: status.completionTime ?? nowTime() }, run.status?.nextAttemptTime ? CLEARED_WHEN_FINISHED : {});
+  for (const runner of ctx.runners) runner.release?.(key);
   ctx.log.info({ run: run.metadata.name, namespace: run.metadata.namespace, phase: status.phase, reason: status.reason, exitCode: status.exitCode }, 'run finished');
   if (hook) {
     const type = status.phase === 'Failed' || status.phase === 'Unknown' ? 'Warning' : 'Normal';
@@ -149,5 +153,7 @@ async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<Reconc
   }
   const observation = await runner.observe(run, valid);
   if ('outcome' in observation) return finish(ctx, run, observation.outcome, hook);
-  if ('requeueAfterMs' in observation) return observation;
+  if ('waiting' in observation) return;
+  if (observation.progress) await setStatus(ctx, run, observation.progress);
+  return { requeueAfterMs: observation.requeueAfterMs };
 }

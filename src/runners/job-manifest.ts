@@ -1,5 +1,5 @@
 // A run → the Job that executes it. Pure.
-import type { DeployHook } from '../api/deployhook.ts';
+import type { DeployHook, HookJob } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
@@ -47,8 +47,8 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
  * The Job that runs the hook once: `sh -c <command>`, no retries, killed at timeoutSeconds, as a
  * non-root user with no privileges and no API token unless the hook names a service account.
  */
-export function hookJob(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions): KubeObject {
-  const { job, timeoutSeconds } = hook.spec;
+export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions): KubeObject {
+  const { timeoutSeconds } = hook.spec;
   const labels = runLabels(run);
   return {
     apiVersion: 'batch/v1',

@@ -4,6 +4,7 @@
 // starts one thing, and observing changes nothing.
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/deployhookrun.ts';
+import type { Condition } from '../api/metav1.ts';
 import type { CacheLoop } from '../kube/reflector.ts';
 import type { SnapshotInfo } from './snapshot.ts';
 
@@ -16,13 +17,17 @@ export interface Started {
 
 /**
  * What observing a started run found: its outcome (the runner-neutral status of a final phase),
- * or when to look again (controller-runtime's `Result{RequeueAfter}`), or nothing to do until an
- * event about the run's workload arrives.
+ * or when to look again (controller-runtime's `Result{RequeueAfter}`), optionally with progress
+ * to record on the run first (a webhook's failed attempt and its retry time), or nothing to do
+ * until the runner reports the run changed.
  */
 export type Observation =
   | { outcome: DeployHookRunStatus }
-  | { requeueAfterMs: number }
+  | { requeueAfterMs: number; progress?: DeployHookRunStatus }
   | { waiting: true };
+
+/** A condition a runner reports on a hook's status, beside Ready. */
+export type HookCondition = Omit<Condition, 'lastTransitionTime'>;
 
 export interface StartRequest {
   run: DeployHookRun;
@@ -42,4 +47,12 @@ export interface Runner {
   observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation>;
   /** The caches the runner keeps (filled and re-listed with the operator's). */
   readonly caches: readonly CacheLoop[];
+  /** The run finished (its outcome is recorded): forget what was kept for it. */
+  release?(runKey: string): void;
+  /** This replica stopped acting: abandon work under way (the next leader resumes it). */
+  deactivate?(): void;
+  /** Conditions of a hook this runner runs, beside Ready (`previous`: those on its status now). */
+  conditions?(hook: DeployHook, previous: readonly Condition[]): HookCondition[];
+  /** Whether work the run queue does not see is under way (for tests and orderly shutdown). */
+  busy?(): boolean;
 }

@@ -123,7 +123,8 @@ describe('structural schemas', () => {
 describe('DeployHook schema', () => {
   test('defaults and bounds', () => {
     const spec = schemaAt('DeployHook', 'spec');
-    assert.deepEqual(spec.required, ['job']);
+    assert.equal(spec.required, undefined, 'job or webhook, which a CEL rule requires');
+    assert.deepEqual(spec['x-kubernetes-validations'], [{ rule: 'has(self.job) != has(self.webhook)', message: 'set exactly one of job or webhook' }]);
     assert.equal(schemaAt('DeployHook', 'spec.enabled').default, true);
     assert.deepEqual(schemaAt('DeployHook', 'spec.onEvents').default, ['created', 'renewed', 'revoked']);
     assert.equal(schemaAt('DeployHook', 'spec.onEvents').minItems, 1);
@@ -135,6 +136,14 @@ describe('DeployHook schema', () => {
     assert.deepEqual(schemaAt('DeployHook', 'spec.job').required, ['command']);
     assert.equal(schemaAt('DeployHook', 'spec.job.command').maxLength, 1024);
     assert.equal(schemaAt('DeployHook', 'spec.job').properties?.webhook, undefined);
+    assert.deepEqual(schemaAt('DeployHook', 'spec.webhook').required, ['url']);
+    assert.deepEqual(pick(schemaAt('DeployHook', 'spec.webhook.retries')), { type: 'integer', default: 3, minimum: 0, maximum: 10 });
+    assert.deepEqual(pick(schemaAt('DeployHook', 'spec.webhook.concurrency')), { type: 'integer', default: 4, minimum: 1, maximum: 64 });
+    assert.equal(schemaAt('DeployHook', 'spec.webhook.includePrivateKey').default, false);
+    const body = schemaAt('DeployHook', 'spec.webhook.body');
+    assert.equal(body.type, 'object');
+    assert.equal(body['x-kubernetes-preserve-unknown-fields'], true, 'the body is kept as written');
+    assert.equal(body.additionalProperties, undefined);
   });
 
   test('the domain pattern takes exact names and one-label wildcards only', () => {
@@ -159,6 +168,7 @@ describe('DeployHook schema', () => {
 
   test('printer columns', () => {
     assert.deepEqual(columns('DeployHook'), [
+      ['Type', 'string', '.status.type'],
       ['Enabled', 'boolean', '.spec.enabled'],
       ['Events', 'string', '.spec.onEvents'],
       ['Last Result', 'string', '.status.lastRun.phase'],

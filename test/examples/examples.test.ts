@@ -138,22 +138,27 @@ for (const file of FILES) {
         assert.equal(d.metadata.namespace, undefined, `${d.kind}/${d.metadata.name} leaves the namespace to kubectl apply -n`);
       }
       const hook = hookOf(docs);
-      const { job } = hook.spec;
+      const { job, webhook } = hook.spec;
+      const definesKey = (kind: 'Secret' | 'ConfigMap', ref: { name: string; key: string }, what: string) => {
+        const source = named<Manifest & { data?: object; stringData?: object }>(docs, kind, ref.name);
+        assert.ok(source, `${what} reads ${ref.name}, which the file does not define`);
+        assert.ok(Object.hasOwn({ ...source.data, ...source.stringData }, ref.key), `${what} reads key ${ref.key} of ${ref.name}`);
+      };
 
-      const contract = certmateVariables(hook);
-      const env = new Set((job.env ?? []).map((e) => e.name));
-      for (const [, variable] of job.command.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)) {
-        assert.ok(contract.has(variable!) || env.has(variable!), `the command reads $${variable}, which neither certhook nor spec.job.env sets`);
+      if (job) {
+        const contract = certmateVariables(hook);
+        const env = new Set((job.env ?? []).map((e) => e.name));
+        for (const [, variable] of job.command.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)) {
+          assert.ok(contract.has(variable!) || env.has(variable!), `the command reads $${variable}, which neither certhook nor spec.job.env sets`);
+        }
+        for (const e of job.env ?? []) {
+          const secretRef = e.valueFrom?.secretKeyRef;
+          const ref = secretRef ?? e.valueFrom?.configMapKeyRef;
+          if (ref) definesKey(secretRef ? 'Secret' : 'ConfigMap', ref, `env ${e.name}`);
+        }
       }
-      for (const e of job.env ?? []) {
-        const secretRef = e.valueFrom?.secretKeyRef;
-        const configMapRef = e.valueFrom?.configMapKeyRef;
-        const ref = secretRef ?? configMapRef;
-        if (!ref) continue;
-        const source = named<Manifest & { data?: object; stringData?: object }>(docs, secretRef ? 'Secret' : 'ConfigMap', ref.name);
-        assert.ok(source, `env ${e.name} reads ${ref.name}, which the file does not define`);
-        assert.ok(Object.hasOwn({ ...source.data, ...source.stringData }, ref.key), `env ${e.name} reads key ${ref.key} of ${ref.name}`);
-      }
+      for (const h of webhook?.headers ?? []) if (h.valueFrom) definesKey('Secret', h.valueFrom.secretKeyRef, `header ${h.name}`);
+      if (webhook?.signing) definesKey('Secret', webhook.signing.secretRef, 'signing');
 
       for (const role of ofKind<Role>(docs, 'Role')) {
         assert.ok(role.rules.length > 0, `Role ${role.metadata.name} has rules`);
@@ -173,7 +178,7 @@ for (const file of FILES) {
           assert.ok(named(docs, 'ServiceAccount', subject.name), `RoleBinding ${binding.metadata.name}: ServiceAccount ${subject.name} is defined`);
         }
       }
-      if (job.serviceAccountName) {
+      if (job?.serviceAccountName) {
         assert.ok(named(docs, 'ServiceAccount', job.serviceAccountName), `the hook's ServiceAccount ${job.serviceAccountName} is defined`);
         assert.ok(rolesOf(docs, job.serviceAccountName).length > 0, `a RoleBinding grants ${job.serviceAccountName} a Role`);
       }
@@ -201,7 +206,7 @@ describe('what the RBAC documents grant is what the commands need', () => {
   test('restart-deployment: get, patch, list and watch on exactly the Deployment the command restarts', async () => {
     const docs = await readExample('restart-deployment.yaml');
     const hook = hookOf(docs);
-    const { command } = hook.spec.job;
+    const { command } = hook.spec.job!;
     const restarted = [...command.matchAll(/kubectl rollout restart deployment\/([a-z0-9.-]+)/g)].map((m) => m[1]!);
     assert.equal(restarted.length, 1);
     const wait = command.match(/kubectl rollout status deployment\/([a-z0-9.-]+) --timeout=(\d+)s/);
@@ -209,7 +214,7 @@ describe('what the RBAC documents grant is what the commands need', () => {
     assert.equal(wait[1], restarted[0], 'it waits for the Deployment it restarted');
     assert.ok(Number(wait[2]) < hook.spec.timeoutSeconds, 'the rollout wait ends before the hook is stopped');
 
-    const rules = rulesFor(rolesOf(docs, hook.spec.job.serviceAccountName!), 'apps', 'deployments');
+    const rules = rulesFor(rolesOf(docs, hook.spec.job!.serviceAccountName!), 'apps', 'deployments');
     assert.equal(rules.length, 1);
     assert.deepEqual(rules[0]!.resourceNames, restarted);
     assert.deepEqual([...rules[0]!.verbs].sort(), ['get', 'list', 'patch', 'watch']);
@@ -218,9 +223,9 @@ describe('what the RBAC documents grant is what the commands need', () => {
   test('reload-nginx: pods to find them, pods/exec (get and create) to reload them, nothing else', async () => {
     const docs = await readExample('reload-nginx.yaml');
     const hook = hookOf(docs);
-    assert.match(hook.spec.job.command, /kubectl get pods -l "\$NGINX_SELECTOR"/);
-    assert.match(hook.spec.job.command, /kubectl exec "\$pod" -c "\$NGINX_CONTAINER" -- nginx -s reload/);
-    const roles = rolesOf(docs, hook.spec.job.serviceAccountName!);
+    assert.match(hook.spec.job!.command, /kubectl get pods -l "\$NGINX_SELECTOR"/);
+    assert.match(hook.spec.job!.command, /kubectl exec "\$pod" -c "\$NGINX_CONTAINER" -- nginx -s reload/);
+    const roles = rolesOf(docs, hook.spec.job!.serviceAccountName!);
     assert.deepEqual(roles.flatMap((r) => r.rules).map((r) => `${r.resources.join()}: ${[...r.verbs].sort().join()}`).sort(), [
       'pods/exec: create,get',
       'pods: get,list',

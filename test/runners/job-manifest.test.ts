@@ -31,7 +31,7 @@ interface JobSpec {
   template: { metadata: { labels: Record<string, string> }; spec: PodSpec & Record<string, unknown> & { containers: Container[] } };
 }
 
-const jobOf = (h: DeployHook, r: DeployHookRun = renewal, hasKey = true) => hookJob(r, h, r.spec.certificate!, { name: snapshotName(r), hasKey }, OPTIONS);
+const jobOf = (h: DeployHook, r: DeployHookRun = renewal, hasKey = true) => hookJob(r, h, h.spec.job!, r.spec.certificate!, { name: snapshotName(r), hasKey }, OPTIONS);
 const specOf = (h: DeployHook, r?: DeployHookRun, hasKey?: boolean) => jobOf(h, r, hasKey).spec as JobSpec;
 const podOf = (h: DeployHook) => specOf(h).template.spec;
 const containerOf = (h: DeployHook) => podOf(h).containers[0]!;

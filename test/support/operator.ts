@@ -17,6 +17,15 @@ export interface TestOperator {
   stop(): Promise<void>;
 }
 
+/**
+ * Tests send nothing off this machine, DNS queries included: `localhost` is 127.0.0.1 and every
+ * other name is unknown (a probe of an example's URL then fails here, not on the network).
+ */
+export async function loopbackOnlyLookup(hostname: string): Promise<{ address: string; family: 4 | 6 }[]> {
+  if (hostname === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (tests resolve only localhost)`), { code: 'ENOTFOUND' });
+}
+
 export async function installCrds(sandbox: TestSandbox): Promise<void> {
   for (const crd of customResourceDefinitions()) {
     const existing = sandbox.api.registry.get(crd.spec.group, crd.spec.names.plural);
@@ -24,7 +33,7 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
   }
 }
 
-export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean } = {}): Promise<TestOperator> {
+export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
   const kc = new KubeConfig();
   kc.loadFromString(sandbox.kubeconfig());
@@ -40,7 +49,7 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
   const operator = await startOperator({
     client,
     log: createLogger('debug', sink),
-    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0 },
+    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup },
     ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),

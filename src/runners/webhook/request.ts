@@ -1,0 +1,116 @@
+// What one delivery sends: the body (the hook's template or the default payload) over the
+// run's certificate files, and the headers — the hook's own (Secret values read at each attempt,
+// so a rotated token is used at once), the Standard Webhooks signature and certhook's.
+import type { DeployHook, HookWebhook } from '../../api/deployhook.ts';
+import type { DeployHookRun, RunCertificate } from '../../api/deployhookrun.ts';
+import { VERSION } from '../../version.ts';
+import type { CertificateFiles } from '../snapshot.ts';
+import { defaultPayload, type PayloadFields } from './payload.ts';
+import { parseSigningSecrets, signatureHeader } from './signing.ts';
+import { compileBody, type CompiledBody } from './template.ts';
+
+/** A rendered body larger than this is not sent. */
+export const BODY_LIMIT = 256 * 1024;
+
+export interface SecretKey {
+  name: string;
+  key: string;
+}
+/** Reads a key of a Secret in the hook's namespace; undefined when the Secret or key is missing. */
+export type SecretReader = (ref: SecretKey) => Promise<string | undefined>;
+
+/** Why a delivery could not be built: each a failed attempt, retried or not. */
+export class RequestProblem extends Error {
+  readonly errorClass: 'configuration' | 'body_too_large';
+  constructor(errorClass: 'configuration' | 'body_too_large', message: string) {
+    super(message);
+    this.errorClass = errorClass;
+  }
+}
+
+export interface BuiltRequest {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+export function payloadFields(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, files: CertificateFiles): PayloadFields {
+  const namespace = run.metadata.namespace!;
+  return {
+    CertPEM: files.cert,
+    ChainPEM: files.chain,
+    FullChainPEM: files.fullchain,
+    PrivateKeyPEM: files.key,
+    Fingerprint: certificate.fingerprint,
+    Domain: certificate.domain ?? '',
+    Domains: certificate.dnsNames ?? [],
+    Event: run.spec.event,
+    IssuedAt: certificate.notBefore ?? '',
+    NotAfter: certificate.notAfter ?? '',
+    Serial: certificate.serial ?? '',
+    Issuer: certificate.issuer ?? '',
+    SecretName: run.spec.secretRef.name,
+    Namespace: namespace,
+    HookName: hook.metadata.name!,
+    RunName: run.metadata.name!,
+    DryRun: hook.spec.dryRun,
+    CertificateID: `${namespace}/${run.spec.secretRef.name}`,
+    TriggeredBy: run.spec.triggeredBy ?? '',
+  };
+}
+
+const compiled = new WeakMap<HookWebhook, CompiledBody>();
+/** The hook's body template, compiled once per hook object (a new generation is a new object). */
+export function compiledBody(webhook: HookWebhook): CompiledBody {
+  let body = compiled.get(webhook);
+  if (!body) {
+    body = compileBody(webhook.body, { includePrivateKey: webhook.includePrivateKey });
+    compiled.set(webhook, body);
+  }
+  return body;
+}
+
+export function renderBody(webhook: HookWebhook, fields: PayloadFields): Buffer {
+  let value: unknown;
+  if (webhook.body) {
+    const body = compiledBody(webhook);
+    // The hook is checked before it runs; a template that fails here was edited meanwhile.
+    if (!body.ok) throw new RequestProblem('configuration', `the body template is invalid: ${body.problems.join('; ')}`);
+    value = body.render(fields);
+  } else {
+    value = defaultPayload(fields, webhook.includePrivateKey);
+  }
+  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+  if (bytes.length > BODY_LIMIT) throw new RequestProblem('body_too_large', `the rendered body is ${bytes.length} bytes, more than the ${BODY_LIMIT} a webhook may send`);
+  return bytes;
+}
+
+export async function buildRequest(webhook: HookWebhook, id: string, body: Buffer, readSecret: SecretReader, now: number = Date.now()): Promise<BuiltRequest> {
+  const headers: Record<string, string> = {};
+  for (const h of webhook.headers ?? []) {
+    const ref = h.valueFrom?.secretKeyRef;
+    const value = ref ? await readSecret(ref) : h.value;
+    if (value === undefined) throw new RequestProblem('configuration', `header ${h.name}: Secret "${ref!.name}" or its key "${ref!.key}" does not exist`);
+    headers[h.name.toLowerCase()] = value.replace(/\r?\n$/, '');
+  }
+  const timestamp = Math.floor(now / 1000);
+  if (webhook.signing) {
+    const ref = webhook.signing.secretRef;
+    const value = await readSecret(ref);
+    if (value === undefined) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" or its key "${ref.key}" does not exist`);
+    const secrets = parseSigningSecrets(value);
+    if (!secrets.ok) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" key "${ref.key}": ${secrets.problem}`);
+    headers['webhook-signature'] = signatureHeader(secrets.keys, id, timestamp, body);
+  }
+  return {
+    body,
+    headers: {
+      ...headers,
+      'content-type': 'application/json',
+      'user-agent': `certhook/${VERSION}`,
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      // Cert Spotter's name for the same thing: receivers deduplicate by either.
+      'idempotency-key': id,
+    },
+  };
+}
