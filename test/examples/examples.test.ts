@@ -18,6 +18,7 @@ import { certmateEnv } from '../../src/runners/job-manifest.ts';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { createTlsSecret, finishedRuns, HOOKS, issue, listRuns } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
+import { startReceiver } from '../support/receiver.ts';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 const FILES = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
@@ -64,6 +65,16 @@ function named<T extends Manifest>(docs: Manifest[], kind: string, name: string)
 
 const ofKind = <T extends Manifest>(docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind) as T[];
 const hooksOf = (docs: Manifest[]): DeployHook[] => ofKind(docs, 'DeployHook').map((d) => DeployHookSchema.parse(d));
+
+/** Every field of `written` is in `stored` with the same value; `stored` may add defaults. */
+function assertWritten(stored: unknown, written: unknown, path: string): void {
+  if (written === null || typeof written !== 'object' || Array.isArray(written)) {
+    assert.deepEqual(stored, written, path);
+    return;
+  }
+  assert.ok(stored && typeof stored === 'object', `${path} is kept`);
+  for (const [key, value] of Object.entries(written)) assertWritten((stored as Record<string, unknown>)[key], value, `${path}.${key}`);
+}
 
 /** The one DeployHook of an example. */
 function hookOf(docs: Manifest[]): DeployHook {
@@ -115,7 +126,7 @@ async function apply(ns: string, docs: Manifest[]): Promise<void> {
 }
 
 
-test('the examples are the six CertMate recipes, each described in the README', async () => {
+test('the examples are the six CertMate recipes and four webhooks, each described in the README', async () => {
   assert.deepEqual(FILES, [
     'page-on-revocation.yaml',
     'push-to-s3.yaml',
@@ -123,6 +134,10 @@ test('the examples are the six CertMate recipes, each described in the README', 
     'restart-deployment.yaml',
     'skip-during-dry-run.yaml',
     'sync-to-peer.yaml',
+    'webhook-chat-on-revocation.yaml',
+    'webhook-gitlab-variable.yaml',
+    'webhook-plain.yaml',
+    'webhook-signed.yaml',
   ]);
   const readme = await readFile(join(EXAMPLES, 'README.md'), 'utf8');
   for (const file of FILES) assert.ok(readme.includes(`examples/${file}`), `README.md describes ${file}`);
@@ -191,8 +206,8 @@ for (const file of FILES) {
       for (const written of ofKind<Manifest & { spec: Record<string, unknown> }>(docs, 'DeployHook')) {
         await eventually(async () => {
           const stored = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: written.metadata.name })) as DeployHook;
-          // Nothing pruned or rewritten: what the user wrote is what the operator runs.
-          for (const [field, value] of Object.entries(written.spec)) assert.deepEqual(stored.spec[field as keyof DeployHook['spec']], value, `spec.${field}`);
+          // Nothing pruned or rewritten (defaults only added): what the user wrote is what the operator runs.
+          assertWritten(stored.spec, written.spec, 'spec');
           const ready = stored.status?.conditions?.find((c) => c.type === 'Ready');
           assert.equal(ready?.status, 'True', ready?.message);
           assert.equal(stored.status?.observedGeneration, stored.metadata.generation);
@@ -292,6 +307,47 @@ describe('recipes end to end', () => {
       assert.deepEqual(event.payload, { summary: `Cert revoked: ${domain}`, severity: 'critical', source: 'certhook' });
     } finally {
       server.close();
+    }
+  });
+
+  test('webhook-gitlab-variable and webhook-chat-on-revocation: their templates render what the receivers expect', async () => {
+    const receiver = await startReceiver({ script: () => ({ status: 201, body: '{"key":"TLS_FULLCHAIN"}' }) });
+    try {
+      const gitlabDocs = await readExample('webhook-gitlab-variable.yaml');
+      const chatDocs = await readExample('webhook-chat-on-revocation.yaml');
+      // A loopback receiver stands in for GitLab and the chat service, at the examples' paths.
+      const hookUrl = (docs: Manifest[], path: string) => {
+        const [hook] = ofKind<Manifest & { spec: { webhook: { url: string } } }>(docs, 'DeployHook');
+        assert.equal(new URL(hook!.spec.webhook.url).pathname, path);
+        hook!.spec.webhook.url = `${receiver.url}${path}`;
+      };
+      hookUrl(gitlabDocs, '/api/v4/projects/42/variables');
+      hookUrl(chatDocs, '/api/chat.postMessage');
+      const ns = await namespace();
+      await apply(ns, [...gitlabDocs, ...chatDocs]);
+      const cert = issue('www.example.com');
+      await createTlsSecret(env.core, ns, 'www-tls', cert);
+      await finishedRuns(env.custom, ns, 1);
+      await env.core.deleteNamespacedSecret({ name: 'www-tls', namespace: ns });
+      const runs = await finishedRuns(env.custom, ns, 2);
+      assert.ok(runs.every((r) => r.status?.phase === 'Succeeded'), JSON.stringify(runs.map((r) => r.status)));
+      const fingerprint = runs[0]!.spec.certificate!.fingerprint;
+
+      const [variable, message] = receiver.posts;
+      assert.equal(variable!.path, '/api/v4/projects/42/variables');
+      assert.equal(variable!.headers['private-token'], named<Manifest & { stringData: Record<string, string> }>(gitlabDocs, 'Secret', 'gitlab-token')!.stringData.token);
+      const body = JSON.parse(variable!.body);
+      assert.equal(body.value.trim(), cert.fullchainPem.trim());
+      assert.equal(body.protected, true);
+      assert.match(body.description, new RegExp(`^www\\.example\\.com, fingerprint ${fingerprint}, until \\d{4}-`));
+
+      assert.equal(message!.path, '/api/chat.postMessage');
+      const chatBody = JSON.parse(message!.body);
+      assert.equal(chatBody.channel, '#certificates');
+      assert.match(chatBody.text, new RegExp(`certificate ${ns}/www-tls \\(www\\.example\\.com\\) was revoked`));
+      assert.deepEqual(chatBody.domains, ['www.example.com']);
+    } finally {
+      await receiver.close();
     }
   });
 });
