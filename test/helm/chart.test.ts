@@ -188,6 +188,8 @@ describe('helm template with the default values', () => {
       ttlSecondsAfterFinished: 3600,
       quietPeriodMs: 2000,
       resyncPeriodMs: 300_000,
+      webhookConcurrency: 32,
+      webhookAllow: [],
       qps: 50,
       burst: 100,
       logLevel: 'info',
@@ -215,9 +217,16 @@ describe('helm template with the default values', () => {
       assert.ok(value === documented || Number(value) === Number(documented), `${arg}, but the operator's default is ${documented}`);
       compared.push(flag);
     }
-    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
+    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
     // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
+  });
+
+  test('operator.webhookAllowCidrs becomes one --webhook-allow-cidr each, which the operator parses', async () => {
+    const allowed = await render(['operator.webhookAllowCidrs={10.20.0.0/16,fd00:10::/64}']);
+    const args = operatorContainer(allowed).args as string[];
+    assert.deepEqual(args.filter((a) => a.startsWith('--webhook-allow-cidr')), ['--webhook-allow-cidr=10.20.0.0/16', '--webhook-allow-cidr=fd00:10::/64']);
+    assert.deepEqual(parsedArgs(args).webhookAllow.map((r) => r.cidr), ['10.20.0.0/16', 'fd00:10::/64']);
   });
 
   test('POD_NAMESPACE and POD_NAME come from the downward API', () => {
