@@ -316,7 +316,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       stopActing();
       stopping.abort();
       for (const q of queues) q.stop();
-      await Promise.all(reflectors.map((r) => r.stop()));
+      await Promise.all([...reflectors.map((r) => r.stop()), ...ctx.runners.map((r) => r.close?.())]);
     },
   };
   // The caches were filled a moment ago: nothing to re-list.

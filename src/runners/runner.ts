@@ -55,4 +55,6 @@ export interface Runner {
   conditions?(hook: DeployHook, previous: readonly Condition[]): HookCondition[];
   /** Whether work the run queue does not see is under way (for tests and orderly shutdown). */
   busy?(): boolean;
+  /** The operator is stopping: release connections and the like. */
+  close?(): Promise<void>;
 }

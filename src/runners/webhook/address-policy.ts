@@ -25,6 +25,9 @@ const SPECIAL = ([
   ['224.0.0.0/4', 'multicast', 'never'],
   ['169.254.0.0/16', 'link-local', 'never'],
   ['127.0.0.0/8', 'loopback', 'loopback'],
+  // Cloud metadata services inside ranges an admin may allowlist (Alibaba Cloud's, AWS's IPv6):
+  // listed before those ranges so that no allowlist reaches them.
+  ['100.100.100.200/32', 'metadata', 'never'],
   ['100.64.0.0/10', 'carrier-grade NAT', 'allowlist'],
   ['10.0.0.0/8', 'private', 'allowlist'],
   ['172.16.0.0/12', 'private', 'allowlist'],
@@ -59,6 +62,7 @@ const SPECIAL = ([
   ['3fff::/20', 'documentation', 'never'],
   ['2620:4f:8000::/48', 'AS112', 'never'],
   ['5f00::/16', 'segment routing', 'never'],
+  ['fd00:ec2::254/128', 'metadata', 'never'],
   ['fc00::/7', 'unique-local', 'allowlist'],
   ['fe80::/10', 'link-local', 'never'],
   ['fec0::/10', 'site-local (deprecated)', 'never'],

@@ -139,6 +139,12 @@ export class WebhookRunner implements Runner {
     this.probing.clear();
   }
 
+  async close(): Promise<void> {
+    this.deactivate();
+    await Promise.all([...this.dispatchers.values()].map((d) => d.destroy()));
+    this.dispatchers.clear();
+  }
+
   busy(): boolean {
     return this.probing.size > 0 || [...this.deliveries.values()].some((d) => !d.outcome && !d.error);
   }

@@ -71,8 +71,11 @@ describe('addressVerdict', () => {
 
   test('cloud metadata addresses are refused', () => {
     assert.equal(refused('169.254.169.254'), 'link-local 169.254.0.0/16');
-    assert.equal(refused('fd00:ec2::254'), 'unique-local fc00::/7');
-    assert.equal(refused('100.100.100.200'), 'carrier-grade NAT 100.64.0.0/10');
+    assert.equal(refused('fd00:ec2::254'), 'metadata fd00:ec2::254/128');
+    assert.equal(refused('100.100.100.200'), 'metadata 100.100.100.200/32');
+    // Never, even inside an allowed range that holds them.
+    assert.equal(refused('fd00:ec2::254', ['fd00::/8']), 'metadata fd00:ec2::254/128');
+    assert.equal(refused('100.100.100.200', ['100.64.0.0/10']), 'metadata 100.100.100.200/32');
     assert.equal(refused('fe80::a9fe:a9fe'), 'link-local fe80::/10');
   });
 

@@ -126,7 +126,7 @@ test('addresses off this machine are refused, in any form (in a loopback-only ne
     ['http://0xa9.0xfe.0xa9.0xfe/', '169.254.169.254', '169.254.169.254', metadata],
     ['http://0251.0376.0251.0376/', '169.254.169.254', '169.254.169.254', metadata],
     ['http://10.0.0.1/', '10.0.0.1', '10.0.0.1', 'private 10.0.0.0/8'],
-    ['http://[fd00:ec2::254]/', 'fd00:ec2::254', 'fd00:ec2::254', 'unique-local fc00::/7'],
+    ['http://[fd00:ec2::254]/', 'fd00:ec2::254', 'fd00:ec2::254', 'metadata fd00:ec2::254/128'],
     ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe', '::ffff:a9fe:a9fe', `IPv4-mapped IPv6 of ${metadata}`],
     ['http://[::ffff:a9fe:a9fe]/', '::ffff:a9fe:a9fe', '::ffff:a9fe:a9fe', `IPv4-mapped IPv6 of ${metadata}`],
     ['http://[::169.254.169.254]/', '::a9fe:a9fe', '::a9fe:a9fe', `IPv4-compatible IPv6 of ${metadata}`],
@@ -140,7 +140,7 @@ test('addresses off this machine are refused, in any form (in a loopback-only ne
     ['http://224.0.0.1/', '224.0.0.1', '224.0.0.1', 'multicast 224.0.0.0/4'],
     ['http://240.0.0.1/', '240.0.0.1', '240.0.0.1', 'reserved 240.0.0.0/4'],
     ['http://100.64.0.1/', '100.64.0.1', '100.64.0.1', 'carrier-grade NAT 100.64.0.0/10'],
-    ['http://100.100.100.200/', '100.100.100.200', '100.100.100.200', 'carrier-grade NAT 100.64.0.0/10'],
+    ['http://100.100.100.200/', '100.100.100.200', '100.100.100.200', 'metadata 100.100.100.200/32'],
     ['http://172.16.0.1/', '172.16.0.1', '172.16.0.1', 'private 172.16.0.0/12'],
     ['http://192.168.1.1/', '192.168.1.1', '192.168.1.1', 'private 192.168.0.0/16'],
     // Names: one refused address among good ones is enough.
