@@ -7,10 +7,12 @@
 //   burst            firings/s, writes/firing   vs  a raw create loop's rate ÷ writes/firing
 //   memory           RSS growth per Secret      vs  a client-node informer keeping whole Secrets
 //   stalls           longest /healthz wait during activation and the burst
+//   webhook fan-out  deliveries/s to a loopback receiver  vs  a raw undici loop, same concurrency
 //
 //   npm run bench -- [--secrets 10000] [--namespaces 10] [--hooks-per-namespace 1]
 //                    [--out bench/RESULTS.md] [--operator-args "--kube-api-qps 100000 ..."]
 //                    [--samples 50] [--raw-writes 5000] [--cold-starts 3]
+//                    [--fanout 1000] [--fanout-delay-ms 100]
 //
 // Exits 0 whether or not targets are met (missed ones print MISSED); non-zero only when the
 // harness itself broke. Traffic stays on 127.0.0.1; only the processes it started are ended.
@@ -21,6 +23,8 @@ import { CertificatePool, createHooks, createSecrets, startCluster, type BenchCl
 import { RawClient } from './scale/http.ts';
 import { coldStarts, massRenewal, naiveFootprint, operatorEmptyFootprint, rawListMs, reactionLatency, restart, type Bench } from './scale/phases.ts';
 import { acceptedOperatorArgs, imageOperator, ROOT, rssBytes, stopAllChildren, type RunningOperator } from './scale/processes.ts';
+import { webhookFanOut } from './scale/fanout.ts';
+import { DEFAULT_WEBHOOK_CONCURRENCY } from '../src/runners/webhook/webhook-runner.ts';
 import { bytes, median, mib, ms, num, quantile, ratio, table, writeResults, type Row } from './scale/report.ts';
 
 const { values } = parseArgs({
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '50' },
     'raw-writes': { type: 'string', default: '5000' },
     'cold-starts': { type: 'string', default: '3' },
+    fanout: { type: 'string', default: '1000' },
+    'fanout-delay-ms': { type: 'string', default: '100' },
   },
 });
 
@@ -46,6 +52,7 @@ const layout = { secrets: positive('secrets'), namespaces: positive('namespaces'
 const samples = positive('samples');
 const rawWrites = positive('raw-writes');
 const coldStartCount = positive('cold-starts');
+const fanOut = { deliveries: positive('fanout'), hooks: 10, concurrency: DEFAULT_WEBHOOK_CONCURRENCY, receiverDelayMs: positive('fanout-delay-ms') };
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 const startedAt = new Date();
 const t0 = performance.now();
@@ -119,6 +126,7 @@ try {
   const burst = await phase(`burst (${layout.secrets} renewals)`, () => massRenewal(b, cold.op));
   const again = await phase('restart with every run in place', () => restart(b, cold.op, 5000));
   operator = again.op;
+  const fan = await phase(`webhook fan-out (${fanOut.deliveries} deliveries)`, () => webhookFanOut(b, again.op, fanOut));
 
   // ---- the table ----
   const coldOp = median(cold.operatorMs);
@@ -139,6 +147,8 @@ try {
   const growthOp = (full.operator - empty.operator) / layout.secrets;
   const growthNaive = (full.naive - empty.naive) / layout.secrets;
   const MiB200 = 200 * 2 ** 20;
+  const deliveriesPerSecond = (fan.deliveries / fan.operatorMs) * 1000;
+  const rawPostsPerSecond = (fan.deliveries / fan.rawMs) * 1000;
   const rows: Row[] = [
     { what: `cold start, ${layout.secrets} Secrets (spawn → ready; median of ${cold.operatorMs.length})`, certhook: ms(coldOp), baseline: `${ms(coldRaw)} raw paged list`, ratio: ratio(coldOp, coldRaw), target: '≤ 1.3', met: coldOp / coldRaw <= 1.3 },
     { what: `restart, ${again.runsInPlace} runs in place (spawn → ready)`, certhook: ms(again.readyMs), baseline: `${ms(again.rawMs)} raw paged list`, ratio: ratio(again.readyMs, again.rawMs), target: '≤ 1.3 (as cold start)', met: again.readyMs / again.rawMs <= 1.3 },
@@ -153,6 +163,7 @@ try {
     { what: 'operator RSS, burst settled', certhook: mib(burst.settledRss), baseline: '', ratio: '', target: '< 200 MiB', met: burst.settledRss < MiB200 },
     { what: 'longest /healthz wait, cold-start activation', certhook: ms(cold.probe.maxMs), baseline: `${ms(cold.probe.medianMs)} median answer`, ratio: ratio(cold.probe.maxMs, cold.probe.medianMs), target: '< 200 ms', met: cold.probe.maxMs < 200 },
     { what: 'longest /healthz wait, restart activation', certhook: ms(again.probe.maxMs), baseline: `${ms(again.probe.medianMs)} median answer`, ratio: ratio(again.probe.maxMs, again.probe.medianMs), target: '< 200 ms', met: again.probe.maxMs < 200 },
+    { what: `webhook fan-out, ${fan.deliveries} deliveries (receiver answers in ${fanOut.receiverDelayMs} ms)`, certhook: `${num(deliveriesPerSecond)} deliveries/s (${ms(fan.operatorMs)})`, baseline: `${num(rawPostsPerSecond)} raw POSTs/s, ${fanOut.concurrency} in flight`, ratio: ratio(deliveriesPerSecond, rawPostsPerSecond), target: '≥ 0.8', met: deliveriesPerSecond / rawPostsPerSecond >= 0.8 },
     { what: 'longest /healthz wait, burst', certhook: ms(burst.probe.maxMs), baseline: `${ms(burst.probe.medianMs)} median answer`, ratio: ratio(burst.probe.maxMs, burst.probe.medianMs), target: '< 200 ms', met: burst.probe.maxMs < 200 },
   ];
   const topWrites = Object.entries(burst.writesByKey).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${num(n / firingsDone, 2)}`).join(', ');
@@ -166,6 +177,7 @@ try {
     `reaction latency samples (ms): ${latency.reactionMs.map((v) => v.toFixed(1)).join(' ')}`,
     `memory: operator ${mib(empty.operator)} → ${mib(full.operator)}, naive informer ${mib(empty.naive)} → ${mib(full.naive)} (RSS ${2} s after each was ready)`,
     `/healthz probes: cold start ${cold.probe.samples} answers (${cold.probe.failures} failed), burst ${burst.probe.samples} (${burst.probe.failures} failed), restart ${again.probe.samples} (${again.probe.failures} failed); p99 burst ${ms(burst.probe.p99Ms)}`,
+    `webhook fan-out: ${fanOut.hooks} hooks × ${fan.deliveries / fanOut.hooks} TLS Secrets created at once, timed from the first Secret written to the last delivery received (each delivery: a run, its snapshot, two status writes, a snapshot read, the POST); bodies ${fan.bodyBytes} B; in flight at most ${fan.operatorMaxInFlight} (operator, --webhook-concurrency ${fanOut.concurrency}) and ${fan.rawMaxInFlight} (raw loop); resent ids ${fan.resent}`,
     `time by phase: ${phases.join('; ')}`,
   );
 
