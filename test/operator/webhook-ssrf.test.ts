@@ -8,10 +8,8 @@
 // (and failing there for want of a route) while every other refusal stands.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { runIsolated } from '../support/netns.ts';
 import type { SsrfInput, SsrfOutput, SsrfRun } from './webhook-ssrf.netns.ts';
 
 const META = 'link-local 169.254.0.0/16';
@@ -111,39 +109,8 @@ const input: SsrfInput = {
   ],
 };
 
-/** The path of a root tool, wherever this system keeps it. */
-function tool(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this one
-    }
-  }
-  assert.fail(`${name} not found: this test needs util-linux's unshare and iproute2's ip, and root (it runs the operator in a network namespace with only loopback)`);
-}
-
 /** Runs webhook-ssrf.netns.ts in a fresh network namespace whose only interface is loopback. */
-async function runIsolated(): Promise<SsrfOutput> {
-  const script = join(import.meta.dirname, 'webhook-ssrf.netns.ts');
-  const args = ['--net', 'sh', '-c', '"$0" link set lo up && exec "$@"', tool('ip'), process.execPath, script, JSON.stringify(input)];
-  let stdout: string;
-  try {
-    ({ stdout } = await promisify(execFile)(tool('unshare'), args, { timeout: 55_000, maxBuffer: 16 * 1024 * 1024 }));
-  } catch (err) {
-    // Not the command line: it carries the whole input.
-    const e = err as Error & { stderr?: string; code?: number | string; killed?: boolean };
-    const how = e.killed ? 'killed after 55 s' : `exit ${e.code}`;
-    assert.fail(`webhook-ssrf.netns.ts under unshare --net failed (${how}; it needs root, or CAP_SYS_ADMIN, for a network namespace):\n${e.stderr?.trim() || e.message}`);
-  }
-  try {
-    return JSON.parse(stdout) as SsrfOutput;
-  } catch {
-    assert.fail(`webhook-ssrf.netns.ts printed no JSON: ${stdout.slice(0, 2000)}`);
-  }
-}
+const runSsrfScript = () => runIsolated<SsrfOutput>(join(import.meta.dirname, 'webhook-ssrf.netns.ts'), input, 55_000);
 
 /** The run of a hook, which the script fired once. */
 function runOf(out: SsrfOutput, namespace: string, hook: string): SsrfRun {
@@ -170,7 +137,7 @@ function assertRefused(run: SsrfRun, { host, address, range }: Refusal) {
 describe('webhook SSRF, end to end through the sandbox and the operator (in a loopback-only network namespace)', () => {
   let out: SsrfOutput;
   before(async () => {
-    out = await runIsolated();
+    out = await runSsrfScript();
   });
 
   test(`every URL form off this machine is refused: ${refusals.length} forms`, async (t) => {

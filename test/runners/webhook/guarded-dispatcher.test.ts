@@ -2,18 +2,16 @@
 // dial.netns.ts inside a network namespace that has only loopback, so a broken guard sends nothing.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
 import { request } from 'undici';
 import { createAuthority } from '../../../src/certs/authority.ts';
 import { blockedMessage } from '../../../src/runners/webhook/address-policy.ts';
 import { NetworkPolicyError, webhookDispatcher, type DispatcherOptions } from '../../../src/runners/webhook/guarded-dispatcher.ts';
+import { runIsolated } from '../../support/netns.ts';
 import type { DialCase, DialResult } from './dial.netns.ts';
 
 /** A receiver on 127.0.0.1 that counts the connections it is offered and the TLS names asked for. */
@@ -91,30 +89,8 @@ describe('webhookDispatcher on loopback', () => {
   });
 });
 
-/** The path of a root tool, wherever this system keeps it. */
-function tool(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this one
-    }
-  }
-  assert.fail(`${name} not found: this test needs util-linux's unshare and iproute2's ip, and root`);
-}
-
 /** Runs dial.netns.ts on `cases` in a fresh network namespace whose only interface is loopback. */
-async function dialIsolated(cases: DialCase[]): Promise<DialResult[]> {
-  const script = join(import.meta.dirname, 'dial.netns.ts');
-  const { stdout } = await promisify(execFile)(
-    tool('unshare'),
-    ['--net', 'sh', '-c', '"$0" link set lo up && exec "$@"', tool('ip'), process.execPath, script, JSON.stringify(cases)],
-    { timeout: 60_000 },
-  );
-  return JSON.parse(stdout) as DialResult[];
-}
+const dialIsolated = (cases: DialCase[]) => runIsolated<DialResult[]>(join(import.meta.dirname, 'dial.netns.ts'), cases, 60_000);
 
 test('addresses off this machine are refused, in any form (in a loopback-only network namespace)', async () => {
   const metadata = 'link-local 169.254.0.0/16';
