@@ -6,7 +6,7 @@ import { formatReport, runChaos, type ChaosOptions } from '../../bench/chaos.ts'
 
 test('chaos: kills, faults and bursts lose nothing and duplicate nothing, for job and webhook hooks', async () => {
   const opts: ChaosOptions = {
-    secrets: 12, hooks: 2, webhooks: 2, webhookFailureRate: 0.25, renewals: 24, kills: 3, faults: 8, seed: 4242, quietPeriodSeconds: 0.5, leaseDurationSeconds: 3,
+    secrets: 12, hooks: 2, webhooks: 2, webhookFailureRate: 0.2, renewals: 24, kills: 3, faults: 8, seed: 4242, quietPeriodSeconds: 0.5, leaseDurationSeconds: 3,
   };
   const report = await runChaos(opts);
   console.log(formatReport(report, opts));
