@@ -28,9 +28,13 @@ export class RequestProblem extends Error {
   }
 }
 
-export interface BuiltRequest {
+/** A delivery read and rendered, to be signed when it is sent (the timestamp is the attempt's). */
+export interface PreparedRequest {
   body: Buffer;
+  /** The hook's own headers, their Secret values read. */
   headers: Record<string, string>;
+  /** The signing keys, when the hook signs. */
+  keys: Buffer[] | undefined;
 }
 
 export function payloadFields(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, files: CertificateFiles): PayloadFields {
@@ -84,7 +88,8 @@ export function renderBody(webhook: HookWebhook, fields: PayloadFields): Buffer 
   return bytes;
 }
 
-export async function buildRequest(webhook: HookWebhook, id: string, body: Buffer, readSecret: SecretReader, now: number = Date.now()): Promise<BuiltRequest> {
+/** Reads what the headers and signing take from Secrets: everything a delivery waits on but the receiver. */
+export async function prepareRequest(webhook: HookWebhook, body: Buffer, readSecret: SecretReader): Promise<PreparedRequest> {
   const headers: Record<string, string> = {};
   for (const h of webhook.headers ?? []) {
     const ref = h.valueFrom?.secretKeyRef;
@@ -92,25 +97,29 @@ export async function buildRequest(webhook: HookWebhook, id: string, body: Buffe
     if (value === undefined) throw new RequestProblem('configuration', `header ${h.name}: Secret "${ref!.name}" or its key "${ref!.key}" does not exist`);
     headers[h.name.toLowerCase()] = value.replace(/\r?\n$/, '');
   }
-  const timestamp = Math.floor(now / 1000);
+  let keys: Buffer[] | undefined;
   if (webhook.signing) {
     const ref = webhook.signing.secretRef;
     const value = await readSecret(ref);
     if (value === undefined) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" or its key "${ref.key}" does not exist`);
     const secrets = parseSigningSecrets(value);
     if (!secrets.ok) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" key "${ref.key}": ${secrets.problem}`);
-    headers['webhook-signature'] = signatureHeader(secrets.keys, id, timestamp, body);
+    keys = secrets.keys;
   }
+  return { body, headers, keys };
+}
+
+/** The headers of one attempt: the hook's, the signature over this attempt's timestamp, and certhook's. */
+export function attemptHeaders(request: PreparedRequest, id: string, now: number = Date.now()): Record<string, string> {
+  const timestamp = Math.floor(now / 1000);
   return {
-    body,
-    headers: {
-      ...headers,
-      'content-type': 'application/json',
-      'user-agent': `certhook/${VERSION}`,
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      // Cert Spotter's name for the same thing: receivers deduplicate by either.
-      'idempotency-key': id,
-    },
+    ...request.headers,
+    ...(request.keys ? { 'webhook-signature': signatureHeader(request.keys, id, timestamp, request.body) } : {}),
+    'content-type': 'application/json',
+    'user-agent': `certhook/${VERSION}`,
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    // Cert Spotter's name for the same thing: receivers deduplicate by either.
+    'idempotency-key': id,
   };
 }

@@ -21,7 +21,7 @@ import type { AllowedRange } from './address-policy.ts';
 import { deliver } from './delivery.ts';
 import { webhookDispatcher, type Lookup } from './guarded-dispatcher.ts';
 import { gone, probeUrl, REACHABLE } from './probe.ts';
-import { buildRequest, payloadFields, renderBody, RequestProblem, type SecretKey } from './request.ts';
+import { attemptHeaders, payloadFields, prepareRequest, renderBody, RequestProblem, type PreparedRequest, type SecretKey } from './request.ts';
 import { backoffMs, type Verdict } from './retry-policy.ts';
 import { Semaphore } from './semaphore.ts';
 import { webhookId } from './signing.ts';
@@ -222,14 +222,36 @@ export class WebhookRunner implements Runner {
     });
   }
 
-  /** One attempt, once a slot of its hook and one of the operator's are free. */
+  /**
+   * One attempt: its body and headers read and rendered, then sent once a slot of its hook and
+   * one of the operator's are free (the slots bound requests to receivers, not API reads).
+   */
   private async attempt(run: DeployHookRun, hook: DeployHook, webhook: HookWebhook, attempt: number, signal: AbortSignal): Promise<AttemptOutcome> {
+    const namespace = run.metadata.namespace!;
+    let request: PreparedRequest;
+    try {
+      request = await this.prepare(run, hook, webhook);
+    } catch (err) {
+      if (!(err instanceof RequestProblem)) throw err;
+      return { verdict: err.errorClass === 'body_too_large' ? 'terminal' : 'retry', record: { attempt, time: nowTime(), durationSeconds: 0, errorClass: err.errorClass, message: err.message } };
+    }
     const hookSlots = this.hookSlotsOf(hookKeyOf(hook), webhook.concurrency);
     await hookSlots.acquire(signal);
     try {
       await this.slots.acquire(signal);
       try {
-        return await this.send(run, hook, webhook, attempt, signal);
+        // Leadership can be lost while this waited: a replica that no longer leads sends nothing.
+        if (!this.opts.isActive()) throw Object.assign(new Error('not leading'), { notLeading: true });
+        signal.throwIfAborted();
+        const time = nowTime();
+        const id = run.status?.webhook?.id ?? webhookId(namespace, run.metadata.name!);
+        const result = await deliver({ url: webhook.url, headers: attemptHeaders(request, id), body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher: this.dispatcherOf(webhook.caBundle), signal });
+        if (result.statusCode && result.statusCode >= 400 && result.statusCode < 500) {
+          // The seed logs the rendered body when a receiver refuses it; certhook never logs a key.
+          this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: request.body.toString('utf8').replace(PRIVATE_KEY_PEM, '[private key redacted]') }, 'the receiver refused the webhook body');
+        }
+        const { verdict, retryAfterMs, ...record } = result;
+        return { verdict, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), record: { attempt, time, ...record } };
       } finally {
         this.slots.release();
       }
@@ -238,32 +260,15 @@ export class WebhookRunner implements Runner {
     }
   }
 
-  private async send(run: DeployHookRun, hook: DeployHook, webhook: HookWebhook, attempt: number, signal: AbortSignal): Promise<AttemptOutcome> {
+  /** The run's certificate files (its snapshot), rendered into the body, and the headers' Secrets read. */
+  private async prepare(run: DeployHookRun, hook: DeployHook, webhook: HookWebhook): Promise<PreparedRequest> {
     const namespace = run.metadata.namespace!;
-    const time = nowTime();
-    const id = run.status?.webhook?.id ?? webhookId(namespace, run.metadata.name!);
-    let request;
-    try {
-      const snapshot = await getIfExists<KubeObject>(this.opts.client, objectPath(RESOURCES.secrets, namespace, run.status?.snapshotSecretName ?? snapshotName(run)));
-      const files = snapshot && snapshotFiles(snapshot);
-      if (!files) throw new RequestProblem('configuration', `the run's certificate snapshot (Secret ${snapshotName(run)}) is gone`);
-      const certificate = run.status?.certificate ?? run.spec.certificate!;
-      const body = renderBody(webhook, payloadFields(run, hook, certificate, files));
-      request = await buildRequest(webhook, id, body, (ref) => this.readSecret(namespace, ref));
-    } catch (err) {
-      if (!(err instanceof RequestProblem)) throw err;
-      return { verdict: err.errorClass === 'body_too_large' ? 'terminal' : 'retry', record: { attempt, time, durationSeconds: 0, errorClass: err.errorClass, message: err.message } };
-    }
-    // Leadership can be lost while the request was built: a replica that no longer leads sends nothing.
-    if (!this.opts.isActive()) throw Object.assign(new Error('not leading'), { notLeading: true });
-    signal.throwIfAborted();
-    const result = await deliver({ url: webhook.url, headers: request.headers, body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher: this.dispatcherOf(webhook.caBundle), signal });
-    if (result.statusCode && result.statusCode >= 400 && result.statusCode < 500) {
-      // The seed logs the rendered body when a receiver refuses it; certhook never logs a key.
-      this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: request.body.toString('utf8').replace(PRIVATE_KEY_PEM, '[private key redacted]') }, 'the receiver refused the webhook body');
-    }
-    const { verdict, retryAfterMs, ...record } = result;
-    return { verdict, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), record: { attempt, time, ...record } };
+    const snapshot = await getIfExists<KubeObject>(this.opts.client, objectPath(RESOURCES.secrets, namespace, run.status?.snapshotSecretName ?? snapshotName(run)));
+    const files = snapshot && snapshotFiles(snapshot);
+    if (!files) throw new RequestProblem('configuration', `the run's certificate snapshot (Secret ${snapshotName(run)}) is gone`);
+    const certificate = run.status?.certificate ?? run.spec.certificate!;
+    const body = renderBody(webhook, payloadFields(run, hook, certificate, files));
+    return prepareRequest(webhook, body, (ref) => this.readSecret(namespace, ref));
   }
 
   private async readSecret(namespace: string, ref: SecretKey): Promise<string | undefined> {

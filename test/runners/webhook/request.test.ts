@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import type { HookWebhook } from '../../../src/api/deployhook.ts';
-import { BODY_LIMIT, buildRequest, renderBody, RequestProblem, type SecretKey } from '../../../src/runners/webhook/request.ts';
+import { attemptHeaders, BODY_LIMIT, prepareRequest, renderBody, RequestProblem, type SecretKey } from '../../../src/runners/webhook/request.ts';
 import { fields, KEY } from './fields.ts';
 
 const SECRET = `whsec_${Buffer.from('a signing key of thirty-two bytes').subarray(0, 32).toString('base64')}`;
@@ -40,7 +40,8 @@ describe('a delivery\'s headers', () => {
     });
     const body = Buffer.from('{"test":1}');
     const now = Date.now();
-    const { headers } = await buildRequest(hook, 'msg_abc', body, reader({ 'token/header': 'Bearer t0ken\n', 'signing/secret': `${SECRET} ${other}\n` }), now);
+    const prepared = await prepareRequest(hook, body, reader({ 'token/header': 'Bearer t0ken\n', 'signing/secret': `${SECRET} ${other}\n` }));
+    const headers = attemptHeaders(prepared, 'msg_abc', now);
     assert.equal(headers['x-team'], 'edge');
     assert.equal(headers.authorization, 'Bearer t0ken');
     assert.equal(headers['content-type'], 'application/json');
@@ -54,13 +55,13 @@ describe('a delivery\'s headers', () => {
 
   test('a missing Secret or key, or a bad signing secret, is a configuration problem naming what to fix', async () => {
     const missing = webhook({ headers: [{ name: 'Authorization', valueFrom: { secretKeyRef: { name: 'token', key: 'header' } } }] });
-    await assert.rejects(buildRequest(missing, 'msg_x', Buffer.from('{}'), reader({})), (err: RequestProblem) => {
+    await assert.rejects(prepareRequest(missing, Buffer.from('{}'), reader({})), (err: RequestProblem) => {
       assert.equal(err.errorClass, 'configuration');
       assert.equal(err.message, 'header Authorization: Secret "token" or its key "header" does not exist');
       return true;
     });
     const signed = webhook({ signing: { secretRef: { name: 'signing', key: 'secret' } } });
-    await assert.rejects(buildRequest(signed, 'msg_x', Buffer.from('{}'), reader({ 'signing/secret': 'not-a-whsec-secret' })), (err: RequestProblem) => {
+    await assert.rejects(prepareRequest(signed, Buffer.from('{}'), reader({ 'signing/secret': 'not-a-whsec-secret' })), (err: RequestProblem) => {
       assert.equal(err.errorClass, 'configuration');
       assert.match(err.message, /^signing: Secret "signing" key "secret": /);
       assert.ok(!err.message.includes('not-a-whsec-secret'), 'the secret itself is never in a message');
