@@ -165,7 +165,7 @@ describe('webhook hooks', () => {
   });
 
   test('a 400 is terminal after one request; a 302 is not followed and its target receives nothing; 410 marks the hook unreachable', async (t) => {
-    await env.operatorFor(t, {});
+    const op = await env.operatorFor(t, {});
     const ns = await env.namespace();
     const r = await receiver({
       script: (req) => req.path === '/bad' ? { status: 400, body: 'no such variable' }
@@ -173,7 +173,7 @@ describe('webhook hooks', () => {
           : req.path === '/gone' ? { status: 410 }
             : { status: 200 },
     });
-    for (const path of ['bad', 'moved', 'gone']) await createHook(env.custom, ns, path, { onEvents: ['created'], webhook: { url: `${r.url}/${path}` } });
+    for (const path of ['bad', 'moved', 'gone']) await createHook(env.custom, ns, path, { onEvents: ['created'], webhook: { url: `${r.url}/${path}`, includePrivateKey: path === 'bad' } });
     await createTlsSecret(env.core, ns, 'edge', issue('edge.example.com'));
     const runs = await finishedRuns(env.custom, ns, 3);
     const byHook = Object.fromEntries(runs.map((run) => [run.spec.hookRef.name, run]));
@@ -184,6 +184,14 @@ describe('webhook hooks', () => {
     assert.match(byHook.moved!.status!.message!, /redirects are not followed/);
     assert.equal(byHook.gone!.status?.reason, 'HTTPStatus');
     assert.deepEqual(r.posts.map((p) => p.path).sort(), ['/bad', '/gone', '/moved'], 'one request each, and nothing to /elsewhere');
+    // The refused body is logged, as the seed does, with its size, and without the key it carried.
+    assert.ok(r.posts.find((p) => p.path === '/bad')!.body.includes('PRIVATE KEY'));
+    const refused = op.logs.find((l) => l.msg === 'the receiver refused the webhook body' && l.run === byHook.bad!.metadata.name);
+    assert.ok(refused, 'the refusal is logged');
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.bodyBytes, Buffer.byteLength(r.posts.find((p) => p.path === '/bad')!.body));
+    assert.match(String(refused.body), /"private_key_pem":"\[private key redacted\]/);
+    assert.ok(!JSON.stringify(op.logs).includes('PRIVATE KEY-----'), 'no log line holds a key');
     await eventually(async () => {
       const reachable = (await hookOf(ns, 'gone')).status?.conditions?.find((c: any) => c.type === 'Reachable');
       assert.equal(reachable?.status, 'False');
