@@ -71,6 +71,12 @@ describe('certhook CLI', () => {
     const level = await certhook(['operator', '--log-level', 'loud']);
     assert.equal(level.code, 2);
     assert.match(level.stderr, /--log-level must be one of/);
+    const cidr = await certhook(['operator', '--webhook-allow-cidr', '10.0.0.0/8', '--webhook-allow-cidr', '10.0.0.0/33']);
+    assert.equal(cidr.code, 2);
+    assert.match(cidr.stderr, /--webhook-allow-cidr "10\.0\.0\.0\/33": /);
+    const concurrency = await certhook(['operator', '--webhook-concurrency', '0']);
+    assert.equal(concurrency.code, 2);
+    assert.match(concurrency.stderr, /--webhook-concurrency must be a whole number from 1 to 1024/);
     const command = await certhook(['deploy']);
     assert.equal(command.code, 2);
     assert.match(command.stderr, /unknown command "deploy"/);
