@@ -3,7 +3,7 @@
 // validates against that CRD, so every constraint lives here, as OpenAPI or CEL.
 import { z } from 'zod';
 import { COMMAND_GUARDRAILS } from './command-guardrails.ts';
-import { CERTIFICATE_EVENTS, CertificateEventSchema, RunEventSchema, RunPhaseSchema } from './enums.ts';
+import { CERTIFICATE_EVENTS, CertificateEventSchema, FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
 import { ConditionSchema, LabelSelectorSchema, ObjectMetaSchema, timestamp } from './metav1.ts';
 import { API_VERSION, DEPLOY_HOOK } from './names.ts';
 
@@ -255,6 +255,14 @@ export const DeployHookSpecSchema = z
       .boolean()
       .default(false)
       .describe('Run the hook with CERTMATE_DRY_RUN=1 so it can report what it would do without doing it.'),
+    stage: StageSchema.default('deploy').describe(
+      'When the hook runs among the hooks one certificate version fires: every pre hook first, then every deploy ' +
+        'hook, then every post hook (post hooks run whatever the outcome, and learn it).',
+    ),
+    failurePolicy: FailurePolicySchema.optional().describe(
+      'Fail: a failure stops the later pre and deploy stages (their runs are Skipped, EarlierStageFailed). Ignore: a ' +
+        'failure is only recorded. Default: Fail for pre and deploy hooks, Ignore for post hooks.',
+    ),
     historyLimit: z
       .int()
       .min(1)
@@ -277,7 +285,7 @@ export const RunSummarySchema = z
   .object({
     name: z.string().min(1).max(253).describe('Name of the DeployHookRun.'),
     event: RunEventSchema.optional().describe('The event that fired the run: created, renewed, revoked or manual.'),
-    phase: RunPhaseSchema.optional().describe('Phase of the run: Pending, Running, Succeeded, Failed, Skipped or Unknown.'),
+    phase: RunPhaseSchema.optional().describe('Phase of the run: Pending, Waiting, Running, Succeeded, Failed, Skipped or Unknown.'),
     reason: z.string().max(128).optional().describe('Why the run is in its phase, e.g. Completed, ExitCode, TimedOut.'),
     exitCode: z.int32().optional().describe("The hook's exit code, when it ran to completion."),
     secretName: z.string().max(253).optional().describe('Name of the TLS Secret the run was for.'),

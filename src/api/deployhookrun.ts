@@ -2,7 +2,7 @@
 // The operator creates one per (hook, Secret, certificate fingerprint, event); creating one by hand
 // is the manual trigger. The spec is the request and never changes; the status is the outcome.
 import { z } from 'zod';
-import { RunEventSchema, RunPhaseSchema } from './enums.ts';
+import { FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
 import { ObjectMetaSchema, timestamp } from './metav1.ts';
 import { API_VERSION, DEPLOY_HOOK_RUN } from './names.ts';
 
@@ -50,6 +50,8 @@ export const DeployHookRunSpecSchema = z
       .max(256)
       .optional()
       .describe('Who fired the run: certhook for automatic firings, else a user name or free text.'),
+    stage: StageSchema.optional().describe("The hook's stage when the run was planned (absent: deploy)."),
+    failurePolicy: FailurePolicySchema.optional().describe("The hook's failure policy when the run was planned (absent: the stage's default)."),
   })
   .meta({
     description: 'What to run, for which certificate. Immutable once created.',
@@ -83,7 +85,7 @@ export type WebhookAttempt = z.infer<typeof WebhookAttemptSchema>;
 export const DeployHookRunStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The .metadata.generation this status describes.'),
-    phase: RunPhaseSchema.optional().describe('Pending, Running, Succeeded, Failed, Skipped, or Unknown when the outcome could not be learnt.'),
+    phase: RunPhaseSchema.optional().describe('Pending, Waiting (for an earlier stage), Running, Succeeded, Failed, Skipped, or Unknown when the outcome could not be learnt.'),
     reason: z
       .string()
       .max(128)
@@ -91,7 +93,7 @@ export const DeployHookRunStatusSchema = z
       .describe(
         'Why the run is in its phase: Completed, ExitCode, TimedOut, Superseded, SecretNotFound, HookNotFound, ' +
           'HookInvalid, CertificateUnparsable, JobFailed, JobNotFound, Delivered, HTTPStatus, RetriesExhausted, ' +
-          'NetworkPolicy, BodyTooLarge, HookDeleted.',
+          'NetworkPolicy, BodyTooLarge, HookDeleted, EarlierStageFailed, WaitingForStage.',
       ),
     message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
     certificate: RunCertificateSchema.optional().describe(
@@ -122,6 +124,13 @@ export const DeployHookRunStatusSchema = z
       })
       .optional()
       .describe('What the webhook runner recorded: the delivery id and its attempts.'),
+    group: z
+      .object({
+        result: z.enum(['succeeded', 'failed']).describe('failed when a pre or deploy hook of the group failed.'),
+        failedHooks: z.array(z.string().max(253)).max(100).optional().describe('The pre and deploy hooks of the group that failed.'),
+      })
+      .optional()
+      .describe('For a post hook: how the earlier stages of its group (the hooks one certificate version fired) ended.'),
     nextAttemptTime: timestamp('When the next delivery attempt is due, while a retry is scheduled.').optional(),
     snapshotSecretName: z
       .string()
@@ -131,6 +140,8 @@ export const DeployHookRunStatusSchema = z
   })
   .describe('Outcome of the run.');
 export type DeployHookRunStatus = z.infer<typeof DeployHookRunStatusSchema>;
+/** How the pre and deploy hooks of a post hook's group ended. */
+export type GroupOutcome = NonNullable<DeployHookRunStatus['group']>;
 
 export const DeployHookRunSchema = z
   .object({

@@ -10,8 +10,17 @@ export type CertificateEvent = z.infer<typeof CertificateEventSchema>;
 export const RunEventSchema = z.enum([...CERTIFICATE_EVENTS, 'manual']);
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
-export const RunPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
+export const RunPhaseSchema = z.enum(['Pending', 'Waiting', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
 export type RunPhase = z.infer<typeof RunPhaseSchema>;
+
+export const STAGES = ['pre', 'deploy', 'post'] as const;
+/** When a hook runs among the hooks one certificate version fires: pre, then deploy, then post. */
+export const StageSchema = z.enum(STAGES);
+export type Stage = z.infer<typeof StageSchema>;
+
+/** Whether a hook's failure stops the later stages of its group (Fail) or is only recorded (Ignore). */
+export const FailurePolicySchema = z.enum(['Fail', 'Ignore']);
+export type FailurePolicy = z.infer<typeof FailurePolicySchema>;
 
 /**
  * The known values of a run's `reason`. The field is an open string so a new reason needs no CRD
@@ -48,6 +57,10 @@ export const RUN_REASONS = {
   NetworkPolicy: 'NetworkPolicy',
   /** The webhook's rendered body was larger than a webhook may send (256 KiB). */
   BodyTooLarge: 'BodyTooLarge',
+  /** A hook of an earlier stage of the run's group, with failurePolicy Fail, failed. */
+  EarlierStageFailed: 'EarlierStageFailed',
+  /** The run waits for the hooks of an earlier stage of its group to finish. */
+  WaitingForStage: 'WaitingForStage',
   /** The run's hook was deleted before its webhook was delivered. */
   HookDeleted: 'HookDeleted',
 } as const;

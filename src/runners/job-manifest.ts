@@ -1,6 +1,6 @@
 // A run → the Job that executes it. Pure.
 import type { DeployHook, HookJob } from '../api/deployhook.ts';
-import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
+import type { DeployHookRun, GroupOutcome, RunCertificate } from '../api/deployhookrun.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
 import { FILES, runLabels, type SnapshotInfo } from './snapshot.ts';
@@ -19,7 +19,7 @@ export interface JobOptions {
 }
 
 /** The `CERTMATE_*` environment: the CertMate contract plus what a script wants next. */
-export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean): { name: string; value: string }[] {
+export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, group?: GroupOutcome): { name: string; value: string }[] {
   const env: [string, string | undefined][] = [
     ['CERTMATE_DOMAIN', certificate.domain],
     ['CERTMATE_DOMAINS', certificate.dnsNames?.join(',')],
@@ -39,6 +39,9 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
     ['CERTMATE_HOOK_NAME', hook.metadata.name],
     ['CERTMATE_RUN_NAME', run.metadata.name],
     ['CERTMATE_TRIGGERED_BY', run.spec.triggeredBy],
+    // A post hook learns how its group's pre and deploy hooks ended.
+    ['CERTMATE_RESULT', group?.result],
+    ['CERTMATE_FAILED_HOOKS', group && (group.failedHooks ?? []).join(',')],
   ];
   return env.filter((e): e is [string, string] => e[1] !== undefined).map(([name, value]) => ({ name, value }));
 }
@@ -47,7 +50,7 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
  * The Job that runs the hook once: `sh -c <command>`, no retries, killed at timeoutSeconds, as a
  * non-root user with no privileges and no API token unless the hook names a service account.
  */
-export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions): KubeObject {
+export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions, group?: GroupOutcome): KubeObject {
   const { timeoutSeconds } = hook.spec;
   const labels = runLabels(run);
   return {
@@ -81,7 +84,7 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, cert
             name: 'hook',
             image: job.image ?? opts.defaultImage,
             command: ['sh', '-c', job.command],
-            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey), ...(job.env ?? [])],
+            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, group), ...(job.env ?? [])],
             volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
             securityContext: {
               allowPrivilegeEscalation: false,

@@ -3,7 +3,7 @@
 // outcome. Each call is idempotent: a run started twice (after a restart, or by another replica)
 // starts one thing, and observing changes nothing.
 import type { DeployHook } from '../api/deployhook.ts';
-import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/deployhookrun.ts';
+import type { DeployHookRun, DeployHookRunStatus, GroupOutcome, RunCertificate } from '../api/deployhookrun.ts';
 import type { Condition } from '../api/metav1.ts';
 import type { CacheLoop } from '../kube/reflector.ts';
 import type { SnapshotInfo } from './snapshot.ts';
@@ -34,6 +34,8 @@ export interface StartRequest {
   hook: DeployHook;
   certificate: RunCertificate;
   snapshot: SnapshotInfo;
+  /** For a post hook: how its group's earlier stages ended (also recorded as status.group). */
+  group?: GroupOutcome;
 }
 
 export interface Runner {

@@ -187,7 +187,7 @@ describe('DeployHookRun schema', () => {
   });
 
   test('status', () => {
-    assert.deepEqual(schemaAt('DeployHookRun', 'status.phase').enum, ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
+    assert.deepEqual(schemaAt('DeployHookRun', 'status.phase').enum, ['Pending', 'Waiting', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
     assert.equal(schemaAt('DeployHookRun', 'status.output').maxLength, 4096);
     assert.equal(schemaAt('DeployHookRun', 'status.durationSeconds').type, 'number');
     assert.deepEqual(pick(schemaAt('DeployHookRun', 'status.exitCode')), { type: 'integer' });

@@ -11,6 +11,7 @@ describe('zod schemas', () => {
       onEvents: ['created', 'renewed', 'revoked'],
       timeoutSeconds: 30,
       dryRun: false,
+      stage: 'deploy',
       historyLimit: 10,
       job: { command: 'nginx -s reload' },
     });
