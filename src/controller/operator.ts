@@ -19,6 +19,7 @@ import { reconcileHook } from './hook-reconciler.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { reconcileRetention, RetentionTracker } from './retention-controller.ts';
 import { RunExpectations } from './run-expectations.ts';
+import { isFinished } from './run-state.ts';
 import { reconcileRun } from './run-reconciler.ts';
 import { reconcileSecret, secretKeysOf } from './secret-reconciler.ts';
 import { SecretTracker } from './secret-tracker.ts';
@@ -76,11 +77,13 @@ const WORKERS = { secrets: 8, runs: 16, hooks: 2, retention: 2 };
 
 /**
  * A run as the cache keeps it: what decisions read. Not its labels, owner or managedFields, and
- * not the output tail or message, which only people read (from the API).
+ * not the output tail or message, which only people read (from the API), but for a waiting run's.
  */
 function compactRun(obj: KubeObject): DeployHookRun {
   const { name, namespace, uid, resourceVersion, generation, creationTimestamp, annotations } = obj.metadata;
-  const { output: _o, message: _msg, ...status } = (obj.status ?? {}) as DeployHookRunStatus;
+  const { output: _o, message, ...rest } = (obj.status ?? {}) as DeployHookRunStatus;
+  // A waiting run's message says what it waits for, which its reconcile compares before writing.
+  const status = rest.phase === 'Waiting' && message ? { ...rest, message } : rest;
   return {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
@@ -181,6 +184,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           ctx.expectations.observedVersion(c.key, c.current?.metadata.resourceVersion);
           if (c.type === 'DELETED') ctx.snapshots.delete(c.key);
           ctx.runQueue.add(c.key);
+          if (c.current && isFinished(c.current) && !(c.previous && isFinished(c.previous))) wakeWaiting(c.current);
           noteRunChange(run, c.type === 'ADDED');
         },
       }),
@@ -216,6 +220,13 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     const problem = secret.problem!;
     log.warn({ secret: secret.name, namespace: secret.namespace, reason: problem.reason, problem: problem.message }, 'TLS Secret holds no readable certificate; no hook fires for it');
     void ctx.recorder.record(raw, 'Warning', problem.reason === 'Empty' ? 'CertificateEmpty' : 'CertificateUnparsable', `tls.crt holds no readable certificate, so no DeployHook fires for it: ${problem.message}`, raw.metadata.resourceVersion ?? '');
+  }
+
+  /** A run finished: the runs of its Secret waiting for an earlier stage look again. */
+  function wakeWaiting(finished: DeployHookRun): void {
+    for (const [key, run] of ctx.indexes.runsBySecret.get(runSecretKey(finished))) {
+      if (run.status?.phase === 'Waiting') ctx.runQueue.add(key);
+    }
   }
 
   /** A run appeared, changed or went: its hook's status and retention are due (coalesced). */

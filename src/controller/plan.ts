@@ -6,6 +6,7 @@ import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { CertificateEvent } from '../api/enums.ts';
 import { ANNOTATIONS, API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN, LABELS, labelValue, NAME_LIMIT } from '../api/names.ts';
 import type { CertificateFacts } from '../certs/bundle.ts';
+import { defaultFailurePolicy } from './stages.ts';
 import type { TlsSecret } from './tls-secret.ts';
 
 /** The identity who fires automatic runs, recorded in spec.triggeredBy. */
@@ -93,6 +94,9 @@ export function planRun({ hook, event, secret, certificate }: Firing, plannedAt:
       event,
       certificate,
       triggeredBy: OPERATOR_IDENTITY,
+      // As planned: the group's order never changes with a later edit of a hook.
+      stage: hook.spec.stage,
+      failurePolicy: hook.spec.failurePolicy ?? defaultFailurePolicy(hook.spec.stage),
     },
   };
 }

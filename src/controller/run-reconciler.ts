@@ -16,11 +16,12 @@ import type { KubeObject } from '../kube/object.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
 import type { Runner } from '../runners/runner.ts';
 import { snapshotFiles, snapshotInfo, snapshotName, type SnapshotInfo } from '../runners/snapshot.ts';
-import { cacheKey, type OperatorContext } from './context.ts';
+import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
 import { filesForRun, supersededStatus, writeSnapshot } from './planner.ts';
 import { isFinished, plannedAt } from './run-state.ts';
+import { groupOf, stageGate } from './stages.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
 /**
@@ -40,8 +41,9 @@ export async function reconcileRun(ctx: OperatorContext, key: string): Promise<R
   return run.status?.phase === 'Running' ? observe(ctx, run) : start(ctx, run);
 }
 
-/** Fields a final status no longer has: null removes them (merge-patch semantics). */
+/** Fields a status no longer has: null removes them (merge-patch semantics). */
 const CLEARED_WHEN_FINISHED = { nextAttemptTime: null };
+const NOT_WAITING = { reason: null, message: null };
 
 async function setStatus(ctx: OperatorContext, run: DeployHookRun, status: DeployHookRunStatus, cleared: Record<string, null> = {}): Promise<void> {
   await ctx.client.patch(
@@ -131,14 +133,32 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
     const fingerprint = secret?.certificate?.fingerprint;
     if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) return finish(ctx, run, supersededStatus(run, sameSecret ? fingerprint : undefined), hook);
   }
+  // Its group's earlier stages first: a run finishing requeues the runs waiting for it.
+  const gate = stageGate(run, groupOf(run, runsOfSecret(ctx, namespace, run.spec.secretRef.name)));
+  if ('skip' in gate) {
+    return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.EarlierStageFailed, message: `an earlier stage failed: ${gate.skip.join(', ')} (failurePolicy Fail)` }, hook);
+  }
+  if ('wait' in gate) {
+    const message = `waiting for ${gate.wait.join(', ')} of an earlier stage to finish`;
+    if (run.status?.phase !== 'Waiting' || run.status.message !== message) await setStatus(ctx, run, { phase: 'Waiting', reason: RUN_REASONS.WaitingForStage, message });
+    return;
+  }
   // Leadership can be lost during the reads above: a replica that no longer acts starts nothing
   // (and looks again, in case its lease was only late to renew).
   if (!ctx.isActive()) {
     ctx.log.debug({ run: run.metadata.name, namespace }, 'not leading now: the run starts once this replica leads again');
     return { requeueAfterMs: 1000 };
   }
-  const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot });
-  await setStatus(ctx, run, { phase: 'Running', certificate: prepared.certificate, startTime: started.startTime, snapshotSecretName: prepared.snapshot.name, ...started.status });
+  const { group } = gate;
+  const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot, ...(group ? { group } : {}) });
+  await setStatus(ctx, run, {
+    phase: 'Running',
+    certificate: prepared.certificate,
+    startTime: started.startTime,
+    snapshotSecretName: prepared.snapshot.name,
+    ...(group ? { group } : {}),
+    ...started.status,
+  }, run.status?.phase === 'Waiting' ? NOT_WAITING : {});
   ctx.snapshots.delete(cacheKey(namespace, run.metadata.name!));
   ctx.log.info({ run: run.metadata.name, namespace, event: run.spec.event, runner: runner.name }, 'run started');
 }

@@ -8,6 +8,7 @@ import { cacheKey, runsOfSecret, splitKey, type OperatorContext } from './contex
 import { firingsFor } from './ledger.ts';
 import { planFiring } from './planner.ts';
 import type { Firing } from './plan.ts';
+import { planningOrder } from './stages.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
 export async function reconcileSecret(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
@@ -30,9 +31,13 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
     firings.push(...firingsFor(hook, name, secret, own, counts ? observed : undefined));
   }
   if (firings.length) ctx.log.debug({ secret: key, firings: firings.map((f) => `${f.hook.metadata.name}:${f.event}`) }, 'certificate events');
-  // One after another: a revoke of the Secret that went before the created of the one there now.
-  for (const firing of firings) await planFiring(ctx, firing, change?.object);
+  // One after another: a revoke of the Secret that went before the created of the one there now,
+  // and a group's pre hooks' runs before its deploy hooks' before its post hooks' (so a run's
+  // earlier stages exist, in the API and in the watch's order, before it does).
+  for (const firing of planningOrder(firings)) await planFiring(ctx, firing, change?.object);
   ctx.secretsSeen.settled(key, secret, change, startedAt);
+  // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
+  if (firings.length) for (const run of runs) if (run.status?.phase === 'Waiting') ctx.runQueue.add(cacheKey(namespace, run.metadata.name!));
 }
 
 /** The keys the Secret reconciler looks at for a new hook: its namespace's Secrets, and the names only its runs remember. */

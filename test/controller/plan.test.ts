@@ -124,6 +124,8 @@ describe('planRun', () => {
         event: 'renewed',
         certificate: firing.certificate,
         triggeredBy: OPERATOR_IDENTITY,
+        stage: 'deploy',
+        failurePolicy: 'Fail',
       },
     });
     assert.equal(OPERATOR_IDENTITY, 'certhook');

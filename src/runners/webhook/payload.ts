@@ -27,6 +27,10 @@ export interface PayloadFields {
   /** The Secret's `namespace/name`, as `certificate_id` in the default payload. */
   CertificateID: string;
   TriggeredBy: string;
+  /** For a post hook, how its group's pre and deploy hooks ended (succeeded, failed); else ''. */
+  Result: string;
+  /** For a post hook, the pre and deploy hooks of its group that failed. */
+  FailedHooks: string[];
 }
 
 export type TemplateField = keyof PayloadFields;
@@ -55,6 +59,8 @@ export const FIELD_KINDS = {
   DryRun: 'boolean',
   CertificateID: 'text',
   TriggeredBy: 'text',
+  Result: 'text',
+  FailedHooks: 'list',
 } as const satisfies Record<TemplateField, 'text' | 'list' | 'boolean'>;
 
 export const TEMPLATE_FIELDS = Object.keys(FIELD_KINDS) as readonly TemplateField[];
@@ -78,6 +84,7 @@ export function defaultPayload(f: PayloadFields, includePrivateKey: boolean): Re
     secret: { namespace: f.Namespace, name: f.SecretName },
     hook: { namespace: f.Namespace, name: f.HookName },
     triggered_by: f.TriggeredBy,
+    ...(f.Result ? { result: f.Result, failed_hooks: f.FailedHooks } : {}),
     cert_pem: f.CertPEM,
     chain_pem: f.ChainPEM,
     fullchain_pem: f.FullChainPEM,

@@ -59,6 +59,8 @@ export function payloadFields(run: DeployHookRun, hook: DeployHook, certificate:
     DryRun: hook.spec.dryRun,
     CertificateID: `${namespace}/${run.spec.secretRef.name}`,
     TriggeredBy: run.spec.triggeredBy ?? '',
+    Result: run.status?.group?.result ?? '',
+    FailedHooks: run.status?.group?.failedHooks ?? [],
   };
 }
 

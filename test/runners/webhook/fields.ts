@@ -28,6 +28,8 @@ export function fields(overrides: Partial<PayloadFields> = {}): PayloadFields {
     DryRun: false,
     CertificateID: 'shop/api-tls',
     TriggeredBy: 'certhook',
+    Result: '',
+    FailedHooks: [],
     ...overrides,
   };
 }

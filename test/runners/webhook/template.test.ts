@@ -69,7 +69,7 @@ describe('compileBody refuses', () => {
   test('an unknown field, saying which fields exist', () => {
     const [problem, ...rest] = problems({ value: '{{ .Domian }}' });
     assert.deepEqual(rest, []);
-    assert.match(problem!, /^spec\.webhook\.body\.value: unknown field \.Domian: the fields are \.CertPEM, \.ChainPEM, .*\.TriggeredBy$/);
+    assert.match(problem!, /^spec\.webhook\.body\.value: unknown field \.Domian: the fields are \.CertPEM, \.ChainPEM, .*\.TriggeredBy, \.Result, \.FailedHooks$/);
     assert.match(problems({ value: '{{ .domain }}' })[0]!, /^spec\.webhook\.body\.value: unknown field \.domain \(did you mean \.Domain\?\): /);
     assert.match(problems(['{{ .constructor }}'])[0]!, /^spec\.webhook\.body\[0\]: unknown field \.constructor: /);
   });
