@@ -93,7 +93,7 @@ export const DeployHookRunStatusSchema = z
       .describe(
         'Why the run is in its phase: Completed, ExitCode, TimedOut, Superseded, SecretNotFound, HookNotFound, ' +
           'HookInvalid, CertificateUnparsable, JobFailed, JobNotFound, Delivered, HTTPStatus, RetriesExhausted, ' +
-          'NetworkPolicy, BodyTooLarge, HookDeleted, EarlierStageFailed, WaitingForStage.',
+          'NetworkPolicy, BodyTooLarge, HookDeleted, EarlierStageFailed, WaitingForStage, HooksDisabled.',
       ),
     message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
     certificate: RunCertificateSchema.optional().describe(
@@ -131,6 +131,11 @@ export const DeployHookRunStatusSchema = z
       })
       .optional()
       .describe('For a post hook: how the earlier stages of its group (the hooks one certificate version fired) ended.'),
+    dryRunReason: z
+      .string()
+      .max(1024)
+      .optional()
+      .describe('Why the run was a dry run (CERTMATE_DRY_RUN=1, dry_run: true): the hook\'s spec.dryRun, a staging issuer, or --dry-run-issuers.'),
     nextAttemptTime: timestamp('When the next delivery attempt is due, while a retry is scheduled.').optional(),
     snapshotSecretName: z
       .string()

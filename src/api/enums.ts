@@ -57,6 +57,8 @@ export const RUN_REASONS = {
   NetworkPolicy: 'NetworkPolicy',
   /** The webhook's rendered body was larger than a webhook may send (256 KiB). */
   BodyTooLarge: 'BodyTooLarge',
+  /** The operator's master switch is off (`--hooks-enabled=false`): the firing is recorded, nothing runs. */
+  HooksDisabled: 'HooksDisabled',
   /** A hook of an earlier stage of the run's group, with failurePolicy Fail, failed. */
   EarlierStageFailed: 'EarlierStageFailed',
   /** The run waits for the hooks of an earlier stage of its group to finish. */

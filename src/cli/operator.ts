@@ -10,7 +10,7 @@ import { LeaderElector } from '../kube/leader-election.ts';
 import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-policy.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY } from '../runners/webhook/webhook-runner.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
-import { intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
+import { booleanOption, intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
 export const DEFAULT_HOOK_IMAGE = 'docker.io/library/alpine:3.22';
 const DEFAULT_JOB_TTL_SECONDS = 3600;
@@ -40,6 +40,10 @@ options:
   --retry-period SECONDS     how often to renew or try to acquire (default: 2)
   --kube-api-qps N           requests a second to the API server, sustained (default: ${DEFAULT_QPS})
   --kube-api-burst N         requests that may go at once above that (default: ${DEFAULT_BURST})
+  --hooks-enabled BOOL       the master switch: false records every firing as Skipped (HooksDisabled,
+                             "Deploy hooks disabled") and runs nothing (default: true)
+  --dry-run-issuers NAMES    cert-manager issuers (cert-manager.io/issuer-name), comma-separated,
+                             whose certificates fire dry runs, as "(STAGING)" issuers always do
   --webhook-concurrency N    webhook deliveries in flight at once, over every hook (default: ${DEFAULT_WEBHOOK_CONCURRENCY})
   --webhook-allow-cidr CIDR  let webhooks reach this private range (10/8, 172.16/12, 192.168/16,
                              fc00::/7, 100.64/10 are refused otherwise); repeatable. Loopback,
@@ -64,6 +68,8 @@ export const OPERATOR_OPTIONS = {
   'retry-period': { type: 'string' },
   'kube-api-qps': { type: 'string' },
   'kube-api-burst': { type: 'string' },
+  'hooks-enabled': { type: 'string' },
+  'dry-run-issuers': { type: 'string' },
   'webhook-concurrency': { type: 'string' },
   'webhook-allow-cidr': { type: 'string', multiple: true },
 } as const;
@@ -90,6 +96,8 @@ export function operatorConfig(values: OptionValues, help: string) {
     ttlSecondsAfterFinished: intOption(stringOption(values, 'job-ttl-seconds'), 'job-ttl-seconds', 0, 7 * 24 * 3600, help) ?? DEFAULT_JOB_TTL_SECONDS,
     quietPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'quiet-period'), 'quiet-period', 300, help) ?? DEFAULT_QUIET_PERIOD_SECONDS)),
     resyncPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'resync-period'), 'resync-period', 24 * 3600, help) ?? DEFAULT_RESYNC_PERIOD_MS / 1000)),
+    hooksEnabled: booleanOption(stringOption(values, 'hooks-enabled'), 'hooks-enabled', help) ?? true,
+    dryRunIssuers: (stringOption(values, 'dry-run-issuers') ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     webhookConcurrency: intOption(stringOption(values, 'webhook-concurrency'), 'webhook-concurrency', 1, 1024, help) ?? DEFAULT_WEBHOOK_CONCURRENCY,
     webhookAllow: allowCidrs(values, help),
   };

@@ -47,3 +47,10 @@ export function secondsOption(value: string | undefined, name: string, max: numb
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new UsageError(`--${name} must be a number of seconds from 0 to ${max} (got "${value}")`, help);
   return n;
 }
+
+/** true or false, or a UsageError naming the option. */
+export function booleanOption(value: string | undefined, name: string, help: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new UsageError(`--${name} must be true or false (got "${value}")`, help);
+}

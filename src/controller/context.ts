@@ -25,6 +25,13 @@ export interface OperatorConfig extends JobOptions {
   quietPeriodMs: number;
   /** Every Secret and run is reconciled again this often, whatever the watches said (0: never). */
   resyncPeriodMs?: number;
+  /**
+   * The master switch (`--hooks-enabled`): off, every firing is still recorded, as Skipped with
+   * reason HooksDisabled, and nothing runs. Default on.
+   */
+  hooksEnabled?: boolean;
+  /** cert-manager issuers (`cert-manager.io/issuer-name`) whose certificates fire dry runs (`--dry-run-issuers`). */
+  dryRunIssuers?: string[];
   /** Private address ranges webhooks may reach (`--webhook-allow-cidr`). */
   webhookAllow?: AllowedRange[];
   /** Webhook deliveries in flight at once, over every hook (`--webhook-concurrency`). */
@@ -82,6 +89,8 @@ export interface OperatorContext {
   retentionQueue: WorkQueue;
   /** Whether this replica may act now (it is the leader); checked before anything is started. */
   isActive: () => boolean;
+  /** What the operator counts for its metrics. */
+  counters: { unmatchedCertificateEvents: number };
 }
 
 export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;

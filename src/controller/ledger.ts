@@ -8,6 +8,7 @@
 // restart, the runs and the creation times alone decide. README "Exactly once" is the table.
 import type { DeployHook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
+import type { CertificateEvent } from '../api/enums.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 import { certificateNames, domainsAllow, hookFires, hookListens } from './match.ts';
 import { newestFirst } from './run-state.ts';
@@ -104,4 +105,17 @@ export function firingsFor(hook: DeployHook, name: string, secret: TlsSecret | u
   const event = mine.length ? 'renewed' : latest ? 'created' : unrecordedEvent(hook, secret, seen);
   if (event && hookFires(hook, event, secret)) firings.push(firingOf(hook, event, secret));
   return firings;
+}
+
+/**
+ * The certificate event a live change to a Secret was, from what this process last saw of it (for
+ * telling users that no hook took it): none without a change, or for a change that is not one.
+ */
+export function liveEvent(secret: TlsSecret | undefined, seen: Observation | undefined): { event: CertificateEvent; secret: TlsSecret } | undefined {
+  const before = seen?.secret?.certificate ? seen.secret : undefined;
+  if (secret?.certificate) {
+    if (!before || before.uid !== secret.uid) return { event: 'created', secret };
+    return before.certificate!.fingerprint === secret.certificate.fingerprint ? undefined : { event: 'renewed', secret };
+  }
+  return before && !secret ? { event: 'revoked', secret: before } : undefined;
 }

@@ -138,6 +138,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     snapshots: new Map(),
     retention: new RetentionTracker(),
     isActive: () => active && (opts.isLeader?.() ?? true),
+    counters: { unmatchedCertificateEvents: 0 },
     indexes: {
       secretsByNamespace: new CacheIndex((s) => [s.namespace]),
       hooksByNamespace: new CacheIndex((h) => [h.raw.metadata.namespace!]),

@@ -14,13 +14,14 @@ import { parseCertificateBundle } from '../certs/bundle.ts';
 import { getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
-import type { Runner } from '../runners/runner.ts';
+import type { Runner, RunContext } from '../runners/runner.ts';
 import { snapshotFiles, snapshotInfo, snapshotName, type SnapshotInfo } from '../runners/snapshot.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
 import { filesForRun, supersededStatus, writeSnapshot } from './planner.ts';
 import { isFinished, plannedAt } from './run-state.ts';
+import { dryRunReason } from './dry-run.ts';
 import { groupOf, stageGate } from './stages.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
@@ -113,6 +114,10 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
   if (!hook.valid) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" is invalid: ${hook.problems.join('; ')}` }, hook);
   }
+  if (ctx.config.hooksEnabled === false) {
+    // CertMate's audit message; turning the switch back on does not replay what it skipped.
+    return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.HooksDisabled, message: 'Deploy hooks disabled' }, hook);
+  }
   const runner = runnerOf(ctx, hook.hook);
   if (!runner) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" names no kind of hook this operator runs` }, hook);
@@ -149,14 +154,16 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
     ctx.log.debug({ run: run.metadata.name, namespace }, 'not leading now: the run starts once this replica leads again');
     return { requeueAfterMs: 1000 };
   }
-  const { group } = gate;
-  const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot, ...(group ? { group } : {}) });
+  const secretNow = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
+  const reason = dryRunReason(hook.hook, prepared.certificate, secretNow?.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid] ? secretNow : undefined, ctx.config.dryRunIssuers ?? []);
+  const context: RunContext = { ...(gate.group ? { group: gate.group } : {}), ...(reason ? { dryRunReason: reason } : {}) };
+  const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot, context });
   await setStatus(ctx, run, {
     phase: 'Running',
     certificate: prepared.certificate,
     startTime: started.startTime,
     snapshotSecretName: prepared.snapshot.name,
-    ...(group ? { group } : {}),
+    ...context,
     ...started.status,
   }, run.status?.phase === 'Waiting' ? NOT_WAITING : {});
   ctx.snapshots.delete(cacheKey(namespace, run.metadata.name!));

@@ -5,7 +5,8 @@
 // are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
 import type { DeployHook } from '../api/deployhook.ts';
 import { cacheKey, runsOfSecret, splitKey, type OperatorContext } from './context.ts';
-import { firingsFor } from './ledger.ts';
+import { firingsFor, liveEvent } from './ledger.ts';
+import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
 import type { Firing } from './plan.ts';
 import { planningOrder } from './stages.ts';
@@ -31,6 +32,7 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
     firings.push(...firingsFor(hook, name, secret, own, counts ? observed : undefined));
   }
   if (firings.length) ctx.log.debug({ secret: key, firings: firings.map((f) => `${f.hook.metadata.name}:${f.event}`) }, 'certificate events');
+  else if (change) noteUnmatched(ctx, namespace, liveEvent(secret, observed));
   // One after another: a revoke of the Secret that went before the created of the one there now,
   // and a group's pre hooks' runs before its deploy hooks' before its post hooks' (so a run's
   // earlier stages exist, in the API and in the watch's order, before it does).
@@ -38,6 +40,15 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   ctx.secretsSeen.settled(key, secret, change, startedAt);
   // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
   if (firings.length) for (const run of runs) if (run.status?.phase === 'Waiting') ctx.runQueue.add(cacheKey(namespace, run.metadata.name!));
+}
+
+/** A live certificate event no hook takes: said (CertMate's audit line) and counted. */
+function noteUnmatched(ctx: OperatorContext, namespace: string, live: ReturnType<typeof liveEvent>): void {
+  if (!live) return;
+  for (const entry of ctx.indexes.hooksByNamespace.get(namespace).values()) if (entry.valid && hookFires(entry.hook, live.event, live.secret)) return;
+  const domain = live.secret.certificate?.primaryName ?? live.secret.name;
+  ctx.counters.unmatchedCertificateEvents++;
+  ctx.log.info({ secret: live.secret.name, namespace, event: live.event, domain }, `No hooks configured for ${domain}`);
 }
 
 /** The keys the Secret reconciler looks at for a new hook: its namespace's Secrets, and the names only its runs remember. */

@@ -11,6 +11,8 @@ export interface TlsSecret {
   uid: string;
   labels: Record<string, string>;
   creationTimestamp: string;
+  /** cert-manager's `cert-manager.io/issuer-name` annotation: the Issuer that signed it. */
+  issuerName?: string;
   /** Facts of the certificate in tls.crt; undefined when tls.crt is empty or unreadable. */
   certificate: CertificateFacts | undefined;
   /** Why tls.crt gives no certificate, when it does not. */
@@ -18,15 +20,18 @@ export interface TlsSecret {
 }
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+export const ISSUER_NAME_ANNOTATION = 'cert-manager.io/issuer-name';
 
 export function toTlsSecret(secret: KubeObject): TlsSecret {
   const bundle = parseCertificateBundle(secretData(secret, 'tls.crt') ?? '');
+  const issuerName = secret.metadata.annotations?.[ISSUER_NAME_ANNOTATION];
   return {
     namespace: secret.metadata.namespace!,
     name: secret.metadata.name!,
     uid: secret.metadata.uid!,
     labels: secret.metadata.labels ?? {},
     creationTimestamp: secret.metadata.creationTimestamp ?? '',
+    ...(issuerName ? { issuerName } : {}),
     certificate: bundle.ok ? bundle.facts : undefined,
     problem: bundle.ok ? undefined : { reason: bundle.reason, message: bundle.message },
   };

@@ -1,8 +1,9 @@
 // A run → the Job that executes it. Pure.
 import type { DeployHook, HookJob } from '../api/deployhook.ts';
-import type { DeployHookRun, GroupOutcome, RunCertificate } from '../api/deployhookrun.ts';
+import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
+import type { RunContext } from './runner.ts';
 import { FILES, runLabels, type SnapshotInfo } from './snapshot.ts';
 
 /** Where the certificate files are mounted in the hook's container. */
@@ -19,7 +20,7 @@ export interface JobOptions {
 }
 
 /** The `CERTMATE_*` environment: the CertMate contract plus what a script wants next. */
-export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, group?: GroupOutcome): { name: string; value: string }[] {
+export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, { group, dryRunReason }: RunContext = {}): { name: string; value: string }[] {
   const env: [string, string | undefined][] = [
     ['CERTMATE_DOMAIN', certificate.domain],
     ['CERTMATE_DOMAINS', certificate.dnsNames?.join(',')],
@@ -28,7 +29,7 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
     ['CERTMATE_FULLCHAIN_PATH', `${CERTIFICATE_DIR}/${FILES.fullchain}`],
     ['CERTMATE_KEY_PATH', hasKey ? `${CERTIFICATE_DIR}/${FILES.key}` : undefined],
     ['CERTMATE_EVENT', run.spec.event],
-    ['CERTMATE_DRY_RUN', hook.spec.dryRun ? '1' : undefined],
+    ['CERTMATE_DRY_RUN', hook.spec.dryRun || dryRunReason ? '1' : undefined],
     ['CERTMATE_FINGERPRINT', certificate.fingerprint],
     ['CERTMATE_SERIAL', certificate.serial],
     ['CERTMATE_NOT_BEFORE', certificate.notBefore],
@@ -50,7 +51,7 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
  * The Job that runs the hook once: `sh -c <command>`, no retries, killed at timeoutSeconds, as a
  * non-root user with no privileges and no API token unless the hook names a service account.
  */
-export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions, group?: GroupOutcome): KubeObject {
+export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions, context: RunContext = {}): KubeObject {
   const { timeoutSeconds } = hook.spec;
   const labels = runLabels(run);
   return {
@@ -84,7 +85,7 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, cert
             name: 'hook',
             image: job.image ?? opts.defaultImage,
             command: ['sh', '-c', job.command],
-            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, group), ...(job.env ?? [])],
+            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, context), ...(job.env ?? [])],
             volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
             securityContext: {
               allowPrivilegeEscalation: false,

@@ -65,13 +65,13 @@ export class JobRunner implements Runner {
     return !!run.status?.job;
   }
 
-  async start({ run, hook, certificate, snapshot, group }: StartRequest): Promise<Started> {
+  async start({ run, hook, certificate, snapshot, context }: StartRequest): Promise<Started> {
     const spec = hook.spec.job;
     if (!spec) throw new Error(`DeployHook ${hook.metadata.name} has no spec.job: not a hook the Job runner runs`);
     const namespace = run.metadata.namespace!;
     const name = run.metadata.name!;
     const job = this.jobs.cache.get(`${namespace}/${name}`)
-      ?? await createOrGet<KubeObject>(this.opts.client, collectionPath(RESOURCES.jobs, namespace), objectPath(RESOURCES.jobs, namespace, name), hookJob(run, hook, spec, certificate, snapshot, this.opts.job, group));
+      ?? await createOrGet<KubeObject>(this.opts.client, collectionPath(RESOURCES.jobs, namespace), objectPath(RESOURCES.jobs, namespace, name), hookJob(run, hook, spec, certificate, snapshot, this.opts.job, context));
     // The Job's creation is when the run started: the same value however often this is written.
     return { startTime: job.metadata.creationTimestamp ?? nowTime(), status: { job: { name } } };
   }

@@ -34,8 +34,15 @@ export interface StartRequest {
   hook: DeployHook;
   certificate: RunCertificate;
   snapshot: SnapshotInfo;
-  /** For a post hook: how its group's earlier stages ended (also recorded as status.group). */
+  context: RunContext;
+}
+
+/** What the run reconciler decided of a run beyond its spec, recorded on its status as it starts. */
+export interface RunContext {
+  /** For a post hook: how its group's earlier stages ended (status.group). */
   group?: GroupOutcome;
+  /** Why the run is a dry run, when it is (status.dryRunReason). */
+  dryRunReason?: string;
 }
 
 export interface Runner {

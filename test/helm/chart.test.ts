@@ -188,6 +188,8 @@ describe('helm template with the default values', () => {
       ttlSecondsAfterFinished: 3600,
       quietPeriodMs: 2000,
       resyncPeriodMs: 300_000,
+      hooksEnabled: true,
+      dryRunIssuers: [],
       webhookConcurrency: 32,
       webhookAllow: [],
       qps: 50,
@@ -217,7 +219,7 @@ describe('helm template with the default values', () => {
       assert.ok(value === documented || Number(value) === Number(documented), `${arg}, but the operator's default is ${documented}`);
       compared.push(flag);
     }
-    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
+    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--hooks-enabled', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
     // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
   });
@@ -227,6 +229,13 @@ describe('helm template with the default values', () => {
     const args = operatorContainer(allowed).args as string[];
     assert.deepEqual(args.filter((a) => a.startsWith('--webhook-allow-cidr')), ['--webhook-allow-cidr=10.20.0.0/16', '--webhook-allow-cidr=fd00:10::/64']);
     assert.deepEqual(parsedArgs(args).webhookAllow.map((r) => r.cidr), ['10.20.0.0/16', 'fd00:10::/64']);
+  });
+
+  test('hooks.enabled and operator.dryRunIssuers reach the operator', async () => {
+    const args = operatorContainer(await render(['hooks.enabled=false', 'operator.dryRunIssuers={letsencrypt-staging,internal-test}'])).args as string[];
+    const parsed = parsedArgs(args);
+    assert.equal(parsed.hooksEnabled, false);
+    assert.deepEqual(parsed.dryRunIssuers, ['letsencrypt-staging', 'internal-test']);
   });
 
   test('POD_NAMESPACE and POD_NAME come from the downward API', () => {

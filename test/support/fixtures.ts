@@ -17,18 +17,18 @@ export function issue(...dnsNames: string[]): IssuedCertificate {
 
 export const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-export function tlsSecret(name: string, cert: IssuedCertificate, labels: Record<string, string> = {}) {
+export function tlsSecret(name: string, cert: IssuedCertificate, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, labels },
+    metadata: { name, labels, annotations },
     type: 'kubernetes.io/tls',
     data: { 'tls.crt': b64(cert.fullchainPem), 'tls.key': b64(cert.keyPem) },
   };
 }
 
-export async function createTlsSecret(core: CoreV1Api, namespace: string, name: string, cert: IssuedCertificate, labels: Record<string, string> = {}) {
-  await core.createNamespacedSecret({ namespace, body: tlsSecret(name, cert, labels) as never });
+export async function createTlsSecret(core: CoreV1Api, namespace: string, name: string, cert: IssuedCertificate, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) {
+  await core.createNamespacedSecret({ namespace, body: tlsSecret(name, cert, labels, annotations) as never });
 }
 
 /** Replaces the certificate (and key) of a TLS Secret: a renewal, as cert-manager writes it. */

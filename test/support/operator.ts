@@ -33,7 +33,7 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
   }
 }
 
-export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number } = {}): Promise<TestOperator> {
+export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number; hooksEnabled?: boolean; dryRunIssuers?: string[] } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
   const kc = new KubeConfig();
   kc.loadFromString(sandbox.kubeconfig());
@@ -49,7 +49,7 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
   const operator = await startOperator({
     client,
     log: createLogger('debug', sink),
-    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup },
+    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup, ...(opts.hooksEnabled === false ? { hooksEnabled: false } : {}), ...(opts.dryRunIssuers ? { dryRunIssuers: opts.dryRunIssuers } : {}) },
     ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),

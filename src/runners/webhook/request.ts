@@ -56,7 +56,7 @@ export function payloadFields(run: DeployHookRun, hook: DeployHook, certificate:
     Namespace: namespace,
     HookName: hook.metadata.name!,
     RunName: run.metadata.name!,
-    DryRun: hook.spec.dryRun,
+    DryRun: hook.spec.dryRun || !!run.status?.dryRunReason,
     CertificateID: `${namespace}/${run.spec.secretRef.name}`,
     TriggeredBy: run.spec.triggeredBy ?? '',
     Result: run.status?.group?.result ?? '',
