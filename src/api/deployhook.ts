@@ -222,12 +222,13 @@ export const DeployHookSpecSchema = z
     onEvents: z
       .array(CertificateEventSchema)
       .min(1)
-      .max(CERTIFICATE_EVENTS.length)
+      .max(CertificateEventSchema.options.length)
       .default([...CERTIFICATE_EVENTS])
       .meta({
         description:
           'Certificate events the hook fires on: created (the TLS Secret appeared), renewed (its certificate ' +
-          'changed) and revoked (the Secret was deleted). Defaults to all three.',
+          'changed), revoked (the Secret was deleted) and expiring (the certificate is within expiringWithin of its ' +
+          'notAfter and no renewal came). Defaults to created, renewed and revoked.',
         'x-kubernetes-list-type': 'set',
       }),
     domains: z
@@ -242,6 +243,16 @@ export const DeployHookSpecSchema = z
     secretSelector: LabelSelectorSchema.optional().describe(
       'Labels of the TLS Secrets the hook is for. Omit to consider every TLS Secret in the namespace.',
     ),
+    expiringWithin: z
+      .string()
+      .min(2)
+      .max(32)
+      .regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/)
+      .default('336h')
+      .describe(
+        'With the expiring event: how long before its notAfter a certificate that no renewal replaced fires it, as a ' +
+          'duration (168h, 90m); once per certificate version. Default 336h (14 days).',
+      ),
     timeoutSeconds: z
       .int()
       .min(1)

@@ -1,13 +1,17 @@
 // Enumerations shared by DeployHook and DeployHookRun.
 import { z } from 'zod';
 
+/** The events a hook fires on unless it says otherwise. */
 export const CERTIFICATE_EVENTS = ['created', 'renewed', 'revoked'] as const;
-/** What happened to a certificate: its Secret was created, its tls.crt changed, or its Secret was deleted. */
-export const CertificateEventSchema = z.enum(CERTIFICATE_EVENTS);
+/**
+ * What happened to a certificate: its Secret was created, its tls.crt changed, its Secret was
+ * deleted, or (opt-in) it is close to its notAfter and no renewal came.
+ */
+export const CertificateEventSchema = z.enum([...CERTIFICATE_EVENTS, 'expiring']);
 export type CertificateEvent = z.infer<typeof CertificateEventSchema>;
 
 /** Why a run fired: a certificate event, or `manual` for a DeployHookRun created by hand. */
-export const RunEventSchema = z.enum([...CERTIFICATE_EVENTS, 'manual']);
+export const RunEventSchema = z.enum([...CertificateEventSchema.options, 'manual']);
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
 export const RunPhaseSchema = z.enum(['Pending', 'Waiting', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);

@@ -11,6 +11,7 @@ import type { SnapshotInfo } from '../runners/snapshot.ts';
 import type { AllowedRange } from '../runners/webhook/address-policy.ts';
 import type { Lookup } from '../runners/webhook/guarded-dispatcher.ts';
 import type { EventRecorder } from './event-recorder.ts';
+import type { Deadlines } from './deadlines.ts';
 import type { CheckedHook } from './hook-validity.ts';
 import type { RunExpectations } from './run-expectations.ts';
 import type { RetentionTracker } from './retention-controller.ts';
@@ -89,6 +90,8 @@ export interface OperatorContext {
   retentionQueue: WorkQueue;
   /** Whether this replica may act now (it is the leader); checked before anything is started. */
   isActive: () => boolean;
+  /** When Secrets are due again by time alone (a certificate entering a hook's expiry window). */
+  deadlines: Deadlines;
   /** What the operator counts for its metrics. */
   counters: { unmatchedCertificateEvents: number };
 }

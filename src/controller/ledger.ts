@@ -107,6 +107,28 @@ export function firingsFor(hook: DeployHook, name: string, secret: TlsSecret | u
   return firings;
 }
 
+/** A Go-style duration of hours, minutes and seconds (`336h`, `1h30m`), in ms. */
+export function durationMs(duration: string): number {
+  const [, h = '0', m = '0', s = '0'] = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration) ?? [];
+  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
+}
+
+/** When a certificate enters the hook's expiry window: notAfter − expiringWithin, in ms. */
+export const expiringFrom = (hook: DeployHook, certificate: { notAfter: string }): number =>
+  Date.parse(certificate.notAfter) - durationMs(hook.spec.expiringWithin);
+
+/**
+ * Expiring for the Secret's certificate, once per certificate version (the ledger holds its run):
+ * the hook listens for it and selects the Secret, and `now` is inside the window. A renewal
+ * replaces the certificate, so one that came is never warned about.
+ */
+export function expiringFor(hook: DeployHook, secret: TlsSecret | undefined, runs: DeployHookRun[], now: number): Firing | undefined {
+  const certificate = secret?.certificate;
+  if (!secret || !certificate || !hookFires(hook, 'expiring', secret) || now < expiringFrom(hook, certificate)) return undefined;
+  const fired = ledgerOf(runs, secret.name).some((r) => r.spec.event === 'expiring' && secretUidOf(r) === secret.uid && r.spec.certificate!.fingerprint === certificate.fingerprint);
+  return fired ? undefined : firingOf(hook, 'expiring', secret);
+}
+
 /**
  * The certificate event a live change to a Secret was, from what this process last saw of it (for
  * telling users that no hook took it): none without a change, or for a change that is not one.

@@ -14,6 +14,7 @@ import { Reflector, type CacheLoop, type Change } from '../kube/reflector.ts';
 import { JobRunner } from '../runners/job-runner.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookRunner } from '../runners/webhook/webhook-runner.ts';
 import { cacheKey, type OperatorConfig, type OperatorContext } from './context.ts';
+import { Deadlines } from './deadlines.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
@@ -139,6 +140,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     retention: new RetentionTracker(),
     isActive: () => active && (opts.isLeader?.() ?? true),
     counters: { unmatchedCertificateEvents: 0 },
+    deadlines: new Deadlines((key) => ctx.secretQueue.add(key)),
     indexes: {
       secretsByNamespace: new CacheIndex((s) => [s.namespace]),
       hooksByNamespace: new CacheIndex((h) => [h.raw.metadata.namespace!]),
@@ -166,8 +168,9 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           // Its historyLimit may have changed: every pair is looked at again.
           ctx.retention.markAll(c.key);
           ctx.retentionQueue.add(c.key);
-          // A hook first seen while acting: fire what happened since it was created.
-          if (active && c.type === 'ADDED') {
+          // A hook first seen while acting: fire what happened since it was created; one that
+          // now listens for expiring: look for certificates already in its window.
+          if (active && (c.type === 'ADDED' || (c.current?.valid && c.current.hook.spec.onEvents.includes('expiring')))) {
             const [namespace, name] = [c.current!.raw.metadata.namespace!, c.current!.raw.metadata.name!];
             void enqueueAll(ctx.secretQueue, secretKeysOf(ctx, namespace, name));
           }
@@ -284,6 +287,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     ctx.secretsSeen.clear();
     ctx.expectations.clear();
     ctx.snapshots.clear();
+    ctx.deadlines.clear();
     for (const runner of ctx.runners) runner.deactivate?.();
   }
 

@@ -5,7 +5,7 @@
 // are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
 import type { DeployHook } from '../api/deployhook.ts';
 import { cacheKey, runsOfSecret, splitKey, type OperatorContext } from './context.ts';
-import { firingsFor, liveEvent } from './ledger.ts';
+import { expiringFor, expiringFrom, firingsFor, liveEvent } from './ledger.ts';
 import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
 import type { Firing } from './plan.ts';
@@ -22,6 +22,7 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   const observed = ctx.secretsSeen.observation(key);
   const runs = runsOfSecret(ctx, namespace, name);
   const firings: Firing[] = [];
+  let expiresAt = Infinity;
   for (const entry of ctx.indexes.hooksByNamespace.get(namespace).values()) {
     if (!entry.valid) continue;
     const hook: DeployHook = entry.hook;
@@ -30,7 +31,12 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
     const knownSince = ctx.hookKnownSince.get(cacheKey(namespace, hook.metadata.name!)) ?? Infinity;
     const counts = observed && observed.at >= knownSince;
     firings.push(...firingsFor(hook, name, secret, own, counts ? observed : undefined));
+    const expiring = expiringFor(hook, secret, own, startedAt);
+    if (expiring) firings.push(expiring);
+    else if (secret?.certificate && hookFires(hook, 'expiring', secret)) expiresAt = Math.min(expiresAt, expiringFrom(hook, secret.certificate));
   }
+  // The earliest expiry window yet to open brings this Secret back then (one queue for all).
+  if (expiresAt > startedAt && expiresAt < Infinity) ctx.deadlines.schedule(key, expiresAt);
   if (firings.length) ctx.log.debug({ secret: key, firings: firings.map((f) => `${f.hook.metadata.name}:${f.event}`) }, 'certificate events');
   else if (change) noteUnmatched(ctx, namespace, liveEvent(secret, observed));
   // One after another: a revoke of the Secret that went before the created of the one there now,

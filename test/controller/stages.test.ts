@@ -59,3 +59,20 @@ describe('stages', () => {
     assert.deepEqual(order.map((x) => `${x.event}:${x.name}`), ['revoked:pre2', 'revoked:d2', 'created:pre', 'created:d1', 'created:d3', 'created:post']);
   });
 });
+
+describe('expiring', () => {
+  test('the window is notAfter − expiringWithin; it fires once per certificate version, only for a hook that listens', async () => {
+    const { durationMs, expiringFor, expiringFrom } = await import('../../src/controller/ledger.ts');
+    assert.equal(durationMs('336h'), 336 * 3600_000);
+    assert.equal(durationMs('1h30m5s'), 5405_000);
+    const listening = hook({ onEvents: ['expiring'], expiringWithin: '720h' });
+    const notAfter = Date.parse(facts.notAfter);
+    assert.equal(expiringFrom(listening, facts), notAfter - 720 * 3600_000);
+    assert.equal(expiringFor(listening, api, [], notAfter - 721 * 3600_000), undefined, 'before the window');
+    const firing = expiringFor(listening, api, [], notAfter - 719 * 3600_000);
+    assert.equal(firing?.event, 'expiring');
+    const fired = run(listening, 'expiring', api, PLANNED);
+    assert.equal(expiringFor(listening, api, [fired], notAfter - 1), undefined, 'once per certificate version');
+    assert.equal(expiringFor(hook({ expiringWithin: '720h' }), api, [], notAfter - 1), undefined, 'not listening: by default hooks do not');
+  });
+});

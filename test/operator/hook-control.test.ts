@@ -69,3 +69,39 @@ describe('staging dry runs', () => {
     assert.equal((await listRuns(env.custom, ns)).length, 3);
   });
 });
+
+describe('expiring', () => {
+  const expiringCa = createAuthority({ name: 'certhook expiry test CA' });
+  const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
+
+  test('a certificate already in the window fires once, also after a restart; one entering it later fires when it does; a renewed one never', async (t) => {
+    const first = await env.operatorFor(t, {});
+    const ns = await env.namespace();
+    await createHook(env.custom, ns, 'warn', { onEvents: ['expiring'], expiringWithin: '59m58s', job: { command: 'echo "expiring $CERTMATE_DOMAIN $CERTMATE_NOT_AFTER"' } });
+    // Already inside: notAfter in 30 minutes.
+    await createTlsSecret(env.core, ns, 'soon', expiringCa.issue({ dnsNames: ['soon.example.com'], notAfter: inMinutes(30) }));
+    // Enters the window about 2 s from now.
+    const later = inMinutes(60);
+    await createTlsSecret(env.core, ns, 'later', expiringCa.issue({ dnsNames: ['later.example.com'], notAfter: later }));
+    // Renewed before its window opens: its old certificate never warns.
+    await createTlsSecret(env.core, ns, 'renewed', expiringCa.issue({ dnsNames: ['renewed.example.com'], notAfter: new Date(later.getTime() + 1000) }));
+    await renewTlsSecret(env.core, ns, 'renewed', expiringCa.issue({ dnsNames: ['renewed.example.com'], notAfter: inMinutes(24 * 60) }));
+
+    const [soon] = await finishedRuns(env.custom, ns, 1);
+    assert.equal(soon!.spec.secretRef.name, 'soon');
+    assert.equal(soon!.spec.event, 'expiring');
+    assert.equal(soon!.status?.phase, 'Succeeded');
+    assert.match(soon!.status!.output!, /^expiring soon\.example\.com 20/);
+    const runs = await finishedRuns(env.custom, ns, 2, 15_000);
+    const laterRun = runs.find((r) => r.spec.secretRef.name === 'later')!;
+    const opens = Date.parse(laterRun.spec.certificate!.notAfter!) - (59 * 60 + 58) * 1000;
+    assert.ok(Date.parse(laterRun.metadata.annotations!['certhook.io/planned-at']!) >= opens, 'not before its window opened');
+
+    await first.stop();
+    const second = await env.operatorFor(t, {});
+    await second.operator.idle();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual((await listRuns(env.custom, ns)).map((r) => r.spec.secretRef.name).sort(), ['later', 'soon'], 'nothing again after a restart, and never for the renewed certificate');
+    assert.equal(second.planned(), 0);
+  });
+});
