@@ -110,7 +110,9 @@ function certmateVariables(hook: DeployHook): Set<string> {
     notAfter: '2025-04-01T00:00:00Z',
     issuer: 'CA',
   };
-  return new Set(certmateEnv(run, { ...hook, spec: { ...hook.spec, dryRun: true } }, certificate, true).map((v) => v.name));
+  // Every variable the hook can get: a dry run's, and a post hook's result.
+  const group = hook.spec.stage === 'post' ? { group: { result: 'failed' as const, failedHooks: ['x'] } } : {};
+  return new Set(certmateEnv(run, { ...hook, spec: { ...hook.spec, dryRun: true } }, certificate, true, group).map((v) => v.name));
 }
 
 const env = useOperatorSandbox('examples-');
@@ -126,14 +128,17 @@ async function apply(ns: string, docs: Manifest[]): Promise<void> {
 }
 
 
-test('the examples are the six CertMate recipes and four webhooks, each described in the README', async () => {
+test('the examples are the six CertMate recipes, four webhooks, the stages and the expiry warning, each described in the README', async () => {
   assert.deepEqual(FILES, [
     'page-on-revocation.yaml',
     'push-to-s3.yaml',
     'reload-nginx.yaml',
     'restart-deployment.yaml',
     'skip-during-dry-run.yaml',
+    'stage-post-report.yaml',
+    'stage-pre-check.yaml',
     'sync-to-peer.yaml',
+    'warn-before-expiry.yaml',
     'webhook-chat-on-revocation.yaml',
     'webhook-gitlab-variable.yaml',
     'webhook-plain.yaml',
@@ -349,5 +354,24 @@ describe('recipes end to end', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  test('stage-pre-check: a certificate with its chain passes and the deploy hook runs; one without is stopped before deploy', async () => {
+    const docs = await readExample('stage-pre-check.yaml');
+    const ns = await namespace();
+    await apply(ns, docs);
+    await env.custom.createNamespacedCustomObject({ ...HOOKS, namespace: ns, body: { apiVersion: API_VERSION, kind: 'DeployHook', metadata: { name: 'reload' }, spec: { domains: ['*.example.com'], job: { command: 'echo reloaded' } } } });
+    await createTlsSecret(env.core, ns, 'good', issue('good.example.com'));
+    const leafOnly = issue('bare.example.com');
+    await createTlsSecret(env.core, ns, 'bare', { ...leafOnly, fullchainPem: leafOnly.certPem });
+    const runs = await finishedRuns(env.custom, ns, 4);
+    const of = (secret: string, hook: string) => runs.find((r) => r.spec.secretRef.name === secret && r.spec.hookRef.name === hook)!;
+    assert.equal(of('good', 'check-before-deploy').status?.phase, 'Succeeded', of('good', 'check-before-deploy').status?.output);
+    assert.match(of('good', 'check-before-deploy').status!.output!, /^ok: good\.example\.com, chain of 2/);
+    assert.equal(of('good', 'reload').status?.phase, 'Succeeded');
+    assert.equal(of('bare', 'check-before-deploy').status?.phase, 'Failed');
+    assert.match(of('bare', 'check-before-deploy').status!.output!, /holds no intermediate/);
+    assert.equal(of('bare', 'reload').status?.phase, 'Skipped');
+    assert.equal(of('bare', 'reload').status?.reason, 'EarlierStageFailed');
   });
 });
