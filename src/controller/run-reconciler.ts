@@ -132,7 +132,7 @@ async function start(ctx: OperatorContext, run: DeployHookRun): Promise<Reconcil
     if ('outcome' in found) return finish(ctx, run, found.outcome, hook);
     prepared = { snapshot: await writeSnapshot(ctx, run, found.files), certificate: found.certificate };
   }
-  if (run.spec.event === 'created' || run.spec.event === 'renewed') {
+  if (run.spec.event !== 'revoked' && run.spec.event !== 'manual') {
     const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
     const sameSecret = secret?.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
     const fingerprint = secret?.certificate?.fingerprint;
