@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { COMMAND_GUARDRAILS } from './command-guardrails.ts';
 import { CERTIFICATE_EVENTS, CertificateEventSchema, FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
+import { HOOK_POD_FIELDS } from './hook-pod.ts';
 import { ConditionSchema, LabelSelectorSchema, ObjectMetaSchema, timestamp } from './metav1.ts';
 import { API_VERSION, DEPLOY_HOOK } from './names.ts';
 
@@ -75,9 +76,10 @@ export const HookJobSchema = z
       .max(1024)
       .meta({
         description:
-          'Shell command, run as `sh -c`, at most 1024 characters (put longer logic in a script). The certificate ' +
-          'files and CERTMATE_* variables describe the certificate that fired the run. Obviously dangerous shapes ' +
-          '(eval, rm of /, fork bombs, reading /etc/shadow) are rejected.',
+          'Shell command, run as `sh -c` exactly as written (no Kubernetes $(VAR) expansion), at most 1024 ' +
+          'characters (put longer logic in a script). The certificate files and CERTMATE_* variables describe the ' +
+          'certificate that fired the run. Obviously dangerous shapes (eval, rm of /, fork bombs, reading ' +
+          '/etc/shadow) are rejected.',
         'x-kubernetes-validations': COMMAND_GUARDRAILS,
       }),
     image: z
@@ -101,6 +103,7 @@ export const HookJobSchema = z
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
       }),
+    ...HOOK_POD_FIELDS,
   })
   .describe('Run the hook as a Kubernetes Job in the hook\'s namespace.');
 export type HookJob = z.infer<typeof HookJobSchema>;

@@ -14,7 +14,8 @@ export type StructuralType = 'object' | 'array' | 'string' | 'integer' | 'number
 
 export interface StructuralSchema {
   description?: string;
-  type: StructuralType;
+  /** Absent only on an int-or-string node (x-kubernetes-int-or-string). */
+  type?: StructuralType;
   format?: string;
   enum?: unknown[];
   default?: unknown;
@@ -25,6 +26,7 @@ export interface StructuralSchema {
   maximum?: number;
   minItems?: number;
   maxItems?: number;
+  maxProperties?: number;
   required?: string[];
   properties?: Record<string, StructuralSchema>;
   additionalProperties?: StructuralSchema;
@@ -34,6 +36,7 @@ export interface StructuralSchema {
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-map-type'?: 'atomic' | 'granular';
   'x-kubernetes-preserve-unknown-fields'?: true;
+  'x-kubernetes-int-or-string'?: true;
 }
 
 type JsonSchemaNode = Record<string, unknown>;
@@ -52,11 +55,13 @@ const SCALAR_KEYWORDS = [
   'maximum',
   'minItems',
   'maxItems',
+  'maxProperties',
   'x-kubernetes-validations',
   'x-kubernetes-list-type',
   'x-kubernetes-list-map-keys',
   'x-kubernetes-map-type',
   'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
   'required',
 ] as const;
 const NESTED_KEYWORDS = ['properties', 'additionalProperties', 'items'] as const;
@@ -75,6 +80,7 @@ export function structuralSchema(schema: z.ZodType): StructuralSchema {
 
 function convert(node: JsonSchemaNode, path: string): StructuralSchema {
   const at = path || '<root>';
+  if (node['x-kubernetes-int-or-string'] === true) return intOrString(node, at);
   for (const key of Object.keys(node)) {
     if (!KNOWN_KEYWORDS.has(key)) throw new Error(`${at}: JSON Schema keyword "${key}" cannot be expressed in a Kubernetes structural schema`);
   }
@@ -105,6 +111,38 @@ function convert(node: JsonSchemaNode, path: string): StructuralSchema {
     if (typeof node.items !== 'object' || Array.isArray(node.items)) throw new Error(`${at}: items must be a single schema`);
     out.items = convert(node.items as JsonSchemaNode, `${path}[]`);
   }
+  return out as unknown as StructuralSchema;
+}
+
+/**
+ * An int-or-string node (a resource quantity, say): zod's union of an integer and a string, marked
+ * `x-kubernetes-int-or-string`. Kubernetes wants it without a type; the integer's bounds and the
+ * string's constraints apply to values of their kind, so they move up to the node itself.
+ */
+function intOrString(node: JsonSchemaNode, at: string): StructuralSchema {
+  const branches = node.anyOf as JsonSchemaNode[] | undefined;
+  const integer = branches?.find((b) => b.type === 'integer');
+  const string = branches?.find((b) => b.type === 'string');
+  if (branches?.length !== 2 || !integer || !string) {
+    throw new Error(`${at}: x-kubernetes-int-or-string needs a union of exactly an integer and a string`);
+  }
+  for (const key of Object.keys(node)) {
+    if (!['anyOf', 'x-kubernetes-int-or-string', 'description'].includes(key)) throw new Error(`${at}: keyword "${key}" on an int-or-string node: put it on the integer or string`);
+  }
+  for (const key of [...Object.keys(integer), ...Object.keys(string)]) {
+    if (!['type', 'minimum', 'maximum', 'format', 'pattern', 'minLength', 'maxLength'].includes(key)) throw new Error(`${at}: keyword "${key}" in an int-or-string union`);
+  }
+  const bounds = integerFormat(integer);
+  const out: JsonSchemaNode = {
+    description: node.description,
+    'x-kubernetes-int-or-string': true,
+    minimum: bounds.minimum,
+    maximum: bounds.maximum,
+    pattern: string.pattern,
+    minLength: string.minLength,
+    maxLength: string.maxLength,
+  };
+  for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
   return out as unknown as StructuralSchema;
 }
 

@@ -3,13 +3,14 @@ import type { DeployHook, HookJob } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
+import { hookCommandLine, jobDeadlineSeconds } from './hook-script.ts';
 import type { RunContext } from './runner.ts';
 import { FILES, runLabels, type SnapshotInfo } from './snapshot.ts';
 
 /** Where the certificate files are mounted in the hook's container. */
 export const CERTIFICATE_DIR = '/var/run/certhook/certificate';
 
-/** The user the hook runs as: not root, so the pod passes the "restricted" Pod Security profile. */
+/** The user and group the hook runs as unless it says otherwise: not root, as the "restricted" Pod Security profile requires. */
 const HOOK_UID = 65532;
 
 export interface JobOptions {
@@ -47,13 +48,39 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
   return env.filter((e): e is [string, string] => e[1] !== undefined).map(([name, value]) => ({ name, value }));
 }
 
+/** The pod's and the container's security contexts: restricted, with what the hook tunes. */
+function securityContexts(job: HookJob) {
+  const tuned = job.securityContext ?? {};
+  const seccompProfile = () => (tuned.seccompProfile ? { ...tuned.seccompProfile } : { type: 'RuntimeDefault' });
+  return {
+    pod: {
+      runAsNonRoot: true,
+      runAsUser: tuned.runAsUser ?? HOOK_UID,
+      runAsGroup: tuned.runAsGroup ?? HOOK_UID,
+      fsGroup: tuned.fsGroup ?? HOOK_UID,
+      seccompProfile: seccompProfile(),
+    },
+    container: {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      ...(tuned.readOnlyRootFilesystem !== undefined ? { readOnlyRootFilesystem: tuned.readOnlyRootFilesystem } : {}),
+      capabilities: { drop: ['ALL'], ...(tuned.capabilities?.add?.length ? { add: [...tuned.capabilities.add] } : {}) },
+      seccompProfile: seccompProfile(),
+      ...(tuned.appArmorProfile ? { appArmorProfile: { ...tuned.appArmorProfile } } : {}),
+    },
+  };
+}
+
 /**
- * The Job that runs the hook once: `sh -c <command>`, no retries, killed at timeoutSeconds, as a
- * non-root user with no privileges and no API token unless the hook names a service account.
+ * The Job that runs the hook once: `sh -c <command>` with the command as written, stopped at
+ * timeoutSeconds (the Job's deadline a little later is the backstop), no retries, as a non-root
+ * user with no privileges and no API token unless the hook names a service account; with the pod
+ * settings the hook tunes, which stay within the restricted profile (the CRD refuses the rest).
  */
 export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions, context: RunContext = {}): KubeObject {
   const { timeoutSeconds } = hook.spec;
   const labels = runLabels(run);
+  const security = securityContexts(job);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -65,34 +92,29 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, cert
     },
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: timeoutSeconds,
+      activeDeadlineSeconds: jobDeadlineSeconds(timeoutSeconds),
       ttlSecondsAfterFinished: opts.ttlSecondsAfterFinished,
       template: {
-        metadata: { labels },
+        // certhook's labels win (and the CRD refuses podLabels that would set them).
+        metadata: { labels: { ...job.podLabels, ...labels }, ...(job.podAnnotations ? { annotations: { ...job.podAnnotations } } : {}) },
         spec: {
           restartPolicy: 'Never',
           ...(job.serviceAccountName
             ? { serviceAccountName: job.serviceAccountName, automountServiceAccountToken: true }
             : { automountServiceAccountToken: false }),
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: HOOK_UID,
-            runAsGroup: HOOK_UID,
-            fsGroup: HOOK_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          ...(job.imagePullSecrets ? { imagePullSecrets: job.imagePullSecrets.map(({ name }) => ({ name })) } : {}),
+          ...(job.nodeSelector ? { nodeSelector: { ...job.nodeSelector } } : {}),
+          ...(job.tolerations ? { tolerations: structuredClone(job.tolerations) } : {}),
+          ...(job.affinity ? { affinity: structuredClone(job.affinity) } : {}),
+          securityContext: security.pod,
           containers: [{
             name: 'hook',
             image: job.image ?? opts.defaultImage,
-            command: ['sh', '-c', job.command],
+            ...hookCommandLine(job.command, timeoutSeconds),
             env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, context), ...(job.env ?? [])],
+            ...(job.resources ? { resources: structuredClone(job.resources) } : {}),
             volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              runAsNonRoot: true,
-              capabilities: { drop: ['ALL'] },
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: security.container,
           }],
           volumes: [{ name: 'certificate', secret: { secretName: snapshot.name, defaultMode: 0o440 } }],
         },

@@ -2,6 +2,7 @@
 import type { DeployHookRunStatus } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
 import type { KubeObject } from '../kube/object.ts';
+import { timeoutMessage, watchdogTimeout } from './hook-script.ts';
 
 /** The hook's output kept on the run: the end, where the error usually is. */
 export const OUTPUT_LIMIT = 4096;
@@ -62,7 +63,11 @@ function seconds(from: string | undefined, to: string | undefined): number | und
   return Number.isFinite(ms) && ms >= 0 ? Math.round(ms) / 1000 : undefined;
 }
 
-/** The final status of a run whose Job finished. */
+/**
+ * The final status of a run whose Job finished. A hook that ran past its timeout is TimedOut
+ * whether the container's watchdog stopped it (exit 124, with its output) or, failing that, the
+ * Job's deadline (the pod deleted).
+ */
 export function runOutcome(state: JobState, pod: KubeObject | undefined, output: string, timeoutSeconds: number, now: string): DeployHookRunStatus {
   const terminated = terminatedState(pod);
   const startTime = terminated?.startedAt ?? state.startTime;
@@ -77,7 +82,11 @@ export function runOutcome(state: JobState, pod: KubeObject | undefined, output:
   };
   if (state.succeeded) return { ...base, phase: 'Succeeded', reason: RUN_REASONS.Completed, message: 'the hook exited 0' };
   if (state.condition?.reason === 'DeadlineExceeded') {
-    return { ...base, phase: 'Failed', reason: RUN_REASONS.TimedOut, message: `timeout after ${timeoutSeconds}s` };
+    return { ...base, phase: 'Failed', reason: RUN_REASONS.TimedOut, message: timeoutMessage(timeoutSeconds) };
+  }
+  const stoppedAt = watchdogTimeout(terminated?.exitCode, output);
+  if (stoppedAt !== undefined) {
+    return { ...base, phase: 'Failed', reason: RUN_REASONS.TimedOut, message: timeoutMessage(stoppedAt) };
   }
   if (terminated?.exitCode !== undefined && terminated.exitCode !== 0) {
     return { ...base, phase: 'Failed', reason: RUN_REASONS.ExitCode, message: `the hook exited with code ${terminated.exitCode}` };

@@ -13,6 +13,7 @@ import { createOrGet, getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { Reflector, type CacheLoop } from '../kube/reflector.ts';
+import { hookTimeoutSeconds } from './hook-script.ts';
 import { hookJob, type JobOptions } from './job-manifest.ts';
 import { jobState, runOutcome } from './job-outcome.ts';
 import type { Observation, Runner, Started, StartRequest } from './runner.ts';
@@ -89,7 +90,8 @@ export class JobRunner implements Runner {
     if (!state.finished) return { waiting: true };
     const pod = await this.latestPod(namespace, jobName);
     const output = pod ? await this.podLog(namespace, pod.metadata.name!) : '';
-    const timeoutSeconds = hook?.spec.timeoutSeconds ?? (job.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds ?? 0;
+    const deadline = (job.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds;
+    const timeoutSeconds = hook?.spec.timeoutSeconds ?? (deadline === undefined ? 0 : hookTimeoutSeconds(deadline));
     return { outcome: runOutcome(state, pod, output, timeoutSeconds, nowTime()) };
   }
 

@@ -1,6 +1,7 @@
 // A container as a local process: its own process group (so every process it starts belongs to
-// it, as in a container's PID namespace), stdout and stderr as they arrive, and a kill that
-// sends SIGTERM to the group and SIGKILL after a grace period.
+// it, as in a container's PID namespace), stdout and stderr as they arrive, and a kill as the
+// container runtime does it: SIGTERM to the container's first process, SIGKILL to all of them
+// after a grace period (or as soon as the first one exits).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
@@ -21,7 +22,7 @@ export interface ContainerProcess {
   readonly pid: number;
   /** Settles when the process has exited and its output has been delivered. */
   readonly exited: Promise<ContainerExit>;
-  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves when it has exited. */
+  /** SIGTERM to the main process, SIGKILL to the group after `graceMs`; resolves when it has exited. */
   kill(graceMs: number): Promise<ContainerExit>;
 }
 
@@ -31,6 +32,14 @@ const DRAIN_MS = 1000;
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
@@ -69,7 +78,8 @@ export function launch(spec: LaunchSpec): Promise<ContainerProcess> {
         exited,
         kill(graceMs) {
           if (done) return exited;
-          signalGroup(pid, 'SIGTERM');
+          // The runtime signals the container's init only; what it does with the signal is its own affair.
+          signalProcess(pid, 'SIGTERM');
           const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
           return exited.finally(() => clearTimeout(timer));
         },

@@ -64,3 +64,70 @@ describe('DeployHookRun spec rules', () => {
     assert.deepEqual(violations(spec, withoutCertificate, withoutCertificate), ['certificate is required unless event is manual']);
   });
 });
+
+describe('DeployHook job pod settings rules', () => {
+  const at = (path: string) => schemaAt('DeployHook', `spec.job.${path}`);
+
+  test('securityContext: non-root users and groups only', () => {
+    assert.deepEqual(violations(at('securityContext.runAsUser'), 1000), []);
+    assert.match(violations(at('securityContext.runAsUser'), 0).join(), /runAsUser 0 \(root\) is refused: .*restricted profile/);
+    assert.deepEqual(violations(at('securityContext.runAsGroup'), 1000), []);
+    assert.match(violations(at('securityContext.runAsGroup'), 0).join(), /runAsGroup 0 \(root\) is refused/);
+    assert.deepEqual(violations(at('securityContext.runAsNonRoot'), true), []);
+    assert.match(violations(at('securityContext.runAsNonRoot'), false).join(), /runAsNonRoot: false is refused: the Pod Security restricted profile requires a non-root user/);
+  });
+
+  test('securityContext: no privileges, no escalation, no capability but NET_BIND_SERVICE, ALL dropped', () => {
+    assert.deepEqual(violations(at('securityContext.privileged'), false), []);
+    assert.match(violations(at('securityContext.privileged'), true).join(), /privileged: true is refused: the Pod Security restricted profile forbids privileged containers/);
+    assert.deepEqual(violations(at('securityContext.allowPrivilegeEscalation'), false), []);
+    assert.match(violations(at('securityContext.allowPrivilegeEscalation'), true).join(), /forbids privilege escalation/);
+    assert.deepEqual(violations(at('securityContext.capabilities.add'), ['NET_BIND_SERVICE']), []);
+    assert.deepEqual(violations(at('securityContext.capabilities.add'), []), []);
+    assert.match(violations(at('securityContext.capabilities.add'), ['NET_BIND_SERVICE', 'NET_ADMIN']).join(), /only NET_BIND_SERVICE may be added/);
+    assert.deepEqual(violations(at('securityContext.capabilities.drop'), ['ALL']), []);
+    assert.match(violations(at('securityContext.capabilities.drop'), ['NET_RAW']).join(), /drop must include ALL/);
+  });
+
+  test('securityContext: seccomp and AppArmor profiles RuntimeDefault or Localhost (with its profile), never Unconfined', () => {
+    for (const kind of ['seccompProfile', 'appArmorProfile']) {
+      const node = at(`securityContext.${kind}`);
+      assert.deepEqual(violations(node, { type: 'RuntimeDefault' }), []);
+      assert.deepEqual(violations(node, { type: 'Localhost', localhostProfile: 'profiles/hook.json' }), []);
+      assert.match(violations(node, { type: 'Unconfined' }).join(), /type Unconfined is refused: the Pod Security restricted profile allows only RuntimeDefault or Localhost/);
+      assert.match(violations(node, { type: 'Localhost' }).join(), /localhostProfile is required with type Localhost/);
+      assert.match(violations(node, { type: 'RuntimeDefault', localhostProfile: 'x' }).join(), /only allowed with it/);
+    }
+  });
+
+  test("podLabels may not set certhook's or the Job controller's labels; podAnnotations not certhook's", () => {
+    assert.deepEqual(violations(at('podLabels'), { team: 'edge', 'app.kubernetes.io/name': 'hook', 'sidecar.istio.io/inject': 'false' }), []);
+    for (const key of ['certhook.io/run', 'certhook.io/anything', 'batch.kubernetes.io/job-name', 'batch.kubernetes.io/controller-uid', 'job-name', 'controller-uid']) {
+      assert.match(violations(at('podLabels'), { team: 'edge', [key]: 'x' }).join(), /podLabels cannot set certhook\.io\/\*, batch\.kubernetes\.io\/\*, job-name or controller-uid/, key);
+    }
+    assert.deepEqual(violations(at('podAnnotations'), { 'sidecar.istio.io/inject': 'false' }), []);
+    assert.match(violations(at('podAnnotations'), { 'certhook.io/fingerprint': 'x' }).join(), /certhook\.io\/\* annotations/);
+  });
+
+  test('tolerations: Exists has no value, an empty key needs Exists, tolerationSeconds only for NoExecute', () => {
+    const toleration = at('tolerations[]');
+    assert.deepEqual(violations(toleration, { key: 'dedicated', operator: 'Equal', value: 'hooks', effect: 'NoSchedule' }), []);
+    assert.deepEqual(violations(toleration, { key: 'dedicated', value: 'hooks' }), []);
+    assert.deepEqual(violations(toleration, { operator: 'Exists' }), []);
+    assert.deepEqual(violations(toleration, { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }), []);
+    assert.match(violations(toleration, { key: 'a', operator: 'Exists', value: 'x' }).join(), /operator Exists has no value/);
+    assert.match(violations(toleration, { value: 'x' }).join(), /without a key must have operator Exists/);
+    assert.match(violations(toleration, { key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 }).join(), /tolerationSeconds is only for effect NoExecute/);
+  });
+
+  test('node affinity requirements: values as the operator needs them', () => {
+    const requirement = at('affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[].matchExpressions[]');
+    assert.deepEqual(violations(requirement, { key: 'zone', operator: 'In', values: ['a'] }), []);
+    assert.deepEqual(violations(requirement, { key: 'zone', operator: 'Exists' }), []);
+    assert.deepEqual(violations(requirement, { key: 'cpus', operator: 'Gt', values: ['4'] }), []);
+    const wrong: { operator: string; values?: string[] }[] = [{ operator: 'In' }, { operator: 'NotIn', values: [] }, { operator: 'Exists', values: ['a'] }, { operator: 'Gt', values: ['four'] }, { operator: 'Lt', values: ['1', '2'] }];
+    for (const bad of wrong) {
+      assert.equal(violations(requirement, { key: 'k', ...bad }).length, 1, JSON.stringify(bad));
+    }
+  });
+});

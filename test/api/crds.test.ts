@@ -52,7 +52,12 @@ describe('structural schemas', () => {
 
     test(`${kind}: every node has a type and every property a description`, () => {
       for (const [path, node] of nodes(root)) {
-        assert.ok(['object', 'array', 'string', 'integer', 'number', 'boolean'].includes(node.type), `${path} has no type`);
+        if (node['x-kubernetes-int-or-string']) {
+          // The one kind of node Kubernetes wants without a type.
+          assert.equal(node.type, undefined, `${path}: an int-or-string node has no type`);
+          continue;
+        }
+        assert.ok(['object', 'array', 'string', 'integer', 'number', 'boolean'].includes(node.type ?? ''), `${path} has no type`);
         if (node.type === 'integer') assert.match(node.format ?? '', /^int(32|64)$/, `${path} integer without format`);
       }
       const described = (node: StructuralSchema, path: string): void => {
@@ -129,7 +134,9 @@ describe('DeployHook schema', () => {
     assert.deepEqual(schemaAt('DeployHook', 'spec.onEvents').default, ['created', 'renewed', 'revoked']);
     assert.equal(schemaAt('DeployHook', 'spec.onEvents').minItems, 1);
     assert.equal(schemaAt('DeployHook', 'spec.onEvents')['x-kubernetes-list-type'], 'set');
-    assert.deepEqual(schemaAt('DeployHook', 'spec.onEvents[]').enum, ['created', 'renewed', 'revoked']);
+    assert.deepEqual(schemaAt('DeployHook', 'spec.onEvents[]').enum, ['created', 'renewed', 'revoked', 'expiring']);
+    assert.equal(schemaAt('DeployHook', 'spec.onEvents').maxItems, 4);
+    assert.equal(schemaAt('DeployHook', 'spec.expiringWithin').default, '336h');
     assert.deepEqual(pick(schemaAt('DeployHook', 'spec.timeoutSeconds')), { type: 'integer', default: 30, minimum: 1, maximum: 300 });
     assert.deepEqual(pick(schemaAt('DeployHook', 'spec.historyLimit')), { type: 'integer', default: 10, minimum: 1, maximum: 100 });
     assert.equal(schemaAt('DeployHook', 'spec.dryRun').default, false);
@@ -144,6 +151,29 @@ describe('DeployHook schema', () => {
     assert.equal(body.type, 'object');
     assert.equal(body['x-kubernetes-preserve-unknown-fields'], true, 'the body is kept as written');
     assert.equal(body.additionalProperties, undefined);
+  });
+
+  test("spec.job is bounded: lists have maxItems, maps maxProperties, strings maxLength (what CEL's cost estimate needs)", () => {
+    for (const [path, node] of nodes(schemaAt('DeployHook', 'spec.job'), 'spec.job')) {
+      // metav1.LabelSelector's matchLabels (in pod affinity terms) is as Kubernetes has it; no rule reads it.
+      if (/\.matchLabels(\[\*\])?$/.test(path)) continue;
+      if (node.type === 'array') assert.ok(node.maxItems !== undefined, `${path} has no maxItems`);
+      if (node.type === 'object' && node.additionalProperties) assert.ok(node.maxProperties !== undefined, `${path} has no maxProperties`);
+      if (node.type === 'string' || node['x-kubernetes-int-or-string']) assert.ok(node.maxLength !== undefined || node.enum !== undefined, `${path} has no maxLength`);
+    }
+  });
+
+  test('resource quantities are int-or-string, non-negative, in the quantity syntax', () => {
+    for (const list of ['requests', 'limits']) {
+      assert.deepEqual(Object.keys(schemaAt('DeployHook', `spec.job.resources.${list}`).properties!), ['cpu', 'memory', 'ephemeral-storage']);
+    }
+    const cpu = schemaAt('DeployHook', 'spec.job.resources.limits.cpu');
+    assert.equal(cpu['x-kubernetes-int-or-string'], true);
+    assert.equal(cpu.type, undefined);
+    assert.equal(cpu.minimum, 0);
+    const matches = (q: string) => run(`q.matches(p)`, { q, p: cpu.pattern! });
+    for (const ok of ['100m', '0.5', '1', '64Mi', '1Gi', '1G', '1e3', '.5', '2k']) assert.equal(matches(ok), true, ok);
+    for (const bad of ['-1', 'lots', '1 Gi', '1gi', '', 'Mi']) assert.equal(matches(bad), false, bad);
   });
 
   test('the domain pattern takes exact names and one-label wildcards only', () => {
@@ -182,7 +212,7 @@ describe('DeployHookRun schema', () => {
   test('spec is immutable and the certificate is identified by its fingerprint', () => {
     assert.deepEqual(schemaAt('DeployHookRun', 'spec')['x-kubernetes-validations']![0], { rule: 'self == oldSelf', message: 'spec is immutable' });
     assert.deepEqual(schemaAt('DeployHookRun', 'spec').required, ['hookRef', 'secretRef', 'event']);
-    assert.deepEqual(schemaAt('DeployHookRun', 'spec.event').enum, ['created', 'renewed', 'revoked', 'manual']);
+    assert.deepEqual(schemaAt('DeployHookRun', 'spec.event').enum, ['created', 'renewed', 'revoked', 'expiring', 'manual']);
     assert.equal(schemaAt('DeployHookRun', 'spec.certificate.fingerprint').pattern, '^[0-9a-f]{64}$');
   });
 

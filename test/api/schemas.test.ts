@@ -10,6 +10,7 @@ describe('zod schemas', () => {
       enabled: true,
       onEvents: ['created', 'renewed', 'revoked'],
       timeoutSeconds: 30,
+      expiringWithin: '336h',
       dryRun: false,
       stage: 'deploy',
       historyLimit: 10,

@@ -44,6 +44,28 @@ describe('structuralSchema', () => {
     assert.deepEqual(structuralSchema(z.literal('x')), { type: 'string', enum: ['x'] });
   });
 
+  test('a record bounded with maxProperties keeps the bound', () => {
+    assert.deepEqual(structuralSchema(z.record(z.string(), z.string().max(63)).meta({ maxProperties: 16 })), {
+      type: 'object',
+      maxProperties: 16,
+      additionalProperties: { type: 'string', maxLength: 63 },
+    });
+  });
+
+  test('an integer-or-string union marked x-kubernetes-int-or-string has no type, and the bounds of both', () => {
+    const quantity = z.union([z.int().min(0), z.string().max(64).regex(/^[0-9]+m?$/)]).meta({ 'x-kubernetes-int-or-string': true, description: 'A quantity.' });
+    assert.deepEqual(structuralSchema(z.object({ q: quantity })).properties?.q, {
+      description: 'A quantity.',
+      'x-kubernetes-int-or-string': true,
+      minimum: 0,
+      pattern: '^[0-9]+m?$',
+      maxLength: 64,
+    });
+    assert.throws(() => structuralSchema(z.union([z.string(), z.boolean()]).meta({ 'x-kubernetes-int-or-string': true })), /needs a union of exactly an integer and a string/);
+    assert.throws(() => structuralSchema(z.union([z.int(), z.string()]).meta({ 'x-kubernetes-int-or-string': true, default: 1 })), /keyword "default" on an int-or-string node/);
+    assert.throws(() => structuralSchema(z.union([z.int(), z.string()])), /keyword "anyOf"/, 'without the marker a union is still refused');
+  });
+
   test('refuses what a structural schema cannot express, naming the path', () => {
     assert.throws(() => structuralSchema(z.object({ u: z.union([z.string(), z.int()]) })), /\.u: JSON Schema keyword "anyOf"/);
     assert.throws(() => structuralSchema(z.object({ a: z.any() })), /\.a: every node of a structural schema needs a single type/);

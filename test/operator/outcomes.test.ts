@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { b64, createHook, createTlsSecret, finishedRuns, HOOKS, issue, listRuns, outputDir, RUNS } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
+import { restrictedViolations, type PodSpec } from '../helm/pod-security.ts';
 
 const env = useOperatorSandbox('o');
 const namespace = () => env.namespace();
@@ -16,13 +17,44 @@ describe('outcomes', () => {
   test('a hook that outlives timeoutSeconds fails as TimedOut, and its process is stopped', async () => {
     const ns = await namespace();
     const out = await outputDir();
-    await createHook(env.custom, ns, 'slow', { timeoutSeconds: 1, job: { command: `sleep 30; touch ${out}/finished`, env: [] } });
+    await createHook(env.custom, ns, 'slow', { timeoutSeconds: 1, job: { command: `echo "reloading edge"; sleep 30; touch ${out}/finished`, env: [] } });
     await createTlsSecret(env.core, ns, 'slow', issue('slow.example.com'));
     const [run] = await finishedRuns(env.custom, ns, 1);
     assert.equal(run!.status?.phase, 'Failed');
     assert.equal(run!.status?.reason, 'TimedOut');
     assert.equal(run!.status?.message, 'timeout after 1s');
     await assert.rejects(readFile(join(out, 'finished')), 'the hook was killed, not left running');
+    // Stopped inside its container, not with its pod: the output is kept, on the run and in the pod's log.
+    assert.equal(run!.status?.exitCode, 124);
+    assert.match(run!.status?.output ?? '', /^reloading edge\n(.*\n)?certhook: timeout after 1s: the command was stopped\n$/s);
+    const pods = await env.core.listNamespacedPod({ namespace: ns, labelSelector: `batch.kubernetes.io/job-name=${run!.status?.job?.name}` });
+    assert.equal(pods.items.length, 1);
+    assert.match(await env.core.readNamespacedPodLog({ namespace: ns, name: pods.items[0]!.metadata!.name! }), /reloading edge/);
+  });
+
+  test('the shell gets the command exactly as written: no $(VAR) expansion, $$ and backticks intact', async () => {
+    const ns = await namespace();
+    const command = [
+      'echo "pid=$$"',
+      // A command substitution of a command named CERTMATE_DOMAIN, not Kubernetes' variable reference.
+      'echo "sub=$(CERTMATE_DOMAIN)"',
+      'echo "year=$(date +%Y)"',
+      'echo "tick=`echo back`"',
+      'echo "var=${CERTMATE_DOMAIN} $CERTMATE_EVENT"',
+      "echo 'literal=$(CERTMATE_DOMAIN) $$'",
+    ].join('; ');
+    await createHook(env.custom, ns, 'verbatim', { job: { command } });
+    await createTlsSecret(env.core, ns, 'verbatim', issue('verbatim.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1);
+    assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
+    const output = run!.status?.output ?? '';
+    assert.match(output, /^pid=\d+$/m, 'the shell expanded $$ to its PID');
+    assert.match(output, /CERTMATE_DOMAIN: not found/, 'sh ran $(CERTMATE_DOMAIN) as a command');
+    assert.match(output, /^sub=$/m);
+    assert.match(output, new RegExp(`^year=${new Date().getUTCFullYear()}|^year=${new Date().getFullYear()}`, 'm'));
+    assert.match(output, /^tick=back$/m);
+    assert.match(output, /^var=verbatim\.example\.com created$/m);
+    assert.match(output, /^literal=\$\(CERTMATE_DOMAIN\) \$\$$/m);
   });
 
   test('a non-zero exit fails as ExitCode with the code and the tail of stderr', async () => {
@@ -79,6 +111,66 @@ describe('outcomes', () => {
     }
     const final = runs.find((r) => r.spec.certificate!.fingerprint === latest);
     assert.equal(final?.status?.phase, 'Succeeded', 'the final version always runs');
+  });
+});
+
+describe('tuned Jobs', () => {
+  const tuning = {
+    resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: 1, memory: '64Mi' } },
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'hooks', effect: 'NoSchedule' }, { operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }],
+    affinity: {
+      nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'node-role', operator: 'In', values: ['hooks'] }] } }] },
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { labelSelector: { matchLabels: { 'certhook.io/hook': 'tuned' } }, topologyKey: 'kubernetes.io/hostname' } }] },
+    },
+    podLabels: { team: 'edge' },
+    podAnnotations: { 'sidecar.istio.io/inject': 'false' },
+    imagePullSecrets: [{ name: 'registry-creds' }],
+    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+  };
+
+  test("a hook's pod settings are in its Job, which still passes the restricted Pod Security profile", async () => {
+    const ns = await namespace();
+    await createHook(env.custom, ns, 'tuned', { job: { command: 'echo tuned', ...tuning } });
+    await createTlsSecret(env.core, ns, 'tuned', issue('tuned.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1);
+    assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
+    const job = env.sandbox.api.get(env.sandbox.api.type('batch', 'jobs'), ns, run!.status!.job!.name);
+    const template = (job.spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec & Record<string, any> } }).template;
+    assert.equal(template.metadata.labels.team, 'edge');
+    assert.equal(template.metadata.labels['certhook.io/hook'], 'tuned');
+    assert.deepEqual(template.metadata.annotations, { 'sidecar.istio.io/inject': 'false' });
+    const { spec } = template;
+    const container = spec.containers[0] as any;
+    assert.deepEqual(container.resources, tuning.resources);
+    assert.deepEqual(spec.nodeSelector, tuning.nodeSelector);
+    assert.deepEqual(spec.tolerations, tuning.tolerations);
+    assert.deepEqual(spec.affinity, tuning.affinity);
+    assert.deepEqual(spec.imagePullSecrets, tuning.imagePullSecrets);
+    assert.equal(spec.securityContext?.runAsUser, 1000);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(restrictedViolations(spec), []);
+  });
+
+  test('the API refuses pod settings outside the restricted profile, and reserved labels, with the reason', async () => {
+    const ns = await namespace();
+    const refused = async (job: Record<string, unknown>, message: RegExp) => {
+      await assert.rejects(createHook(env.custom, ns, 'bad', { job: { command: 'true', ...job } }), (err: any) => {
+        assert.match(String(err.body ?? err.message), message);
+        return true;
+      });
+    };
+    await refused({ securityContext: { privileged: true } }, /privileged: true is refused: the Pod Security restricted profile forbids privileged containers/);
+    await refused({ securityContext: { allowPrivilegeEscalation: true } }, /allowPrivilegeEscalation: true is refused: the Pod Security restricted profile forbids privilege escalation/);
+    await refused({ securityContext: { runAsNonRoot: false } }, /runAsNonRoot: false is refused: the Pod Security restricted profile requires a non-root user/);
+    await refused({ securityContext: { runAsUser: 0 } }, /runAsUser 0 \(root\) is refused/);
+    await refused({ securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }, /only NET_BIND_SERVICE may be added: the Pod Security restricted profile forbids every other capability/);
+    await refused({ securityContext: { seccompProfile: { type: 'Unconfined' } } }, /seccomp type Unconfined is refused: the Pod Security restricted profile/);
+    await refused({ podLabels: { 'certhook.io/run': 'other' } }, /podLabels cannot set certhook\.io\/\*/);
+    await refused({ podLabels: { 'batch.kubernetes.io/job-name': 'other' } }, /podLabels cannot set/);
+    await refused({ resources: { limits: { cpu: 'lots' } } }, /spec\.job\.resources\.limits\.cpu/);
+    await refused({ tolerations: [{ operator: 'Exists', value: 'x' }] }, /operator Exists has no value/);
+    assert.equal((await env.custom.listNamespacedCustomObject({ ...HOOKS, namespace: ns }) as { items: unknown[] }).items.length, 0);
   });
 });
 

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { DeployHook } from '../../src/api/deployhook.ts';
 import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
 import { CERTIFICATE_DIR, certmateEnv, hookJob } from '../../src/runners/job-manifest.ts';
+import { DEADLINE_MARGIN_SECONDS, escapeExpansion, watchdogScript } from '../../src/runners/hook-script.ts';
+import { expandReferences } from '../../src/sandbox/pod-env.ts';
 import { snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles } from '../../src/runners/snapshot.ts';
 import { certificate, hook, NAMESPACE, run, secret } from '../controller/objects.ts';
 import { restrictedViolations, type PodSpec } from '../helm/pod-security.ts';
@@ -20,6 +22,8 @@ interface Container {
   name: string;
   image: string;
   command: string[];
+  args: string[];
+  resources?: unknown;
   env: { name: string; value?: string; valueFrom?: unknown }[];
   volumeMounts: unknown[];
   securityContext: Record<string, unknown>;
@@ -28,7 +32,7 @@ interface JobSpec {
   backoffLimit: number;
   activeDeadlineSeconds: number;
   ttlSecondsAfterFinished: number;
-  template: { metadata: { labels: Record<string, string> }; spec: PodSpec & Record<string, unknown> & { containers: Container[] } };
+  template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec & Record<string, unknown> & { containers: Container[] } };
 }
 
 const jobOf = (h: DeployHook, r: DeployHookRun = renewal, hasKey = true) => hookJob(r, h, h.spec.job!, r.spec.certificate!, { name: snapshotName(r), hasKey }, OPTIONS);
@@ -46,20 +50,36 @@ describe('hookJob', () => {
     assert.deepEqual(specOf(owner).template.metadata.labels, RUN_LABELS);
   });
 
-  test('one attempt, killed at timeoutSeconds, kept for the TTL', () => {
+  test('one attempt, stopped at timeoutSeconds in the container, the Job deadline 10s later as a backstop, kept for the TTL', () => {
     const spec = specOf(owner);
     assert.equal(spec.backoffLimit, 0);
-    assert.equal(spec.activeDeadlineSeconds, 45);
+    assert.equal(DEADLINE_MARGIN_SECONDS, 10);
+    assert.equal(spec.activeDeadlineSeconds, 45 + 10);
     assert.equal(spec.ttlSecondsAfterFinished, 3600);
     assert.equal(spec.template.spec.restartPolicy, 'Never');
-    assert.equal(specOf(hook({ timeoutSeconds: 7 })).activeDeadlineSeconds, 7);
+    assert.equal(specOf(hook({ timeoutSeconds: 7 })).activeDeadlineSeconds, 17);
+    assert.match(containerOf(owner).command[2]!, /sleep 45 &&/);
+    assert.match(containerOf(hook({ timeoutSeconds: 7 })).command[2]!, /sleep 7 &&/);
   });
 
-  test('runs the command with sh -c, in the hook image or the default one', () => {
+  test('runs the wrapper with sh -c and the command as its argument, in the hook image or the default one', () => {
     const command = 'nginx -s reload && echo "done $CERTMATE_DOMAIN"';
-    assert.deepEqual(containerOf(hook({ job: { command } })).command, ['sh', '-c', command]);
+    const container = containerOf(hook({ job: { command } }));
+    assert.deepEqual(container.command, ['sh', '-c', escapeExpansion(watchdogScript(30)), 'certhook']);
+    assert.deepEqual(container.args, [escapeExpansion(command)]);
     assert.equal(containerOf(owner).image, 'alpine:3.22');
     assert.equal(containerOf(hook({ job: { command, image: 'registry.k8s.io/kubectl:v1.34.0' } })).image, 'registry.k8s.io/kubectl:v1.34.0');
+  });
+
+  test('the shell gets the command exactly as written: the kubelet\'s $(VAR) expansion and $$ escape undo the escaping', () => {
+    const command = 'echo $$ $(CERTMATE_DOMAIN) $$(CERTMATE_DOMAIN) $(date +%Y) `hostname` ${CERTMATE_DOMAIN} \'$(X)\' $ $$$ $(';
+    const container = containerOf(hook({ job: { command } }));
+    // Every variable of the container is defined, as the kubelet would expand them.
+    const vars = new Map([...container.env.map((e) => [e.name, e.value ?? 'from-a-secret'] as [string, string]), ['X', 'x'], ['date +%Y', 'no']]);
+    const argv = [...container.command, ...container.args].map((a) => expandReferences(a, vars));
+    assert.deepEqual(argv, ['sh', '-c', watchdogScript(30), 'certhook', command]);
+    // Without the escaping the kubelet would have changed it.
+    assert.notEqual(expandReferences(command, vars), command);
   });
 
   test('the certificate snapshot is mounted read-only at the certificate directory', () => {
@@ -106,6 +126,71 @@ describe('hookJob', () => {
   test('without the key no CERTMATE_KEY_PATH is set', () => {
     assert.ok(!envNames(specOf(owner, renewal, false).template.spec.containers[0]!.env).includes('CERTMATE_KEY_PATH'));
     assert.ok(envNames(specOf(owner, renewal, true).template.spec.containers[0]!.env).includes('CERTMATE_KEY_PATH'));
+  });
+
+  const tuned = hook({
+    job: {
+      command: 'true',
+      resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: 1, memory: '64Mi', 'ephemeral-storage': '1Gi' } },
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'hooks', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } } },
+      podLabels: { team: 'edge', 'sidecar.istio.io/inject': 'false' },
+      podAnnotations: { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' },
+      imagePullSecrets: [{ name: 'registry-creds' }],
+      securityContext: {
+        runAsUser: 1000,
+        runAsGroup: 3000,
+        fsGroup: 2000,
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+        seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hook.json' },
+        appArmorProfile: { type: 'RuntimeDefault' },
+      },
+    },
+  });
+
+  test('the pod settings a hook tunes are in the pod template', () => {
+    const spec = specOf(tuned).template.spec;
+    const container = spec.containers[0]!;
+    assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: 1, memory: '64Mi', 'ephemeral-storage': '1Gi' } });
+    assert.deepEqual(spec.nodeSelector, { 'kubernetes.io/os': 'linux' });
+    assert.deepEqual(spec.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'hooks', effect: 'NoSchedule' }]);
+    assert.deepEqual(spec.affinity, tuned.spec.job!.affinity);
+    assert.notEqual(spec.affinity, tuned.spec.job!.affinity, 'a copy, not the hook\'s own object');
+    assert.deepEqual(spec.imagePullSecrets, [{ name: 'registry-creds' }]);
+    assert.deepEqual(specOf(tuned).template.metadata.labels, { team: 'edge', 'sidecar.istio.io/inject': 'false', ...RUN_LABELS });
+    assert.deepEqual(specOf(tuned).template.metadata.annotations, { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' });
+    assert.deepEqual(jobOf(tuned).metadata.labels, RUN_LABELS, 'podLabels go on the pod only');
+    assert.deepEqual(spec.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hook.json' } });
+    assert.deepEqual(container.securityContext, {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+      seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hook.json' },
+      appArmorProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  test('a tuned pod still passes the restricted Pod Security profile', () => {
+    assert.deepEqual(restrictedViolations(specOf(tuned).template.spec), []);
+  });
+
+  test('an untuned pod has none of the tunable settings', () => {
+    const spec = podOf(owner);
+    for (const field of ['nodeSelector', 'tolerations', 'affinity', 'imagePullSecrets']) assert.equal(field in spec, false, field);
+    assert.equal('resources' in spec.containers[0]!, false);
+    assert.equal('annotations' in specOf(owner).template.metadata, false);
+  });
+
+  test("certhook's own labels win over podLabels", () => {
+    // The CRD refuses such podLabels; a hook written past an older CRD still cannot move its pod out of its run.
+    const sneaky = hook({ job: { command: 'true', podLabels: { 'certhook.io/run': 'other', extra: 'x' } } });
+    assert.deepEqual(specOf(sneaky).template.metadata.labels, { extra: 'x', ...RUN_LABELS });
   });
 
   test('labels of a Secret name too long for a label value are shortened', () => {

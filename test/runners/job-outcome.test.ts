@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/kube/object.ts';
 import { jobState, OUTPUT_LIMIT, outputTail, runOutcome, type JobState } from '../../src/runners/job-outcome.ts';
+import { timeoutLine } from '../../src/runners/hook-script.ts';
 
 const NOW = '2025-06-02T00:10:00Z';
 
@@ -77,6 +78,25 @@ describe('runOutcome', () => {
       { reason: 'TimedOut', message: 'timeout after 30s', ...JOB_TIMES, durationSeconds: 20 },
     );
     assert.equal('exitCode' in outcome, false);
+  });
+
+  test('stopped by the watchdog at its timeout: Failed, TimedOut, "timeout after Ns", with the output before it', () => {
+    const output = `reloading\nwaiting for the rollout\n${timeoutLine(45)}\n`;
+    const outcome = runOutcome(backoff, pod({ exitCode: 124, reason: 'Error', ...containerTimes }), output, 45, NOW);
+    assert.deepEqual(
+      { phase: outcome.phase, reason: outcome.reason, message: outcome.message, exitCode: outcome.exitCode, output: outcome.output },
+      { phase: 'Failed', reason: 'TimedOut', message: 'timeout after 45s', exitCode: 124, output },
+    );
+    assert.equal(timeoutLine(45), 'certhook: timeout after 45s: the command was stopped');
+    // The message says the timeout the Job ran with, even if the hook has changed since.
+    assert.equal(runOutcome(backoff, pod({ exitCode: 124 }), timeoutLine(20), 45, NOW).message, 'timeout after 20s');
+  });
+
+  test("a command's own exit 124 (without the watchdog's line) is an ordinary exit code", () => {
+    const outcome = runOutcome(backoff, pod({ exitCode: 124, reason: 'Error', ...containerTimes }), 'curl: timed out\n', 45, NOW);
+    assert.deepEqual({ reason: outcome.reason, message: outcome.message }, { reason: 'ExitCode', message: 'the hook exited with code 124' });
+    const quoted = runOutcome(backoff, pod({ exitCode: 3 }), `${timeoutLine(45)}\n`, 45, NOW);
+    assert.equal(quoted.reason, 'ExitCode', 'the line alone, with another code, is not a timeout');
   });
 
   test('a non-zero exit: Failed, ExitCode, with the code', () => {

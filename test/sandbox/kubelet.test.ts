@@ -268,6 +268,35 @@ describe('sandbox kubelet', () => {
     assert.equal(h.logs.has(NS, 'victim'), false);
   });
 
+  test("command and args get Kubernetes' expansion: $(VAR) of a defined variable, $$ is $, $$(VAR) stays $(VAR), unknown references stay", async (t) => {
+    const h = startHarness();
+    t.after(() => h.close());
+    // printf prints its arguments as they are: what it prints is what the kubelet passed.
+    h.api.create(h.pods, NS, shellPod('expanded', 'printf "[%s]\\n" "$$@"', {
+      container: {
+        args: ['sh', '$$', '$$(GREETING)', '$(GREETING)', '$(NOPE)', '$$$(GREETING)', '$$$$', '$(date +%Y)', '$GREETING', '${GREETING}'],
+        env: [{ name: 'GREETING', value: 'hello' }],
+      },
+    }));
+    const done = await podEnded(h, 'expanded');
+    assert.equal(terminated(done).exitCode, 0, log(h, 'expanded'));
+    assert.equal(log(h, 'expanded'), ['[$]', '[$(GREETING)]', '[hello]', '[$(NOPE)]', '[$hello]', '[$$]', '[$(date +%Y)]', '[$GREETING]', '[${GREETING}]', ''].join('\n'));
+  });
+
+  test("stopping a pod sends SIGTERM to the container's first process only, as the runtime does; the others are killed with it", async (t) => {
+    const h = startHarness();
+    t.after(() => h.close());
+    const dir = h.scratch;
+    // The first process and a child of its own each record the SIGTERM they get.
+    const child = `trap "echo term > ${dir}/child-term; exit 0" TERM; echo $$$$ > ${dir}/child.pid; sleep 30 & wait`;
+    h.api.create(h.pods, NS, shellPod('stopping', `trap 'echo term > ${dir}/main-term; exit 0' TERM; sh -c '${child}' & wait`));
+    const childPid = await readPid(join(dir, 'child.pid'));
+    h.api.delete(h.pods, NS, 'stopping');
+    await waitFor('the child to die', () => !isAlive(childPid), 10_000);
+    assert.ok(existsSync(join(dir, 'main-term')), 'the first process got SIGTERM');
+    assert.equal(existsSync(join(dir, 'child-term')), false, 'the child got SIGKILL only');
+  });
+
   test('a pod that was running when the kubelet stopped is reported lost by the next kubelet', async (t) => {
     const h = startHarness();
     t.after(() => h.close());

@@ -10,7 +10,7 @@ const pod: KubeObject = { metadata: { name: 'p', namespace: 'ns', uid: 'u-1', la
 const nothing: ConfigSource = { secret: () => undefined, configMap: () => undefined };
 
 describe('expandReferences (Kubernetes $(VAR) expansion)', () => {
-  const vars = new Map([['VAR_A', 'A'], ['VAR_B', 'B'], ['EMPTY', '']]);
+  const vars = new Map([['VAR_A', 'A'], ['VAR_B', 'B'], ['EMPTY', ''], ['VAR_REF', '$(VAR_A)']]);
   // Cases from Kubernetes' third_party/forked/golang/expansion tests.
   const cases: [string, string][] = [
     ['$(VAR_A)', 'A'],
@@ -28,6 +28,24 @@ describe('expandReferences (Kubernetes $(VAR) expansion)', () => {
     ['$', '$'],
     ['$()', '$()'],
     ['no refs', 'no refs'],
+    ['$$(VAR_A)_$$(VAR_B)', '$(VAR_A)_$(VAR_B)'],
+    ['foo\\$(VAR_B)bar', 'foo\\Bbar'],
+    ['$(VAR_A$(VAR_B))', '$(VAR_A$(VAR_B))'],
+    ['$(VAR_A$(VAR_B)', '$(VAR_A$(VAR_B)'],
+    ['$(VAR_REF)', '$(VAR_A)'],
+    ['$?_boo_$!', '$?_boo_$!'],
+    ['${VAR_A}', '${VAR_A}'],
+    ['$$$$$$(VAR_A)', '$$$(VAR_A)'],
+    ['$$$$$$$(GOOD_ODDS)', '$$$$(GOOD_ODDS)'],
+    ['$$$$$$$(VAR_A)', '$$$A'],
+    ['$(VAR_B)_______$(A', 'B_______$(A'],
+    ['--$($($($($--', '--$($($($($--'],
+    ['$(foo$$var)', '$(foo$$var)'],
+    ['$(VAR_A)foobarzab$', 'Afoobarzab$'],
+    ['\n', '\n'],
+    // A `$` before a character of several bytes keeps it whole (Kubernetes reads a rune there).
+    ['$é$(VAR_A)', '$éA'],
+    ['$😀$$', '$😀$'],
   ];
   for (const [input, expected] of cases) {
     test(JSON.stringify(input), () => assert.equal(expandReferences(input, vars), expected));

@@ -1,0 +1,321 @@
+// The pod settings a Job hook may tune (spec.job.resources, nodeSelector, tolerations, affinity,
+// podLabels, podAnnotations, imagePullSecrets, securityContext), as zod schemas shaped like their
+// core/v1 counterparts. What Kubernetes would refuse when the Job is created is refused when the
+// hook is written, as far as OpenAPI and cheap CEL rules can say it; and the security context can
+// only stay within the Pod Security "restricted" profile, with the reason when it would not.
+//
+// CEL cost: the API server estimates each rule's worst case from maxItems, maxProperties and
+// maxLength. Map keys have no maxLength, so rules on them use only `startsWith` and `in` with
+// literals, whose cost does not grow with the key.
+import { z } from 'zod';
+import { LabelSelectorSchema } from './metav1.ts';
+
+/** A label value: at most 63 characters, alphanumerics with `-`, `_`, `.` inside; may be empty. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** A qualified name (label key, taint key): an optional DNS subdomain prefix and `/`, then a name. */
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A non-negative resource.Quantity in its string form: 100m, 0.5, 64Mi, 1G, 1e3. */
+const QUANTITY = /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+
+/** Label keys certhook and the Job controller set on the hook's pod. */
+export const RESERVED_LABEL_PREFIXES = ['certhook.io/', 'batch.kubernetes.io/'] as const;
+export const RESERVED_LABELS = ['job-name', 'controller-uid'] as const;
+
+const MAP_LIMIT = 32;
+const LIST_LIMIT = 16;
+
+const labelValue = () => z.string().max(63).regex(LABEL_VALUE);
+const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
+
+function quantity(description: string) {
+  return z
+    .union([z.int().min(0), z.string().min(1).max(64).regex(QUANTITY)])
+    .meta({ 'x-kubernetes-int-or-string': true, description });
+}
+
+const ResourceListSchema = z.object({
+  cpu: quantity('CPU, in cores: 100m, 0.5 (as a string) or 1.').optional(),
+  memory: quantity('Memory, in bytes: 64Mi, 1Gi.').optional(),
+  'ephemeral-storage': quantity('Local ephemeral storage, in bytes: 1Gi.').optional(),
+});
+
+export const ResourceRequirementsSchema = z
+  .object({
+    requests: ResourceListSchema.optional().describe('What the pod is scheduled with: cpu, memory, ephemeral-storage.'),
+    limits: ResourceListSchema.optional().describe('What the container may use at most: cpu, memory, ephemeral-storage.'),
+  })
+  .describe("Compute resources of the hook's container (core/v1 ResourceRequirements: cpu, memory, ephemeral-storage).");
+
+export const TolerationSchema = z
+  .object({
+    key: z
+      .string()
+      .max(317)
+      .regex(/^$|^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/)
+      .optional()
+      .describe('The taint key the toleration applies to; empty, with operator Exists, tolerates every taint.'),
+    operator: z.enum(['Exists', 'Equal']).optional().describe('Equal (the default) compares value; Exists tolerates any value.'),
+    value: labelValue().optional().describe('The taint value, for operator Equal.'),
+    effect: z
+      .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
+      .optional()
+      .describe('The taint effect the toleration applies to; empty for all effects.'),
+    tolerationSeconds: z
+      .int()
+      .optional()
+      .describe('With effect NoExecute: how long the pod stays bound once the taint is added (default: forever).'),
+  })
+  .meta({
+    description: 'A toleration of a node taint (core/v1 Toleration).',
+    'x-kubernetes-validations': [
+      {
+        rule: "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
+        message: 'a toleration without a key must have operator Exists (it then tolerates every taint)',
+      },
+      {
+        rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+        message: 'a toleration with operator Exists has no value',
+      },
+      {
+        rule: "!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",
+        message: 'tolerationSeconds is only for effect NoExecute',
+      },
+    ],
+  });
+
+const NodeSelectorRequirementSchema = z
+  .object({
+    key: z.string().min(1).max(317).describe('The node label (or, in matchFields, the field) the requirement applies to.'),
+    operator: z
+      .enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'])
+      .describe('In, NotIn, Exists, DoesNotExist, Gt or Lt.'),
+    values: z
+      .array(z.string().max(63))
+      .max(64)
+      .optional()
+      .describe('Values: at least one for In and NotIn, none for Exists and DoesNotExist, one integer for Gt and Lt.'),
+  })
+  .meta({
+    description: 'A node selector requirement: a key, an operator and values.',
+    'x-kubernetes-validations': [
+      {
+        rule:
+          "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : " +
+          "self.operator in ['Gt', 'Lt'] ? has(self.values) && size(self.values) == 1 && self.values[0].matches('^-?[0-9]+$') : " +
+          '!has(self.values) || size(self.values) == 0',
+        message: 'values: at least one for In and NotIn, exactly one integer for Gt and Lt, none for Exists and DoesNotExist',
+      },
+    ],
+  });
+
+const NodeSelectorTermSchema = z
+  .object({
+    matchExpressions: z.array(NodeSelectorRequirementSchema).max(LIST_LIMIT).optional().describe("Requirements on the node's labels."),
+    matchFields: z.array(NodeSelectorRequirementSchema).max(LIST_LIMIT).optional().describe("Requirements on the node's fields (metadata.name)."),
+  })
+  .describe('A node selector term: all its requirements must hold.');
+
+const weight = () => z.int().min(1).max(100).describe('Weight of the preference, 1 to 100.');
+
+const PodAffinityTermSchema = z
+  .object({
+    labelSelector: LabelSelectorSchema.optional().describe('The pods this term is about.'),
+    namespaceSelector: LabelSelectorSchema.optional().describe("Namespaces of those pods, by label (default: the hook's namespace)."),
+    namespaces: z.array(z.string().min(1).max(63)).max(LIST_LIMIT).optional().describe('Namespaces of those pods, by name.'),
+    topologyKey: z
+      .string()
+      .min(1)
+      .max(317)
+      .regex(QUALIFIED_NAME)
+      .describe('The node label whose value defines "the same place": kubernetes.io/hostname, topology.kubernetes.io/zone.'),
+  })
+  .describe('Pods (selected by label, in some namespaces) this pod should (or should not) run with, per topologyKey.');
+
+const WeightedPodAffinityTermSchema = z
+  .object({ weight: weight(), podAffinityTerm: PodAffinityTermSchema })
+  .describe('A preferred pod affinity term and its weight.');
+
+const podAffinity = (description: string) =>
+  z
+    .object({
+      requiredDuringSchedulingIgnoredDuringExecution: z
+        .array(PodAffinityTermSchema)
+        .max(LIST_LIMIT)
+        .optional()
+        .describe('Terms the node must satisfy to be chosen.'),
+      preferredDuringSchedulingIgnoredDuringExecution: z
+        .array(WeightedPodAffinityTermSchema)
+        .max(LIST_LIMIT)
+        .optional()
+        .describe('Terms the scheduler prefers, by weight.'),
+    })
+    .describe(description);
+
+export const AffinitySchema = z
+  .object({
+    nodeAffinity: z
+      .object({
+        requiredDuringSchedulingIgnoredDuringExecution: z
+          .object({
+            nodeSelectorTerms: z.array(NodeSelectorTermSchema).min(1).max(LIST_LIMIT).describe('Terms of which at least one must hold.'),
+          })
+          .optional()
+          .describe('The node must satisfy one of these terms.'),
+        preferredDuringSchedulingIgnoredDuringExecution: z
+          .array(z.object({ weight: weight(), preference: NodeSelectorTermSchema }).describe('A preferred node selector term and its weight.'))
+          .max(LIST_LIMIT)
+          .optional()
+          .describe('Terms the scheduler prefers, by weight.'),
+      })
+      .optional()
+      .describe('Which nodes the pod may or should run on.'),
+    podAffinity: podAffinity('Pods the hook should run near.').optional(),
+    podAntiAffinity: podAffinity('Pods the hook should run away from.').optional(),
+  })
+  .describe('Scheduling constraints of the pod (core/v1 Affinity).');
+
+const profile = (kind: string, hint: string) =>
+  z
+    .object({
+      type: z.enum(['RuntimeDefault', 'Localhost', 'Unconfined']).describe(`RuntimeDefault or Localhost (${hint}).`),
+      localhostProfile: z.string().min(1).max(4096).optional().describe(`The ${kind} profile to use, for type Localhost.`),
+    })
+    .meta({
+      description: `The ${kind} profile of the hook's container.`,
+      'x-kubernetes-validations': [
+        {
+          rule: "self.type != 'Unconfined'",
+          message: `${kind} type Unconfined is refused: the Pod Security restricted profile allows only RuntimeDefault or Localhost`,
+        },
+        {
+          rule: "self.type == 'Localhost' ? has(self.localhostProfile) : !has(self.localhostProfile)",
+          message: 'localhostProfile is required with type Localhost, and only allowed with it',
+        },
+      ],
+    });
+
+const notRoot = (field: string, what: string, why: string) =>
+  z
+    .int()
+    .min(0)
+    .max(2147483647)
+    .meta({
+      description: `The ${what} the hook runs as (default 65532). Not 0.`,
+      'x-kubernetes-validations': [{ rule: 'self != 0', message: `${field} 0 (root) is refused: ${why}` }],
+    });
+
+const mustBe = (value: boolean, field: string, why: string) =>
+  z
+    .boolean()
+    .meta({
+      description: `Must be ${value} (accepted so a restricted security context can be copied as it is); ${why}.`,
+      'x-kubernetes-validations': [{ rule: value ? 'self' : '!self', message: `${field}: ${!value} is refused: ${why}` }],
+    });
+
+export const HookSecurityContextSchema = z
+  .object({
+    runAsUser: notRoot('runAsUser', 'user ID', 'the Pod Security restricted profile requires a non-root user').optional(),
+    runAsGroup: notRoot('runAsGroup', 'primary group ID', "a hook runs without root's privileges, its group's included").optional(),
+    fsGroup: z
+      .int()
+      .min(0)
+      .max(2147483647)
+      .optional()
+      .describe('The group that owns the mounted certificate files (default 65532).'),
+    runAsNonRoot: mustBe(true, 'runAsNonRoot', 'the Pod Security restricted profile requires a non-root user').optional(),
+    readOnlyRootFilesystem: z.boolean().optional().describe("Mount the container's root filesystem read-only."),
+    privileged: mustBe(false, 'privileged', 'the Pod Security restricted profile forbids privileged containers').optional(),
+    allowPrivilegeEscalation: mustBe(false, 'allowPrivilegeEscalation', 'the Pod Security restricted profile forbids privilege escalation').optional(),
+    capabilities: z
+      .object({
+        add: z
+          .array(z.string().min(1).max(64))
+          .max(8)
+          .optional()
+          .meta({
+            description: 'Capabilities to add: only NET_BIND_SERVICE.',
+            'x-kubernetes-validations': [
+              {
+                rule: "self.all(c, c == 'NET_BIND_SERVICE')",
+                message: 'only NET_BIND_SERVICE may be added: the Pod Security restricted profile forbids every other capability',
+              },
+            ],
+          }),
+        drop: z
+          .array(z.string().min(1).max(64))
+          .max(64)
+          .optional()
+          .meta({
+            description: 'Capabilities to drop: must include ALL (certhook drops ALL in any case).',
+            'x-kubernetes-validations': [
+              { rule: "'ALL' in self", message: 'drop must include ALL: the Pod Security restricted profile requires dropping every capability' },
+            ],
+          }),
+      })
+      .optional()
+      .describe('Linux capabilities: every one is dropped; NET_BIND_SERVICE may be added back.'),
+    seccompProfile: profile('seccomp', 'default RuntimeDefault').optional(),
+    appArmorProfile: profile('AppArmor', 'default: the runtime\'s').optional(),
+  })
+  .describe(
+    "Security settings of the hook's pod and container, within the Pod Security restricted profile: a setting " +
+      'outside it is refused with the reason.',
+  );
+export type HookSecurityContext = z.infer<typeof HookSecurityContextSchema>;
+
+/** The spec.job fields that tune the hook's pod. */
+export const HOOK_POD_FIELDS = {
+  resources: ResourceRequirementsSchema.optional(),
+  nodeSelector: z
+    .record(z.string(), labelValue())
+    .optional()
+    .meta({ description: 'Node labels the hook\'s node must have.', maxProperties: MAP_LIMIT }),
+  tolerations: z.array(TolerationSchema).max(LIST_LIMIT).optional().describe('Taints the hook\'s pod tolerates.'),
+  affinity: AffinitySchema.optional(),
+  podLabels: z
+    .record(z.string(), labelValue())
+    .optional()
+    .meta({
+      description:
+        "Extra labels on the hook's pod (not on the Job). certhook.io/ and batch.kubernetes.io/ keys, job-name and " +
+        'controller-uid are certhook\'s and the Job controller\'s own.',
+      maxProperties: MAP_LIMIT,
+      'x-kubernetes-validations': [
+        {
+          rule:
+            `self.all(k, ${RESERVED_LABEL_PREFIXES.map((p) => `!k.startsWith('${p}')`).join(' && ')} && ` +
+            `!(k in ${celList(RESERVED_LABELS)}))`,
+          message:
+            `podLabels cannot set ${RESERVED_LABEL_PREFIXES.map((p) => `${p}*`).join(', ')}, ${RESERVED_LABELS.join(' or ')}: ` +
+            'certhook and the Job controller set those labels on the pod',
+        },
+      ],
+    }),
+  podAnnotations: z
+    .record(z.string(), z.string().max(4096))
+    .optional()
+    .meta({
+      description:
+        "Annotations on the hook's pod: e.g. sidecar.istio.io/inject: \"false\", as a service-mesh sidecar would keep " +
+        'the Job from completing. certhook.io/ keys are certhook\'s own.',
+      maxProperties: MAP_LIMIT,
+      'x-kubernetes-validations': [
+        { rule: "self.all(k, !k.startsWith('certhook.io/'))", message: 'podAnnotations cannot set certhook.io/* annotations: they are certhook\'s own' },
+      ],
+    }),
+  imagePullSecrets: z
+    .array(
+      z
+        .object({ name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN).describe("Name of a Secret in the hook's namespace.") })
+        .describe('A Secret with the credentials of a registry.'),
+    )
+    .max(8)
+    .optional()
+    .meta({
+      description: "Secrets (in the hook's namespace) to pull the image with.",
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+  securityContext: HookSecurityContextSchema.optional(),
+};
