@@ -103,6 +103,15 @@ export const HookJobSchema = z
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
       }),
+    retries: z
+      .int()
+      .min(0)
+      .max(5)
+      .default(0)
+      .describe(
+        'Attempts after a failed first one (0 to 5): each a new pod of the Job, after the Job controller\'s backoff ' +
+          '(10 s, doubling). Each attempt has its own timeoutSeconds and is recorded on the run.',
+      ),
     ...HOOK_POD_FIELDS,
   })
   .describe('Run the hook as a Kubernetes Job in the hook\'s namespace.');

@@ -62,6 +62,22 @@ export const DeployHookRunSpecSchema = z
   });
 export type DeployHookRunSpec = z.infer<typeof DeployHookRunSpecSchema>;
 
+/** The first attempt and at most five retries (spec.job.retries). */
+export const JOB_MAX_ATTEMPTS = 6;
+
+export const JobAttemptSchema = z
+  .object({
+    attempt: z.int().min(1).max(JOB_MAX_ATTEMPTS).describe('1 for the first attempt, 2 for the first retry, ...'),
+    pod: z.string().max(253).describe('The pod that ran the attempt.'),
+    exitCode: z.int32().optional().describe("The command's exit code, when it ran to completion."),
+    reason: z.string().max(128).optional().describe('How the attempt ended: Completed, ExitCode, TimedOut, or why the container did not end normally.'),
+    startTime: timestamp('When the attempt started.').optional(),
+    completionTime: timestamp('When the attempt ended.').optional(),
+    output: z.string().max(1024).optional().describe("The end of the attempt's output, at most 1024 characters."),
+  })
+  .describe('One attempt of a Job hook.');
+export type JobAttempt = z.infer<typeof JobAttemptSchema>;
+
 /** The first attempt and at most ten retries (spec.webhook.retries). */
 export const WEBHOOK_MAX_ATTEMPTS = 11;
 
@@ -110,7 +126,14 @@ export const DeployHookRunStatusSchema = z
       .optional()
       .describe("The tail of the hook's combined stdout and stderr, at most 4096 characters."),
     job: z
-      .object({ name: z.string().max(253).describe('Name of the Job that ran the hook.') })
+      .object({
+        name: z.string().max(253).describe('Name of the Job that ran the hook.'),
+        attempts: z
+          .array(JobAttemptSchema)
+          .max(JOB_MAX_ATTEMPTS)
+          .optional()
+          .describe('For a hook with spec.job.retries: every attempt (a pod of the Job), oldest first.'),
+      })
       .optional()
       .describe('What the Job runner recorded: the Job that ran the hook.'),
     webhook: z

@@ -82,12 +82,22 @@ export function hookCommandLine(command: string, timeoutSeconds: number): { comm
   };
 }
 
-/** The Job's activeDeadlineSeconds for a hook's timeoutSeconds. */
-export const jobDeadlineSeconds = (timeoutSeconds: number) => timeoutSeconds + DEADLINE_MARGIN_SECONDS;
+/** The Job controller's backoff before retry `n` (1-based): 10 s, doubling, at most 6 minutes. */
+const retryBackoffSeconds = (n: number) => Math.min(10 * 2 ** (n - 1), 360);
+const backoffAllowance = (retries: number) => Array.from({ length: retries }, (_, i) => retryBackoffSeconds(i + 1)).reduce((a, b) => a + b, 0);
 
-/** A hook's timeoutSeconds from its Job's activeDeadlineSeconds (for when the hook is gone). */
-export const hookTimeoutSeconds = (activeDeadlineSeconds: number) =>
-  activeDeadlineSeconds > DEADLINE_MARGIN_SECONDS ? activeDeadlineSeconds - DEADLINE_MARGIN_SECONDS : activeDeadlineSeconds;
+/**
+ * The Job's activeDeadlineSeconds, the backstop to every attempt's own timeout: each attempt's
+ * timeout and margin, and the Job controller's backoff between them.
+ */
+export const jobDeadlineSeconds = (timeoutSeconds: number, retries = 0) =>
+  (timeoutSeconds + DEADLINE_MARGIN_SECONDS) * (retries + 1) + backoffAllowance(retries);
+
+/** A hook's timeoutSeconds from its Job's activeDeadlineSeconds and backoffLimit (for when the hook is gone). */
+export function hookTimeoutSeconds(activeDeadlineSeconds: number, retries = 0): number {
+  const perAttempt = (activeDeadlineSeconds - backoffAllowance(retries)) / (retries + 1);
+  return perAttempt > DEADLINE_MARGIN_SECONDS ? perAttempt - DEADLINE_MARGIN_SECONDS : activeDeadlineSeconds;
+}
 
 /**
  * The timeout the watchdog stopped the command at, read from how the container ended: exit code

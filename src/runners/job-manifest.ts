@@ -73,7 +73,7 @@ function securityContexts(job: HookJob) {
 
 /**
  * The Job that runs the hook once: `sh -c <command>` with the command as written, stopped at
- * timeoutSeconds (the Job's deadline a little later is the backstop), no retries, as a non-root
+ * timeoutSeconds (the Job's deadline a little later is the backstop), retried spec.job.retries times (each attempt a pod), as a non-root
  * user with no privileges and no API token unless the hook names a service account; with the pod
  * settings the hook tunes, which stay within the restricted profile (the CRD refuses the rest).
  */
@@ -91,8 +91,8 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, cert
       ownerReferences: [ownerReference(run as KubeObject)],
     },
     spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: jobDeadlineSeconds(timeoutSeconds),
+      backoffLimit: job.retries,
+      activeDeadlineSeconds: jobDeadlineSeconds(timeoutSeconds, job.retries),
       ttlSecondsAfterFinished: opts.ttlSecondsAfterFinished,
       template: {
         // certhook's labels win (and the CRD refuses podLabels that would set them).

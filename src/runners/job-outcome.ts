@@ -1,11 +1,13 @@
 // A finished Job and its pod → the run's outcome. Pure.
-import type { DeployHookRunStatus } from '../api/deployhookrun.ts';
+import type { DeployHookRunStatus, JobAttempt } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { timeoutMessage, watchdogTimeout } from './hook-script.ts';
 
 /** The hook's output kept on the run: the end, where the error usually is. */
 export const OUTPUT_LIMIT = 4096;
+/** Each attempt's output kept on the run, when the hook has retries. */
+export const ATTEMPT_OUTPUT_LIMIT = 1024;
 
 interface JobCondition {
   type: string;
@@ -48,13 +50,32 @@ export function terminatedState(pod: KubeObject | undefined): Terminated | undef
   return statuses?.[0]?.state?.terminated;
 }
 
-/** The last `OUTPUT_LIMIT` characters of the output, cut at a line start when one is near. */
-export function outputTail(output: string): string {
-  if (output.length <= OUTPUT_LIMIT) return output;
-  const tail = output.slice(-OUTPUT_LIMIT);
-  if (output[output.length - OUTPUT_LIMIT - 1] === '\n') return tail;
+/** The last `limit` characters of the output, cut at a line start when one is near. */
+export function outputTail(output: string, limit = OUTPUT_LIMIT): string {
+  if (output.length <= limit) return output;
+  const tail = output.slice(-limit);
+  if (output[output.length - limit - 1] === '\n') return tail;
   const newline = tail.indexOf('\n');
   return newline >= 0 && newline < 200 ? tail.slice(newline + 1) : tail;
+}
+
+/** One pod of a Job hook with retries, as the run records it. */
+export function jobAttempt(pod: KubeObject, attempt: number, output: string): JobAttempt {
+  const terminated = terminatedState(pod);
+  const exitCode = terminated?.exitCode;
+  const reason = exitCode === 0 ? RUN_REASONS.Completed
+    : watchdogTimeout(exitCode, output) !== undefined ? RUN_REASONS.TimedOut
+      : exitCode !== undefined ? RUN_REASONS.ExitCode
+        : terminated?.reason ?? (pod.status as { reason?: string } | undefined)?.reason;
+  return {
+    attempt,
+    pod: pod.metadata.name!,
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(reason ? { reason } : {}),
+    ...(terminated?.startedAt ? { startTime: terminated.startedAt } : {}),
+    ...(terminated?.finishedAt ? { completionTime: terminated.finishedAt } : {}),
+    output: outputTail(output, ATTEMPT_OUTPUT_LIMIT),
+  };
 }
 
 function seconds(from: string | undefined, to: string | undefined): number | undefined {

@@ -15,7 +15,7 @@ import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { Reflector, type CacheLoop } from '../kube/reflector.ts';
 import { hookTimeoutSeconds } from './hook-script.ts';
 import { hookJob, type JobOptions } from './job-manifest.ts';
-import { jobState, runOutcome } from './job-outcome.ts';
+import { jobAttempt, jobState, runOutcome } from './job-outcome.ts';
 import type { Observation, Runner, Started, StartRequest } from './runner.ts';
 
 export interface JobRunnerOptions {
@@ -29,10 +29,16 @@ export interface JobRunnerOptions {
   onRunChanged: (runKey: string) => void;
 }
 
-/** A Job as the cache keeps it: identity and status, which is all a run needs. */
+interface JobLimits {
+  activeDeadlineSeconds?: number;
+  backoffLimit?: number;
+}
+
+/** A Job as the cache keeps it: identity, limits and status, which is all a run needs. */
 function compactJob(obj: KubeObject): KubeObject {
   const { name, namespace, uid, labels, creationTimestamp } = obj.metadata;
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace, uid, labels, creationTimestamp }, spec: { activeDeadlineSeconds: (obj.spec as { activeDeadlineSeconds?: number })?.activeDeadlineSeconds }, status: obj.status };
+  const { activeDeadlineSeconds, backoffLimit } = (obj.spec ?? {}) as JobLimits;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace, uid, labels, creationTimestamp }, spec: { activeDeadlineSeconds, backoffLimit }, status: obj.status };
 }
 
 export class JobRunner implements Runner {
@@ -88,16 +94,28 @@ export class JobRunner implements Runner {
     }
     const state = jobState(job);
     if (!state.finished) return { waiting: true };
-    const pod = await this.latestPod(namespace, jobName);
+    const pods = await this.podsOf(namespace, jobName);
+    const pod = pods.at(-1);
     const output = pod ? await this.podLog(namespace, pod.metadata.name!) : '';
-    const deadline = (job.spec as { activeDeadlineSeconds?: number } | undefined)?.activeDeadlineSeconds;
-    const timeoutSeconds = hook?.spec.timeoutSeconds ?? (deadline === undefined ? 0 : hookTimeoutSeconds(deadline));
-    return { outcome: runOutcome(state, pod, output, timeoutSeconds, nowTime()) };
+    const { activeDeadlineSeconds: deadline, backoffLimit = 0 } = (job.spec ?? {}) as JobLimits;
+    const timeoutSeconds = hook?.spec.timeoutSeconds ?? (deadline === undefined ? 0 : hookTimeoutSeconds(deadline, backoffLimit));
+    const outcome = runOutcome(state, pod, output, timeoutSeconds, nowTime());
+    if (!backoffLimit) return { outcome };
+    // A hook with retries: each attempt (a pod) with its exit code and output.
+    const attempts = await Promise.all(pods.map(async (p, i) => jobAttempt(p, i + 1, p === pod ? output : await this.podLog(namespace, p.metadata.name!))));
+    const tried = `attempt ${attempts.length} of ${backoffLimit + 1}`;
+    return { outcome: { ...outcome, message: `${outcome.message} (${tried})`, job: { name: jobName, attempts } } };
   }
 
-  private async latestPod(namespace: string, jobName: string): Promise<KubeObject | undefined> {
+  /**
+   * The Job's pods, oldest first: one for each attempt. The Job controller's backoff (10 s at
+   * least) puts attempts in different seconds; within one second (a faster controller), the pod
+   * written last is the later one.
+   */
+  private async podsOf(namespace: string, jobName: string): Promise<KubeObject[]> {
     const pods = await this.opts.client.get<{ items: KubeObject[] }>(collectionPath(RESOURCES.pods, namespace), { labelSelector: `batch.kubernetes.io/job-name=${jobName}` });
-    return pods.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).at(-1);
+    const written = (p: KubeObject) => Number(p.metadata.resourceVersion) || 0;
+    return pods.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || written(a) - written(b));
   }
 
   private async podLog(namespace: string, pod: string): Promise<string> {

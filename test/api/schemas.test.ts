@@ -14,7 +14,7 @@ describe('zod schemas', () => {
       dryRun: false,
       stage: 'deploy',
       historyLimit: 10,
-      job: { command: 'nginx -s reload' },
+      job: { command: 'nginx -s reload', retries: 0 },
     });
   });
 

@@ -239,3 +239,35 @@ describe('manual runs', () => {
     assert.equal(run!.status?.reason, 'SecretNotFound');
   });
 });
+
+describe('retries', () => {
+  test('spec.job.retries: a failing first attempt is tried again; each attempt with its exit code and output on the run', async () => {
+    const ns = await namespace();
+    const out = await outputDir();
+    // Fails twice, then succeeds: the attempt count lives in a file the attempts share.
+    const command = `n=$(cat "${out}/n" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "${out}/n"; echo "attempt $n"; [ $n -ge 3 ] || exit 7`;
+    await createHook(env.custom, ns, 'flaky', { job: { command, retries: 3 } });
+    await createTlsSecret(env.core, ns, 'flaky', issue('flaky.example.com'));
+    const [run] = await finishedRuns(env.custom, ns, 1, 60_000);
+    assert.equal(run!.status?.phase, 'Succeeded', run!.status?.message);
+    assert.equal(run!.status?.message, 'the hook exited 0 (attempt 3 of 4)');
+    const attempts = run!.status!.job!.attempts!;
+    assert.deepEqual(attempts.map((a) => [a.attempt, a.exitCode, a.reason, a.output?.trim()]), [[1, 7, 'ExitCode', 'attempt 1'], [2, 7, 'ExitCode', 'attempt 2'], [3, 0, 'Completed', 'attempt 3']]);
+    assert.equal(run!.status?.output?.trim(), 'attempt 3');
+  });
+
+  test('every attempt failing: the run fails with the last attempt\'s exit code; no retries means one pod', async () => {
+    const ns = await namespace();
+    await createHook(env.custom, ns, 'broken', { job: { command: 'echo nope; exit 4', retries: 1 } });
+    await createHook(env.custom, ns, 'once', { job: { command: 'exit 5' } });
+    await createTlsSecret(env.core, ns, 'broken', issue('broken.example.com'));
+    const runs = Object.fromEntries((await finishedRuns(env.custom, ns, 2, 60_000)).map((r) => [r.spec.hookRef.name, r]));
+    assert.equal(runs.broken!.status?.phase, 'Failed');
+    assert.equal(runs.broken!.status?.reason, 'ExitCode');
+    assert.equal(runs.broken!.status?.message, 'the hook exited with code 4 (attempt 2 of 2)');
+    assert.deepEqual(runs.broken!.status!.job!.attempts!.map((a) => a.exitCode), [4, 4]);
+    assert.equal(runs.once!.status?.job?.attempts, undefined);
+    const pods = await env.core.listNamespacedPod({ namespace: ns, labelSelector: `batch.kubernetes.io/job-name=${runs.once!.metadata.name}` });
+    assert.equal(pods.items.length, 1);
+  });
+});

@@ -54,6 +54,10 @@ describe('hookCommandLine', () => {
     assert.equal(jobDeadlineSeconds(30), 40);
     assert.equal(hookTimeoutSeconds(40), 30);
     assert.equal(hookTimeoutSeconds(5), 5, 'a Job made before the margin existed');
+    // With retries: every attempt's timeout and margin, and the backoff between them (10 s, 20 s).
+    assert.equal(jobDeadlineSeconds(30, 2), 3 * 40 + 30);
+    assert.equal(hookTimeoutSeconds(jobDeadlineSeconds(30, 2), 2), 30);
+    assert.equal(jobDeadlineSeconds(300, 5), 6 * 310 + 310);
   });
 
   test('watchdogTimeout: exit 124 and the last line, nothing else', () => {
