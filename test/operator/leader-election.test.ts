@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 import { clients, installCrds } from '../support/operator.ts';
-import { createHook, createTlsSecret, finishedRuns, issue, listRuns } from '../support/fixtures.ts';
+import { readFile } from 'node:fs/promises';
+import { createHook, createTlsSecret, finishedRuns, issue, listRuns, outputDir } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'certhook.js');
@@ -109,5 +110,29 @@ describe('leader election', () => {
     assert.deepEqual(runs.map((r) => `${r.spec.secretRef.name}/${r.spec.event}/${r.status?.phase}`).sort(), ['one/created/Succeeded', 'three/created/Succeeded', 'two/created/Succeeded']);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((await listRuns(custom, 'le')).length, 3, 'nothing fired twice');
+  });
+
+  test('a leader killed mid-group: the next one neither reruns the pre hook nor loses the deploy hook, nor starts it early', async () => {
+    const out = await outputDir();
+    await createHook(custom, 'le', 'gate', { stage: 'pre', job: { command: `sleep 2; echo "$CERTMATE_RUN_NAME" >> "${out}/gate"` } });
+    const current = await leader();
+    if (!replicas.some((r) => r !== current && r.child.exitCode === null && r.child.signalCode === null)) startReplica('replica-d');
+    await createTlsSecret(core, 'le', 'staged', issue('staged.example.com'));
+    await eventually(async () => {
+      const runs = (await listRuns(custom, 'le')).filter((r) => r.spec.secretRef.name === 'staged');
+      assert.equal(runs.find((r) => r.spec.hookRef.name === 'gate')?.status?.phase, 'Running');
+      assert.equal(runs.find((r) => r.spec.hookRef.name === 'h')?.status?.phase, 'Waiting');
+    });
+    current.child.kill('SIGKILL');
+    await current.exited;
+    const next = await leader();
+    assert.notEqual(next, current);
+    const runs = (await finishedRuns(custom, 'le', 5, 60_000)).filter((r) => r.spec.secretRef.name === 'staged');
+    const gate = runs.find((r) => r.spec.hookRef.name === 'gate')!;
+    const deploy = runs.find((r) => r.spec.hookRef.name === 'h')!;
+    assert.equal(gate.status?.phase, 'Succeeded');
+    assert.equal(deploy.status?.phase, 'Succeeded');
+    assert.ok(deploy.status!.startTime! >= gate.status!.completionTime!, 'the deploy hook started after its pre hook ended');
+    assert.equal((await readFile(join(out, 'gate'), 'utf8')).trim().split('\n').length, 1, 'the pre hook ran once');
   });
 });
