@@ -7,14 +7,27 @@
 // two ids is duplicated, and the same id answered 2xx again (the at-least-once resend after a
 // crash between sending and recording, which a receiver drops by id) is counted apart as resent.
 //
-//   npm run chaos -- [--secrets 200] [--hooks 3] [--webhooks 3] [--webhook-failures 0.1] [--renewals 600]
-//                    [--kills 10] [--faults 40] [--kube-api-qps 100] [--seed N] [--verbose]
+// Hooks have stages: beside the deploy-stage hooks, pre hooks (job; the odd ones failurePolicy
+// Ignore) and post hooks (job, and the last webhook hooks). Every job hook records when its
+// command started and ended (ms) in its line, the receiver when a firing's first POST came and its
+// first 2xx answer left, and bench/chaos/stages.ts checks the order in every group (Secret,
+// certificate, event): no deploy side effect before every pre hook ended, none at all when a Fail
+// pre hook failed, no post side effect before every pre and deploy side effect ended; and that
+// post hooks were told the right result. Pre hooks fail (exit 1) for a share of firings chosen by
+// the seed: those groups' deploy firings are expected Skipped (no side effect), their post hooks
+// told `failed` and which.
 //
-// --webhooks 0 leaves webhook hooks out. --verbose prints each phase and wait with the time it took.
+//   npm run chaos -- [--secrets 200] [--hooks 3] [--webhooks 3] [--webhook-failures 0.1] [--renewals 600]
+//                    [--pre-hooks 1] [--post-hooks 1] [--post-webhooks 1] [--pre-failures 0.05] [--no-stages]
+//                    [--kills 10] [--faults 40] [--kube-api-qps 160] [--seed N] [--verbose]
+//
+// --webhooks 0 leaves webhook hooks out; --no-stages is --pre-hooks 0 --post-hooks 0 --post-webhooks 0
+// (every hook a deploy hook). --verbose prints each phase and wait with the time it took.
 //
 // CHAOS_DEBUG=1 prints each replica's log (info level, every line prefixed with the replica's
 // name), the progress of every wait, and at the end the API requests made, by verb and resource.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,14 +41,23 @@ import { createAuthority } from '../src/certs/authority.ts';
 import { parseCertificateBundle } from '../src/certs/bundle.ts';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
 import { FINAL_PHASES } from '../src/controller/run-state.ts';
-import { startChaosReceiver, type ChaosReceiver, type WebhookTally } from './chaos/receiver.ts';
+import { startChaosReceiver, unit, type ChaosReceiver, type WebhookTally } from './chaos/receiver.ts';
+import { checkStages, type GroupOutcome, type SideEffect, type StageCheck, type StagedHook } from './chaos/stages.ts';
 
 export interface ChaosOptions {
   secrets: number;
-  /** Job hooks. */
+  /** Deploy-stage job hooks. */
   hooks: number;
   /** Webhook hooks, delivering to the harness's receiver (0: none). */
   webhooks: number;
+  /** Pre-stage job hooks (default 0): the even ones failurePolicy Fail (the default), the odd ones Ignore. */
+  preHooks?: number;
+  /** Post-stage job hooks (default 0). */
+  postHooks?: number;
+  /** How many of the webhook hooks, the last ones, are post hooks (default 0). */
+  postWebhooks?: number;
+  /** The share of pre hook firings that fail (exit 1), chosen by the seed (default 0). */
+  preFailureRate?: number;
   /** The share of webhook firings whose first attempt the receiver answers 5xx (a fifth of them, the first two). */
   webhookFailureRate: number;
   renewals: number;
@@ -48,8 +70,9 @@ export interface ChaosOptions {
   leaseDurationSeconds: number;
   /**
    * Each operator's --kube-api-qps (its burst twice that). The client's rate limit, not CPU, sets
-   * the pace of a run: the default, twice the operator's, gives the webhook hooks' firings the
-   * budget the job hooks' have at the operator's default.
+   * the pace of a run: the default, about three times the operator's, gives the run's 8 hooks
+   * (3 deploy job hooks, 3 webhook hooks, a pre and a post hook, whose runs also write Waiting)
+   * the budget 3 job hooks have at the operator's default.
    */
   kubeApiQps?: number;
   log?: (line: string) => void;
@@ -69,10 +92,18 @@ export interface ChaosReport {
   missingKeys: string[];
   duplicatedKeys: string[];
   webhooks?: WebhookTally;
+  stages: StageCheck & {
+    /** Groups of the expected firings: one per Secret's certificate and event the run expected to fire. */
+    expectedGroups: number;
+    /** Expected groups in which some pre hook failed (on purpose). */
+    failedGroups: number;
+    /** Deploy firings (job and webhook) expected Skipped, as a pre hook with failurePolicy Fail failed in their group. */
+    skipped: number;
+  };
 }
 
 const NAMESPACE = 'chaos';
-export const DEFAULT_KUBE_API_QPS = 100;
+export const DEFAULT_KUBE_API_QPS = 160;
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'certhook.js');
 
 /** A small seeded PRNG (mulberry32), so a run can be repeated. */
@@ -89,6 +120,41 @@ function random(seed: number): () => number {
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const key = (hook: string, secret: string, fingerprint: string, event: string) => `${hook} ${secret} ${fingerprint} ${event}`;
+/** A group: one certificate version of one Secret, one event (a Secret's name is its uid here: none is re-created). */
+const groupKey = (secret: string, fingerprint: string, event: string) => `${secret} ${fingerprint} ${event}`;
+
+/**
+ * A job hook's command: `work`, timed. Its line is its side effect: the firing, when the command
+ * started and ended (ms), its exit code, and what a post hook was told of its group ('-': nothing).
+ * One `echo >>` of one short line: an atomic append, whoever else writes.
+ */
+const jobCommand = (work: string) =>
+  `s=$(date +%s%3N); ${work}; rc=$?; `
+  + `echo "$CERTMATE_HOOK_NAME $CERTMATE_SECRET_NAME $CERTMATE_FINGERPRINT $CERTMATE_EVENT $s $(date +%s%3N) $rc \${CERTMATE_RESULT:--} \${CERTMATE_FAILED_HOOKS:--}" >> "$LEDGER"; exit $rc`;
+/** Pre hooks take a while (so a deploy hook let go early is caught in the act) and fail when the harness listed the firing. */
+const PRE_WORK = 'sleep 0.2; ! grep -qxF "$CERTMATE_HOOK_NAME $CERTMATE_FINGERPRINT $CERTMATE_EVENT" "$PRE_FAILURES"';
+/** Deploy hooks take a little while, so a post hook let go early is caught in the act. */
+const DEPLOY_WORK = 'sleep 0.1';
+
+interface Execution extends SideEffect {
+  key: string;
+}
+
+/** One line of the ledger (see jobCommand), or undefined for a torn one. */
+function parseExecution(line: string): Execution | undefined {
+  const [hook, secret, fingerprint, event, start, end, rc, result, failed, ...rest] = line.trim().split(' ');
+  if (!failed || rest.length) return undefined;
+  return {
+    key: key(hook!, secret!, fingerprint!, event!),
+    hook: hook!,
+    group: groupKey(secret!, fingerprint!, event!),
+    start: Number(start),
+    end: Number(end),
+    ok: rc === '0',
+    result: result === '-' ? '' : result!,
+    failedHooks: failed === '-' ? [] : failed.split(','),
+  };
+}
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? (() => {});
@@ -98,6 +164,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const dir = await mkdtemp(join(tmpdir(), 'certhook-chaos-'));
   const ledgerFile = join(dir, 'executed.log');
   await writeFile(ledgerFile, '');
+  /** `hook fingerprint event` for each pre hook firing that is to fail: the pre hooks grep it. */
+  const preFailuresFile = join(dir, 'pre-failures');
+  await writeFile(preFailuresFile, '');
   const sandbox: Sandbox = await startSandbox({ historyLimit: 1_000_000 });
   const api = sandbox.api;
   const kubeconfig = join(dir, 'kubeconfig');
@@ -106,6 +175,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const qps = opts.kubeApiQps ?? DEFAULT_KUBE_API_QPS;
   const expected = new Set<string>();
   const expectedWebhooks = new Set<string>();
+  /** Deploy firings (job and webhook) expected Skipped: a Fail pre hook of their group failed. */
+  const skipped = new Set<string>();
+  /** What the post hooks of each expected group must be told. */
+  const outcomes = new Map<string, GroupOutcome>();
+  /** The pre hooks made to fail, by group. */
+  const failingPre = new Map<string, string[]>();
   let faults = 0;
   let kills = 0;
   let replicaCount = 0;
@@ -116,8 +191,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   /** Which of its Secret's certificates a fingerprint is (`tls-4#2`): the same for a seed, unlike the fingerprint. */
   const versions = new Map<string, string>();
   const issuedPerSecret = new Map<string, number>();
-  const hookNames = Array.from({ length: opts.hooks }, (_, i) => `hook-${i}`);
-  const webhookNames = Array.from({ length: opts.webhooks }, (_, i) => `webhook-${i}`);
+  const postWebhooks = Math.min(opts.postWebhooks ?? 0, opts.webhooks);
+  const preHooks: StagedHook[] = Array.from({ length: opts.preHooks ?? 0 }, (_, i) => ({ name: `pre-${i}`, stage: 'pre', failurePolicy: i % 2 ? 'Ignore' : 'Fail' }));
+  const jobHooks: StagedHook[] = [
+    ...preHooks,
+    ...Array.from({ length: opts.hooks }, (_, i): StagedHook => ({ name: `hook-${i}`, stage: 'deploy', failurePolicy: 'Fail' })),
+    ...Array.from({ length: opts.postHooks ?? 0 }, (_, i): StagedHook => ({ name: `post-${i}`, stage: 'post', failurePolicy: 'Ignore' })),
+  ];
+  const webhookHooks: StagedHook[] = Array.from({ length: opts.webhooks }, (_, i): StagedHook => (i < opts.webhooks - postWebhooks
+    ? { name: `webhook-${i}`, stage: 'deploy', failurePolicy: 'Fail' }
+    : { name: `post-webhook-${i}`, stage: 'post', failurePolicy: 'Ignore' }));
+  const webhookNames = webhookHooks.map((h) => h.name);
+  /** Whether any hook is of another stage than deploy. */
+  const staged = preHooks.length + (opts.postHooks ?? 0) + postWebhooks > 0;
   const secretNames = Array.from({ length: opts.secrets }, (_, i) => `tls-${i}`);
   const signingSecret = `whsec_${Buffer.from(`certhook chaos signing key, seed ${opts.seed}`.padEnd(32, '.')).toString('base64')}`;
   const receiver: ChaosReceiver | undefined = opts.webhooks > 0
@@ -135,10 +221,31 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     return { 'tls.crt': b64(issued.fullchainPem), 'tls.key': b64(issued.keyPem) };
   }
 
-  /** The Secret's current certificate fires `event` once for every hook. */
+  /**
+   * Which pre hooks fail when the Secret's current certificate fires `event`, by the seed: listed
+   * for them before the write that fires it. Every version is listed, a burst's intermediate ones too.
+   */
+  function decidePreFailures(secret: string, event: string): void {
+    const fingerprint = current.get(secret)!;
+    const failing = preHooks.filter((h) => unit(opts.seed, h.name, versions.get(fingerprint)!, event, 'pre-fails') < (opts.preFailureRate ?? 0)).map((h) => h.name);
+    if (!failing.length) return;
+    failingPre.set(groupKey(secret, fingerprint, event), failing);
+    appendFileSync(preFailuresFile, failing.map((h) => `${h} ${fingerprint} ${event}\n`).join(''));
+  }
+
+  /**
+   * The Secret's current certificate fires `event` once for every hook: every deploy hook's firing
+   * is Skipped instead when a Fail pre hook of the group was made to fail; post hooks are told so.
+   */
   function expect(secret: string, event: string): void {
-    for (const hook of hookNames) expected.add(key(hook, secret, current.get(secret)!, event));
-    for (const hook of webhookNames) expectedWebhooks.add(key(hook, secret, current.get(secret)!, event));
+    const fingerprint = current.get(secret)!;
+    const group = groupKey(secret, fingerprint, event);
+    const failing = failingPre.get(group) ?? [];
+    const stopped = preHooks.some((h) => h.failurePolicy === 'Fail' && failing.includes(h.name));
+    for (const [hooks, into] of [[jobHooks, expected], [webhookHooks, expectedWebhooks]] as const) {
+      for (const hook of hooks) (hook.stage === 'deploy' && stopped ? skipped : into).add(key(hook.name, secret, fingerprint, event));
+    }
+    outcomes.set(group, failing.length ? { result: 'failed', failedHooks: failing } : { result: 'succeeded', failedHooks: [] });
   }
 
   function startReplica(): void {
@@ -186,12 +293,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
   }
 
-  /** How often each firing executed, from the lines the hooks appended. */
+  /** Every execution of a job hook, from the lines the hooks appended. */
+  async function ledger(): Promise<Execution[]> {
+    const lines = (await readFile(ledgerFile, 'utf8')).split('\n').filter((l) => l.trim());
+    return lines.map((line) => {
+      const execution = parseExecution(line);
+      if (!execution) throw new Error(`a job hook wrote a line the harness cannot read: ${JSON.stringify(line)}`);
+      return execution;
+    });
+  }
+
+  /** How often each firing executed. */
   async function executions(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    for (const line of (await readFile(ledgerFile, 'utf8')).split('\n')) {
-      if (line.trim()) counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
-    }
+    for (const { key } of await ledger()) counts.set(key, (counts.get(key) ?? 0) + 1);
     return counts;
   }
 
@@ -226,36 +341,41 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   try {
     for (const crd of customResourceDefinitions()) api.create(api.type('apiextensions.k8s.io', 'customresourcedefinitions'), undefined, crd);
     api.create(api.type('', 'namespaces'), undefined, { metadata: { name: NAMESPACE } });
-    for (const hook of hookNames) {
+    for (const hook of jobHooks) {
       api.create(api.type('certhook.io', 'deployhooks'), NAMESPACE, {
         apiVersion: 'certhook.io/v1alpha1',
         kind: 'DeployHook',
-        metadata: { name: hook },
+        metadata: { name: hook.name },
         spec: {
           historyLimit: 100,
+          // Deploy hooks leave the stage out: it is the default, as Fail is for pre hooks.
+          ...(hook.stage === 'deploy' ? {} : { stage: hook.stage }),
+          ...(hook.stage === 'pre' && hook.failurePolicy === 'Ignore' ? { failurePolicy: 'Ignore' } : {}),
           job: {
-            command: 'echo "$CERTMATE_HOOK_NAME $CERTMATE_SECRET_NAME $CERTMATE_FINGERPRINT $CERTMATE_EVENT" >> "$LEDGER"',
-            env: [{ name: 'LEDGER', value: ledgerFile }],
+            command: jobCommand(hook.stage === 'pre' ? PRE_WORK : hook.stage === 'deploy' && staged ? DEPLOY_WORK : 'true'),
+            env: [{ name: 'LEDGER', value: ledgerFile }, { name: 'PRE_FAILURES', value: preFailuresFile }],
           },
         },
       });
     }
     if (webhookNames.length) api.create(secretsType, NAMESPACE, { metadata: { name: 'chaos-signing' }, data: { secret: b64(signingSecret) } });
-    webhookNames.forEach((hook, i) => {
+    webhookHooks.forEach((hook, i) => {
       api.create(api.type('certhook.io', 'deployhooks'), NAMESPACE, {
         apiVersion: 'certhook.io/v1alpha1',
         kind: 'DeployHook',
-        metadata: { name: hook },
+        metadata: { name: hook.name },
         spec: {
           historyLimit: 100,
+          ...(hook.stage === 'post' ? { stage: 'post' } : {}),
           webhook: {
-            url: `${receiver!.url}/${hook}`,
+            url: `${receiver!.url}/${hook.name}`,
             // The most 5xx the receiver gives a firing is 2: retries are never exhausted.
             retries: 3,
             concurrency: [2, 4, 8][i % 3],
             signing: { secretRef: { name: 'chaos-signing', key: 'secret' } },
-            // Every other hook sends a template rather than the standard payload.
-            ...(i % 2 ? { body: { hook: '{{ .HookName }}', secret: '{{ .SecretName }}', fingerprint: '{{ .Fingerprint }}', event: '{{ .Event }}', run: '{{ .RunName }}' } } : {}),
+            // Every other hook sends a template rather than the standard payload; named as the standard
+            // payload names them, a post hook's result and failed hooks ('' and [] for the others).
+            ...(i % 2 ? { body: { hook: '{{ .HookName }}', secret: '{{ .SecretName }}', fingerprint: '{{ .Fingerprint }}', event: '{{ .Event }}', run: '{{ .RunName }}', result: '{{ .Result }}', failed_hooks: '{{ .FailedHooks }}' } } : {}),
           },
         },
       });
@@ -285,7 +405,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     log(`create ${opts.secrets} Secrets`);
     for (const secret of secretNames) {
-      api.create(secretsType, NAMESPACE, { metadata: { name: secret }, type: 'kubernetes.io/tls', data: newCertificate(secret) });
+      const data = newCertificate(secret);
+      decidePreFailures(secret, 'created');
+      api.create(secretsType, NAMESPACE, { metadata: { name: secret }, type: 'kubernetes.io/tls', data });
       expect(secret, 'created');
       await tick();
     }
@@ -302,7 +424,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         if (writes <= 0) break;
         for (let i = 0; i < writes; i++) {
           const obj = api.get(secretsType, NAMESPACE, secret);
-          api.update(secretsType, NAMESPACE, secret, { ...obj, data: newCertificate(secret) });
+          const data = newCertificate(secret);
+          decidePreFailures(secret, 'renewed');
+          api.update(secretsType, NAMESPACE, secret, { ...obj, data });
           renewed++;
           await tick();
         }
@@ -314,6 +438,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     log(`delete the ${opts.secrets} Secrets`);
     for (const secret of secretNames) {
+      decidePreFailures(secret, 'revoked');
       api.delete(secretsType, NAMESPACE, secret);
       expect(secret, 'revoked');
       await tick();
@@ -323,7 +448,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await delay(2000);
 
     if (process.env.CHAOS_DEBUG) console.error('requests', JSON.stringify(sandbox.faults.counters.requests));
+    const executed = await ledger();
     const counts = await executions();
+    // Every side effect, the job hooks' and the webhook hooks', for the stage checks.
+    const effects: SideEffect[] = [...executed];
+    for (const [firing, t] of receiver?.timelines() ?? []) {
+      const [hook, secret, fingerprint, event] = firing.split(' ');
+      effects.push({ hook: hook!, group: groupKey(secret!, fingerprint!, event!), start: t.firstPostAt, end: t.answeredAt, ok: t.delivered, result: t.result, failedHooks: t.failedHooks });
+    }
+    const describeGroup = (group: string) => {
+      const [secret, fingerprint, event] = group.split(' ');
+      return `${secret} ${event} of certificate ${versions.get(fingerprint!) ?? '?'} (${fingerprint})`;
+    };
+    const stageCheck = checkStages([...jobHooks, ...webhookHooks], effects, outcomes, describeGroup);
     const missingKeys = [...expected].filter((k) => !counts.has(k));
     const duplicatedKeys = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
     return {
@@ -338,6 +475,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       missingKeys,
       duplicatedKeys,
       ...(receiver ? { webhooks: receiver.tally(expectedWebhooks) } : {}),
+      stages: { ...stageCheck, expectedGroups: outcomes.size, failedGroups: [...outcomes.values()].filter((o) => o.result === 'failed').length, skipped: skipped.size },
     };
   } finally {
     stopDeferred.abort();
@@ -349,20 +487,28 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-/** One line: the job hooks' result, the webhook hooks' (counted by webhook-id), then the run's shape. */
+/** One line: the job hooks' result, the webhook hooks' (counted by webhook-id), the stages', then the run's shape. */
 export function formatReport(r: ChaosReport, opts: ChaosOptions): string {
   const w = r.webhooks;
   const webhooks = w
     ? `webhooks: expected ${w.expected}, delivered ${w.delivered}, missing ${w.missing}, duplicated ${w.duplicated}, resent ${w.resent} `
       + `(by webhook-id; extra ${w.extra}, ${w.failed} attempts answered 5xx, ${w.posts} POSTs${w.bad ? `, BAD ${w.bad}` : ''})`
     : 'webhooks: off';
-  return `jobs: expected ${r.expected}, executed ${r.executed}, missing ${r.missing}, duplicated ${r.duplicated} (extra ${r.extra}); ${webhooks}; `
-    + `${opts.secrets} Secrets, ${opts.hooks} job hooks, ${opts.webhooks} webhook hooks, ${opts.renewals} renewals, ${r.kills} kills, ${r.faults} faults, seed ${opts.seed}, ${r.seconds} s`;
+  const s = r.stages;
+  const postWebhooks = Math.min(opts.postWebhooks ?? 0, opts.webhooks);
+  const staged = (opts.preHooks ?? 0) + (opts.postHooks ?? 0) + postWebhooks > 0;
+  const stages = !staged ? 'stages: off' : `stages: order violations ${s.violations}, post results wrong ${s.wrongResults} of ${s.resultsChecked} `
+    + `(${s.groups} groups, ${s.failedGroups} with a failed pre hook, ${s.skipped} deploy firings skipped; `
+    + `closest gaps: pre→deploy ${s.closest.deploy ?? '-'} ms, pre/deploy→post ${s.closest.post ?? '-'} ms)`;
+  return `jobs: expected ${r.expected}, executed ${r.executed}, missing ${r.missing}, duplicated ${r.duplicated} (extra ${r.extra}); ${webhooks}; ${stages}; `
+    + `${opts.secrets} Secrets, ${opts.hooks} job hooks${staged ? ` + ${opts.preHooks ?? 0} pre + ${opts.postHooks ?? 0} post` : ''}, `
+    + `${opts.webhooks} webhook hooks${staged ? ` (${postWebhooks} post)` : ''}${opts.preHooks ? `, ${opts.preFailureRate ?? 0} pre failures` : ''}, `
+    + `${opts.renewals} renewals, ${r.kills} kills, ${r.faults} faults, seed ${opts.seed}, ${r.seconds} s`;
 }
 
-/** Whether the run found a firing missing or duplicated (or a malformed webhook request). */
+/** Whether the run found a firing missing or duplicated, a malformed webhook request, a side effect out of order or a post hook told the wrong result. */
 export function failed(r: ChaosReport): boolean {
-  return !!(r.missing || r.duplicated || r.webhooks?.missing || r.webhooks?.duplicated || r.webhooks?.bad);
+  return !!(r.missing || r.duplicated || r.webhooks?.missing || r.webhooks?.duplicated || r.webhooks?.bad || r.stages.violations || r.stages.wrongResults);
 }
 
 if (import.meta.main) {
@@ -372,6 +518,11 @@ if (import.meta.main) {
       hooks: { type: 'string', default: '3' },
       webhooks: { type: 'string', default: '3' },
       'webhook-failures': { type: 'string', default: '0.1' },
+      'pre-hooks': { type: 'string', default: '1' },
+      'post-hooks': { type: 'string', default: '1' },
+      'post-webhooks': { type: 'string', default: '1' },
+      'pre-failures': { type: 'string', default: '0.05' },
+      'no-stages': { type: 'boolean', default: false },
       renewals: { type: 'string', default: '600' },
       kills: { type: 'string', default: '10' },
       faults: { type: 'string', default: '40' },
@@ -386,6 +537,10 @@ if (import.meta.main) {
     hooks: Number(values.hooks),
     webhooks: Number(values.webhooks),
     webhookFailureRate: Number(values['webhook-failures']),
+    preHooks: values['no-stages'] ? 0 : Number(values['pre-hooks']),
+    postHooks: values['no-stages'] ? 0 : Number(values['post-hooks']),
+    postWebhooks: values['no-stages'] ? 0 : Number(values['post-webhooks']),
+    preFailureRate: Number(values['pre-failures']),
     renewals: Number(values.renewals),
     kills: Number(values.kills),
     faults: Number(values.faults),
@@ -404,6 +559,11 @@ if (import.meta.main) {
   if (w?.missing || w?.duplicated || w?.bad) {
     console.error(`webhooks missing: ${w.missingKeys.slice(0, 20).join('; ')}\nwebhooks duplicated: ${w.duplicatedKeys.slice(0, 20).join('; ')}\nbad requests: ${w.badReasons.join('; ')}`);
   }
+  const s = report.stages;
+  if (s.violations || s.wrongResults) {
+    console.error(`order violations: ${s.violationDetails.join('\n  ')}\npost results wrong: ${s.wrongResultDetails.join('\n  ')}`);
+  }
+  if (values.verbose) console.error(`closest gaps: ${Object.values(s.closestDetails).join('; ') || 'none'}`);
   // Not failures, but worth seeing which firings the operator sent again.
   if (w?.resent && values.verbose) console.error(`webhooks resent: ${w.resentKeys.slice(0, 20).join('; ')}`);
   if (failed(report)) process.exitCode = 1;

@@ -5,6 +5,9 @@
 // or a lost lease catches a request in flight), and it counts, per firing (hook, Secret,
 // certificate, event), the distinct webhook-ids it answered 2xx and how often each.
 //
+// For the stage checks it also keeps, per firing, when its first POST arrived, when a 2xx answer
+// first went out (the earliest its run can have finished) and the result a post hook was given.
+//
 // Its answers are a function of the seed and of the firing (its hook, Secret, event and which of
 // the Secret's certificates it is), not of arrival order or timing: a seed fails the same
 // firings on every run. A firing never gets more 5xx than the hook has retries, so every firing
@@ -59,12 +62,27 @@ export interface WebhookTally {
   badReasons: string[];
 }
 
+/** A firing's side effect at the receiver, for the stage checks (times in ms, the receiver's clock, the host's). */
+export interface Timeline {
+  /** When its first POST arrived, whatever the id and the answer. */
+  firstPostAt: number;
+  /** When a 2xx answer to it was first written (undefined: never): its run cannot have finished before. */
+  answeredAt?: number;
+  /** Whether some POST of it was answered 2xx. */
+  delivered: boolean;
+  /** What the first POST said of its group: `result` ('' for a pre or deploy hook) and `failed_hooks`. */
+  result: string;
+  failedHooks: string[];
+}
+
 export interface ChaosReceiver {
   /** http://127.0.0.1:<port> */
   url: string;
   /** Whether a firing is settled at the receiver: delivered under some id, or refused as malformed. */
   settled(key: FiringKey): boolean;
   tally(expected: ReadonlySet<FiringKey>): WebhookTally;
+  /** Every firing POSTed (well-formed), with when and what. */
+  timelines(): ReadonlyMap<FiringKey, Timeline>;
   close(): Promise<void>;
 }
 
@@ -76,7 +94,7 @@ interface Answer {
 }
 
 /** A number in [0, 1) from the hash of its parts: the same parts, the same number. */
-function unit(...parts: (string | number)[]): number {
+export function unit(...parts: (string | number)[]): number {
   return createHash('sha256').update(parts.join('\0')).digest().readUInt32BE(0) / 4294967296;
 }
 
@@ -95,6 +113,7 @@ export async function startChaosReceiver(opts: ReceiverOptions): Promise<ChaosRe
   /** POSTs per firing so far, whatever the id: the n-th is answered as the plan says. */
   const postsPerFiring = new Map<FiringKey, number>();
   const refused = new Set<FiringKey>();
+  const timelines = new Map<FiringKey, Timeline>();
   const badReasons: string[] = [];
   let bad = 0;
   let failed = 0;
@@ -159,6 +178,15 @@ export async function startChaosReceiver(opts: ReceiverOptions): Promise<ChaosRe
     } catch (err) {
       return refuse(res, key, `${key} (${id}): the signature does not verify: ${(err as Error).message}`);
     }
+    const arrived = Date.now();
+    // The post hooks' result and failed_hooks: the default payload's, or the template's of the same names.
+    const timeline: Timeline = timelines.get(key) ?? {
+      firstPostAt: arrived,
+      delivered: false,
+      result: typeof body.result === 'string' ? body.result : '',
+      failedHooks: Array.isArray(body.failed_hooks) ? body.failed_hooks.map(String) : [],
+    };
+    timelines.set(key, timeline);
     const n = postsPerFiring.get(key) ?? 0;
     postsPerFiring.set(key, n + 1);
     const planned = answer(hook, secret, fingerprint, event, n);
@@ -169,10 +197,14 @@ export async function startChaosReceiver(opts: ReceiverOptions): Promise<ChaosRe
     record.posts++;
     // Counted when decided, as a receiver acts on a request before its answer is on the wire:
     // an operator killed while the answer travels sends the same id again, and that is a resend.
-    if (planned.status < 300) record.delivered++;
-    else failed++;
+    if (planned.status < 300) {
+      record.delivered++;
+      timeline.delivered = true;
+    } else failed++;
     const reply = () => {
-      if (!res.destroyed) res.writeHead(planned.status, planned.headers).end(planned.body ?? '');
+      if (res.destroyed) return;
+      res.writeHead(planned.status, planned.headers).end(planned.body ?? '');
+      if (planned.status < 300) timeline.answeredAt ??= Date.now();
     };
     if (planned.delayMs) setTimeout(reply, planned.delayMs);
     else reply();
@@ -232,6 +264,7 @@ export async function startChaosReceiver(opts: ReceiverOptions): Promise<ChaosRe
         badReasons,
       };
     },
+    timelines: () => timelines,
     close: () => new Promise((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
