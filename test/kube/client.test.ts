@@ -54,9 +54,10 @@ describe('KubeClient rate limiting', () => {
     const client = await api.client({ qps: 10, burst: 2 });
     const start = performance.now();
     await Promise.all(Array.from({ length: 5 }, () => client.get('/api/v1/namespaces')));
+    // The burst (two) took no wait; the three past it each waited for a token. (Counted, not
+    // timed from above: a loaded machine may be slow to send, never early.)
     assert.equal(client.rateLimitStats.waited, 3);
     const after = arrivals.map((t) => t - start);
-    assert.ok(after[1]! < 80, `the burst went at once: ${after}`);
     // Three more tokens at 10 a second: the fifth request is sent some 300 ms in.
     assert.ok(after[4]! >= 280, `the last request waited for its token: ${after}`);
   });
