@@ -146,7 +146,8 @@ for (const [name, shell] of SHELLS) {
       assert.equal(ended.stdout, 'before\n');
       assert.match(ended.stderr, /certhook: timeout after 1s: the command was stopped\n$/);
       assert.equal(watchdogTimeout(ended.code ?? undefined, ended.stdout + ended.stderr), 1);
-      assert.ok(ended.ms >= 1000 && ended.ms < 4000, `${ended.ms}ms`);
+      // Not before the timeout; long before the command's own 30 s (a bound a loaded machine keeps).
+      assert.ok(ended.ms >= 1000 && ended.ms < 20_000, `${ended.ms}ms`);
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(existsSync(join(dir, 'after')), false, 'the command did not go on');
       t.diagnostic(`${ended.ms}ms`);
@@ -164,14 +165,14 @@ for (const [name, shell] of SHELLS) {
       const ended = await runWrapper(shell, 'trap "" TERM; echo stubborn; sleep 30', { timeoutSeconds: 1, graceSeconds: 1 });
       assert.equal(ended.code, TIMEOUT_EXIT_CODE);
       assert.equal(ended.stdout, 'stubborn\n');
-      assert.ok(ended.ms >= 2000 && ended.ms < 5000, `${ended.ms}ms`);
+      assert.ok(ended.ms >= 2000 && ended.ms < 20_000, `${ended.ms}ms`);
     });
 
     test("the container's SIGTERM (to the wrapper alone, as the runtime sends it) reaches the command once; it exits as the command does", async () => {
       const ended = await runWrapper(shell, 'trap "echo got TERM; exit 9" TERM; echo started; sleep 30 & wait', { timeoutSeconds: 30, termOnOutput: 'started\n' });
       assert.equal(ended.code, 9);
       assert.equal(ended.stdout, 'started\ngot TERM\n');
-      assert.ok(ended.ms < 3000, `${ended.ms}ms`);
+      assert.ok(ended.ms < 20_000, `stopped, not left to its 30 s: ${ended.ms}ms`);
     });
   });
 }
