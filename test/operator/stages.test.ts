@@ -37,8 +37,9 @@ describe('stages', () => {
     const ns = await env.namespace();
     const out = await outputDir();
     await createHook(env.custom, ns, 'check', { stage: 'pre', job: { command: recorded(out, 'sleep 1.5') } });
-    await createHook(env.custom, ns, 'reload', { job: { command: recorded(out, 'sleep 0.3') } });
-    await createHook(env.custom, ns, 'sync', { stage: 'deploy', job: { command: recorded(out, 'sleep 0.3') } });
+    // Long enough that the two deploy hooks overlap however slowly a loaded machine starts them.
+    await createHook(env.custom, ns, 'reload', { job: { command: recorded(out, 'sleep 1.5') } });
+    await createHook(env.custom, ns, 'sync', { stage: 'deploy', job: { command: recorded(out, 'sleep 1.5') } });
     await createHook(env.custom, ns, 'notify', { stage: 'post', job: { command: recorded(out) } });
     await createTlsSecret(env.core, ns, 'site', issue('site.example.com'));
     await eventually(async () => {

@@ -229,8 +229,9 @@ describe('webhook hooks', () => {
   test('concurrency: a hook never has more deliveries in flight than webhook.concurrency, nor the operator more than --webhook-concurrency', async (t) => {
     await env.operatorFor(t, { webhookConcurrency: 3 });
     const ns = await env.namespace();
-    const capped = await receiver({ script: () => ({ status: 200, delayMs: 300 }) });
-    const wide = await receiver({ script: () => ({ status: 200, delayMs: 300 }) });
+    // Slow answers, so that deliveries overlap however slowly a loaded machine plans them.
+    const capped = await receiver({ script: () => ({ status: 200, delayMs: 1000 }) });
+    const wide = await receiver({ script: () => ({ status: 200, delayMs: 1000 }) });
     await createHook(env.custom, ns, 'capped', { onEvents: ['created'], webhook: { url: `${capped.url}/c`, concurrency: 2 } });
     await createHook(env.custom, ns, 'wide', { onEvents: ['created'], webhook: { url: `${wide.url}/w`, concurrency: 64 } });
     for (let i = 0; i < 8; i++) await createTlsSecret(env.core, ns, `s${i}`, issue(`s${i}.example.com`));
