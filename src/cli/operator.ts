@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { DEFAULT_RESYNC_PERIOD_MS, startOperator, type Operator } from '../controller/operator.ts';
-import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, loadKubeConfig, type KubeClientOptions } from '../kube/client.ts';
+import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, type KubeClientOptions } from '../kube/client.ts';
+import { loadCredentials } from '../kube/credentials.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-policy.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY } from '../runners/webhook/webhook-runner.ts';
@@ -147,15 +148,15 @@ export async function runOperator(args: string[]): Promise<number> {
   const config = operatorConfig(values, HELP);
   const limits = clientOptions(values, HELP);
   const healthPort = intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, HELP) ?? 8081;
-  let kc;
+  let credentials;
   try {
-    kc = loadKubeConfig(stringOption(values, 'kubeconfig'));
+    credentials = await loadCredentials(stringOption(values, 'kubeconfig'));
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cannot load a kubeconfig');
+    log.fatal({ err: (err as Error).message }, 'cannot load Kubernetes credentials');
     return 1;
   }
   const election = values['leader-elect'] ? leaderElectionOptions(values) : undefined;
-  const client = await KubeClient.create(kc, limits);
+  const client = KubeClient.create(credentials, limits);
   let operator: Operator | undefined;
   const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
   const signal = untilSignal();

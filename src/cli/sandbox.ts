@@ -1,10 +1,10 @@
 // `certhook sandbox`: certhook without a cluster — the embedded Kubernetes API sandbox with the
 // operator running against it, or (--api-only) the sandbox alone.
 import { writeFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { customResourceDefinitions } from '../api/crd.ts';
 import { startOperator, type Operator } from '../controller/operator.ts';
 import { KubeClient } from '../kube/client.ts';
+import { credentialsFromKubeconfig } from '../kube/kubeconfig.ts';
 import { createLogger } from '../log.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { runDemo } from './demo.ts';
@@ -52,9 +52,7 @@ export async function runSandbox(args: string[]): Promise<number> {
     if (!opts['api-only']) {
       const crdType = sandbox.api.type('apiextensions.k8s.io', 'customresourcedefinitions');
       for (const crd of customResourceDefinitions()) sandbox.api.create(crdType, undefined, crd);
-      const kc = new KubeConfig();
-      kc.loadFromString(sandbox.kubeconfig());
-      client = await KubeClient.create(kc);
+      client = KubeClient.create(await credentialsFromKubeconfig(sandbox.kubeconfig()));
       operator = await startOperator({ client, log, config: operatorConfig(opts, HELP) });
       console.log('certhook CRDs installed and the operator is running');
     }

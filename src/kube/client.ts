@@ -1,8 +1,7 @@
-// A small Kubernetes REST client: @kubernetes/client-node's KubeConfig for credentials (files,
-// tokens, exec plugins, in-cluster), undici for HTTP, so timeouts and watch streams stay ours.
-import type { RequestOptions as HttpsRequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+// A small Kubernetes REST client: undici for HTTP, so timeouts and watch streams stay ours, with
+// the credentials of credentials.ts.
 import { Agent, request } from 'undici';
+import type { Credentials } from './credentials.ts';
 import { KubeApiError } from './errors.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
@@ -57,44 +56,26 @@ export const DEFAULT_MAX_CONNECTIONS = 16;
 /** The longest a Retry-After may hold every request of the client. */
 const MAX_BACKOFF_MS = 30_000;
 
-/** Loads credentials as kubectl does: an explicit file, else $KUBECONFIG, else in-cluster, else ~/.kube/config. */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster is configured: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
-  return kc;
-}
-
 export class KubeClient {
-  private readonly kc: KubeConfig;
-  private readonly server: string;
+  private readonly credentials: Credentials;
   private readonly agent: Agent;
   private readonly requestTimeoutMs: number;
   private readonly limiter: RateLimiter;
 
-  private constructor(kc: KubeConfig, agent: Agent, opts: KubeClientOptions) {
-    this.kc = kc;
-    this.server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+  private constructor(credentials: Credentials, agent: Agent, opts: KubeClientOptions) {
+    this.credentials = credentials;
     this.agent = agent;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.limiter = new RateLimiter(opts.qps ?? DEFAULT_QPS, opts.burst ?? DEFAULT_BURST);
   }
 
-  static async create(kc: KubeConfig, opts: KubeClientOptions = {}): Promise<KubeClient> {
-    const tls: HttpsRequestOptions = {};
-    await kc.applyToHTTPSOptions(tls);
+  static create(credentials: Credentials, opts: KubeClientOptions = {}): KubeClient {
     const agent = new Agent({
-      connect: {
-        ...(tls.ca ? { ca: tls.ca } : {}),
-        ...(tls.cert ? { cert: tls.cert } : {}),
-        ...(tls.key ? { key: tls.key } : {}),
-        rejectUnauthorized: tls.rejectUnauthorized ?? true,
-      },
+      connect: { ...credentials.tls },
       keepAliveTimeout: 30_000,
       connections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     });
-    return new KubeClient(kc, agent, opts);
+    return new KubeClient(credentials, agent, opts);
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -168,11 +149,9 @@ export class KubeClient {
   }
 
   private async send(method: string, path: string, init: RequestInit, timeoutMs: number) {
-    const url = new URL(this.server + path);
+    const url = new URL(this.credentials.server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const auth: HttpsRequestOptions = { headers: {} };
-    await this.kc.applyToHTTPSOptions(auth);
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'certhook', ...(auth.headers as Record<string, string>) };
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'certhook', ...(await this.credentials.headers()) };
     let body: string | undefined;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);

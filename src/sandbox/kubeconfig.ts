@@ -5,7 +5,7 @@ export function kubeconfigFor(server: string, namespace = 'default'): string {
   return dump({
     apiVersion: 'v1',
     kind: 'Config',
-    // client-node refuses plain HTTP unless TLS verification is explicitly off; the sandbox is loopback-only.
+    // client-node and certhook refuse plain HTTP unless TLS verification is explicitly off; the sandbox is loopback-only.
     clusters: [{ name: 'sandbox', cluster: { server, 'insecure-skip-tls-verify': true } }],
     users: [{ name: 'sandbox', user: {} }],
     contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox', namespace } }],

@@ -86,6 +86,7 @@ describe('certhook CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
     const { code, stdout } = await certhook(['operator', '--kubeconfig', join(dir, 'missing'), '--health-port', '0']);
     assert.equal(code, 1);
-    assert.match(stdout, /cannot load a kubeconfig/);
+    assert.match(stdout, /cannot load Kubernetes credentials/);
+    assert.ok(stdout.includes(join(dir, 'missing')), `the message names the file: ${stdout}`);
   });
 });

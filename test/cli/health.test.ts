@@ -8,7 +8,8 @@ import pino from 'pino';
 import { serveHealth } from '../../src/cli/operator.ts';
 import { Reflector } from '../../src/kube/reflector.ts';
 import { KubeClient } from '../../src/kube/client.ts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
+import { kubeconfigFor } from '../../src/sandbox/kubeconfig.ts';
 import type { Operator } from '../../src/controller/operator.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -35,14 +36,7 @@ describe('health endpoints', () => {
   test('a reflector whose loop ends without being stopped reports itself dead', async () => {
     const api = createServer((_req, res) => res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"kind":"Status","code":500,"reason":"InternalError","message":"boom"}'));
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-      currentContext: 'c',
-    });
-    const client = await KubeClient.create(kc);
+    const client = KubeClient.create(await credentialsFromKubeconfig(kubeconfigFor(`http://127.0.0.1:${(api.address() as AddressInfo).port}`)));
     // A logger that throws where the loop reports its restart: the loop itself ends.
     const log = Object.assign(pino({ level: 'silent' }), { warn: () => { throw new Error('log sink broken'); } });
     const reflector = new Reflector({ client, log, path: '/api/v1/secrets', transform: (o) => o, onChange: () => {} });

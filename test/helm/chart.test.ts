@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
-import { KubeConfig } from '@kubernetes/client-node';
 import { clientOptions, DEFAULT_HOOK_IMAGE, logLevelOption, OPERATOR_OPTIONS, operatorConfig } from '../../src/cli/operator.ts';
 import { intOption, parseOptions, secondsOption, stringOption } from '../../src/cli/usage.ts';
 import { KubeClient } from '../../src/kube/client.ts';
+import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { LeaderElector, type Lease } from '../../src/kube/leader-election.ts';
 import type { KubeObject } from '../../src/kube/object.ts';
 import { RESOURCES } from '../../src/kube/paths.ts';
@@ -510,9 +510,7 @@ describe('the rendered operator with leader election, run against the sandbox', 
   });
 
   test('the chart renders exactly the timings the LeaderElector accepts', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromString(sandbox.kubeconfig());
-    const client = await KubeClient.create(kc);
+    const client = KubeClient.create(await credentialsFromKubeconfig(sandbox.kubeconfig()));
     try {
       const outcomes = new Set<boolean>();
       for (const [lease, renew, retry] of [[15, 10, 2], [15, 15, 2], [10, 12, 2], [1, 0.6, 0.5], [1, 0.61, 0.5], [3, 2, 0.4]] as const) {

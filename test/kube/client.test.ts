@@ -6,8 +6,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeClientOptions } from '../../src/kube/client.ts';
+import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
+import { kubeconfigFor } from '../../src/sandbox/kubeconfig.ts';
 import { KubeApiError } from '../../src/kube/errors.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -26,14 +27,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return {
     connections: () => connections,
     async client(opts: KubeClientOptions = {}): Promise<KubeClient> {
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-        users: [{ name: 'user' }],
-        contexts: [{ name: 'local', cluster: 'local', user: 'user' }],
-        currentContext: 'local',
-      });
-      const client = await KubeClient.create(kc, opts);
+      const client = KubeClient.create(await credentialsFromKubeconfig(kubeconfigFor(`http://127.0.0.1:${port}`)), opts);
       // Before the server's close: it waits for the client's kept-alive connections.
       cleanups.push(() => client.close());
       return client;

@@ -4,8 +4,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type RequestInit as KubeRequestInit } from '../../src/kube/client.ts';
+import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { KubeApiError } from '../../src/kube/errors.ts';
 import { LeaderElector, type LeaderElectionOptions, type Lease, type LeaseSpec } from '../../src/kube/leader-election.ts';
 import { collectionPath, objectPath, RESOURCES } from '../../src/kube/paths.ts';
@@ -32,9 +32,7 @@ afterEach(async () => {
 after(() => sandbox.close());
 
 async function newClient(): Promise<KubeClient> {
-  const kc = new KubeConfig();
-  kc.loadFromString(sandbox.kubeconfig());
-  const client = await KubeClient.create(kc);
+  const client = KubeClient.create(await credentialsFromKubeconfig(sandbox.kubeconfig()));
   cleanups.push(() => client.close());
   return client;
 }

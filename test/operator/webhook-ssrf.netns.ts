@@ -15,6 +15,7 @@ import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
 import { startOperator, type Operator } from '../../src/controller/operator.ts';
 import { FINAL_PHASES } from '../../src/controller/run-state.ts';
 import { KubeClient } from '../../src/kube/client.ts';
+import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { createLogger } from '../../src/log.ts';
 import { parseAllowCidrs } from '../../src/runners/webhook/address-policy.ts';
 import { createHook, createTlsSecret, HOOKS, issue, listRuns } from '../support/fixtures.ts';
@@ -130,9 +131,7 @@ interface Started {
 
 /** An operator for one namespace, as startTestOperator starts one, with this script's resolver and the namespace's allowlist. */
 async function startNamespacedOperator(kubeconfig: string, namespace: string, allow: string[]): Promise<Started> {
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig);
-  const client = await KubeClient.create(kc, {});
+  const client = KubeClient.create(await credentialsFromKubeconfig(kubeconfig));
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -4,6 +4,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { customResourceDefinitions } from '../../src/api/crd.ts';
 import { startOperator, type Operator } from '../../src/controller/operator.ts';
 import { KubeClient } from '../../src/kube/client.ts';
+import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { createLogger } from '../../src/log.ts';
 import type { TestSandbox } from './sandbox.ts';
 
@@ -35,9 +36,7 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
 
 export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number; hooksEnabled?: boolean; dryRunIssuers?: string[] } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
-  const kc = new KubeConfig();
-  kc.loadFromString(sandbox.kubeconfig());
-  const client = await KubeClient.create(kc, opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {});
+  const client = KubeClient.create(await credentialsFromKubeconfig(sandbox.kubeconfig()), opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {});
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
