@@ -119,7 +119,7 @@ export class WebhookRunner implements Runner {
       this.deliveries.delete(key);
     }
     if (!hook?.spec.webhook) {
-      return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `DeployHook "${run.spec.hookRef.name}" was deleted (or is no longer a webhook) before the delivery succeeded`, ...this.finalParts(run, recorded) } };
+      return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `DeployHook "${run.spec.hookRef.name}" was deleted, or is no longer a valid webhook, before the delivery succeeded`, ...this.finalParts(run, recorded) } };
     }
     const due = Date.parse(run.status?.nextAttemptTime ?? '') - Date.now();
     if (due > 0) return { requeueAfterMs: due };
