@@ -2,7 +2,7 @@
 // chain and fullchain files. Never throws: a Secret is user input.
 import { createHash, X509Certificate } from 'node:crypto';
 import { commonNameOf, oneLineName, subjectAltDnsNames } from './names.ts';
-import { blockDer, pemBlocks } from './pem.ts';
+import { blockDer, pemBlocks, type PemBlock } from './pem.ts';
 
 export interface CertificateFacts {
   /** SHA-256 of the leaf's DER, lowercase hex without colons: the identity of a certificate version. */
@@ -52,17 +52,17 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
     return { ok: false, reason: 'Unparsable', message: `tls.crt holds no CERTIFICATE PEM block (found ${found})` };
   }
 
-  const certificates: X509Certificate[] = [];
-  for (const [index, block] of certificateBlocks.entries()) {
-    const certificate = readCertificate(blockDer(block));
-    if (!certificate) {
-      const position = `certificate ${index + 1} of ${certificateBlocks.length}`;
-      return { ok: false, reason: 'Unparsable', message: `tls.crt: ${position} is not a valid X.509 certificate` };
-    }
-    certificates.push(certificate);
+  const unreadable = (index: number) =>
+    ({ ok: false, reason: 'Unparsable', message: `tls.crt: certificate ${index + 1} of ${certificateBlocks.length} is not a valid X.509 certificate` }) as const;
+  const [leafBlock, ...chainBlocks] = certificateBlocks as [PemBlock, ...PemBlock[]];
+  const leaf = readCertificate(blockDer(leafBlock));
+  if (!leaf) return unreadable(0);
+  const chain: Buffer[] = [];
+  for (const [index, block] of chainBlocks.entries()) {
+    const der = readIntermediate(block);
+    if (!der) return unreadable(index + 1);
+    chain.push(der);
   }
-
-  const [leaf, ...chain] = certificates as [X509Certificate, ...X509Certificate[]];
   let facts: CertificateFacts;
   try {
     facts = certificateFacts(leaf);
@@ -70,8 +70,25 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
     return { ok: false, reason: 'Unparsable', message: `tls.crt: cannot read the leaf certificate: ${(error as Error).message}` };
   }
   const leafPem = leaf.toString();
-  const chainPem = chain.map((certificate) => certificate.toString()).join('');
+  const chainPem = chain.map(derToPem).join('');
   return { ok: true, facts, leafPem, chainPem, fullchainPem: leafPem + chainPem };
+}
+
+/**
+ * Intermediates read before, by their base64: thousands of Secrets share a few issuers, and
+ * reading a certificate is most of what reading a tls.crt costs. Bounded; the oldest go first.
+ */
+const READ_INTERMEDIATES = new Map<string, Buffer>();
+const INTERMEDIATES_KEPT = 64;
+
+function readIntermediate(block: PemBlock): Buffer | undefined {
+  const known = READ_INTERMEDIATES.get(block.base64);
+  if (known) return known;
+  const der = blockDer(block);
+  if (!readCertificate(der)) return undefined;
+  if (READ_INTERMEDIATES.size >= INTERMEDIATES_KEPT) READ_INTERMEDIATES.delete(READ_INTERMEDIATES.keys().next().value!);
+  READ_INTERMEDIATES.set(block.base64, der!);
+  return der;
 }
 
 /** The PEM files of a chain, split and fingerprinted. */
