@@ -319,3 +319,33 @@ export const HOOK_POD_FIELDS = {
     }),
   securityContext: HookSecurityContextSchema.optional(),
 };
+
+const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/** Why `key` is not a Kubernetes qualified name (a label or annotation key), or undefined. */
+function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return 'has more than one /';
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return 'has a prefix that is not a DNS subdomain (lowercase, at most 253 characters)';
+  if (!name || name.length > 63 || !NAME_PART.test(name)) return 'must be at most 63 characters, alphanumeric with -, _ or . inside (after an optional prefix/)';
+  return undefined;
+}
+
+/**
+ * What the CRD cannot check of a Job hook's pod settings and Kubernetes would refuse when the Job
+ * is created: the keys of podLabels, podAnnotations and nodeSelector (a CEL rule over map keys
+ * costs too much for the API server's budget). The operator checks them; the hook is Ready=False.
+ */
+export function podKeyProblems(job: { podLabels?: Record<string, string>; podAnnotations?: Record<string, string>; nodeSelector?: Record<string, string> }): string[] {
+  const problems: string[] = [];
+  for (const field of ['podLabels', 'podAnnotations', 'nodeSelector'] as const) {
+    for (const key of Object.keys(job[field] ?? {})) {
+      const problem = qualifiedNameProblem(key);
+      if (problem) problems.push(`spec.job.${field}[${JSON.stringify(key)}]: the key ${problem}`);
+    }
+  }
+  const annotationBytes = Object.entries(job.podAnnotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (annotationBytes > 256 * 1024) problems.push(`spec.job.podAnnotations: ${annotationBytes} bytes, more than the 256 KiB Kubernetes allows`);
+  return problems;
+}

@@ -271,3 +271,19 @@ describe('retries', () => {
     assert.equal(pods.items.length, 1);
   });
 });
+
+describe('pod settings the CRD cannot check', () => {
+  test('a pod label key Kubernetes would refuse makes the hook Ready=False with the field, and it never runs', async () => {
+    const ns = await namespace();
+    await createHook(env.custom, ns, 'labelled', { job: { command: 'true', podLabels: { 'team name': 'edge' } } });
+    await createTlsSecret(env.core, ns, 'labelled', issue('labelled.example.com'));
+    await eventually(async () => {
+      const hook = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'labelled' })) as any;
+      const ready = hook.status?.conditions?.find((c: any) => c.type === 'Ready');
+      assert.equal(ready?.status, 'False');
+      assert.match(ready.message, /^spec\.job\.podLabels\["team name"\]: the key must be at most 63 characters/);
+    });
+    await env.op.operator.idle();
+    assert.equal((await listRuns(env.custom, ns)).length, 0);
+  });
+});
