@@ -78,11 +78,14 @@ const WORKERS = { secrets: 8, runs: 16, hooks: 2, retention: 2 };
 
 /**
  * A run as the cache keeps it: what decisions read. Not its labels, owner or managedFields, and
- * not the output tail or message, which only people read (from the API), but for a waiting run's.
+ * not the output tail or message, which only people read (from the API), but for a waiting run's;
+ * nor status.certificate, the same as spec.certificate but for a manual run.
  */
 function compactRun(obj: KubeObject): DeployHookRun {
   const { name, namespace, uid, resourceVersion, generation, creationTimestamp, annotations } = obj.metadata;
-  const { output: _o, message, ...rest } = (obj.status ?? {}) as DeployHookRunStatus;
+  const { output: _o, message, certificate, ...rest } = (obj.status ?? {}) as DeployHookRunStatus;
+  // The certificate a run acted on is its spec's, but for a manual run's without one.
+  if (certificate && !(obj.spec as DeployHookRun['spec']).certificate) (rest as DeployHookRunStatus).certificate = certificate;
   // A waiting run's message says what it waits for, which its reconcile compares before writing.
   const status = rest.phase === 'Waiting' && message ? { ...rest, message } : rest;
   return {

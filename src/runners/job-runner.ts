@@ -38,7 +38,16 @@ interface JobLimits {
 function compactJob(obj: KubeObject): KubeObject {
   const { name, namespace, uid, labels, creationTimestamp } = obj.metadata;
   const { activeDeadlineSeconds, backoffLimit } = (obj.spec ?? {}) as JobLimits;
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace, uid, labels, creationTimestamp }, spec: { activeDeadlineSeconds, backoffLimit }, status: obj.status };
+  const { conditions, startTime, completionTime } = (obj.status ?? {}) as { conditions?: { type: string; status: string; reason?: string; message?: string }[]; startTime?: string; completionTime?: string };
+  // Of the labels, the run's; of the status, what the outcome reads (jobState).
+  const run = labels?.[LABELS.run];
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name, namespace, uid, ...(run ? { labels: { [LABELS.run]: run } } : {}), creationTimestamp },
+    spec: { activeDeadlineSeconds, backoffLimit },
+    status: { ...(conditions ? { conditions: conditions.map(({ type, status, reason, message }) => ({ type, status, reason, message })) } : {}), startTime, completionTime },
+  };
 }
 
 export class JobRunner implements Runner {
