@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   operator: { summary: 'run the operator against a cluster', run: async (args) => (await import('./operator.ts')).runOperator(args) },
   sandbox: { summary: 'run certhook on the embedded Kubernetes API sandbox (--demo: a guided run)', run: async (args) => (await import('./sandbox.ts')).runSandbox(args) },
   crds: { summary: 'print the CustomResourceDefinitions', run: async (args) => (await import('./crds.ts')).runCrds(args) },
+  version: { summary: 'print the version, the commit when known, and Node\'s version', run: async (args) => (await import('./version.ts')).runVersion(args) },
 };
 
 function usage(): string {
@@ -19,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v') return COMMANDS.version!.run(rest);
   const command = COMMANDS[name];
   if (!command) {
     console.error(`certhook: unknown command "${name}"\n\n${usage()}`);

@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { DEFAULT_RESYNC_PERIOD_MS, startOperator, type Operator } from '../controller/operator.ts';
 import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, type KubeClientOptions } from '../kube/client.ts';
 import { loadCredentials } from '../kube/credentials.ts';
+import { isNotFound } from '../kube/errors.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
+import { RESOURCES } from '../kube/paths.ts';
 import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-policy.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY } from '../runners/webhook/webhook-runner.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
@@ -134,6 +136,21 @@ export function serveHealth(port: number, operator: () => Operator | undefined, 
   });
 }
 
+/**
+ * Why the operator cannot start against this API, said plainly (no stack trace): it cannot be
+ * reached, or certhook's CRDs are not installed. Undefined when it can.
+ */
+async function apiProblem(client: KubeClient, server: string): Promise<string | undefined> {
+  const { group, version } = RESOURCES.deployHooks;
+  try {
+    const resources = await client.get<{ resources?: { name: string }[] }>(`/apis/${group}/${version}`);
+    if (resources.resources?.some((r) => r.name === RESOURCES.deployHooks.plural)) return undefined;
+  } catch (err) {
+    if (!isNotFound(err)) return `cannot reach the Kubernetes API at ${server}: ${(err as Error).message}`;
+  }
+  return 'DeployHook CRD not found: install it with `certhook crds | kubectl apply -f -` or the Helm chart';
+}
+
 export function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -158,8 +175,20 @@ export async function runOperator(args: string[]): Promise<number> {
   const election = values['leader-elect'] ? leaderElectionOptions(values) : undefined;
   const client = KubeClient.create(credentials, limits);
   let operator: Operator | undefined;
-  const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
+  // Stopping is possible from here on: a SIGTERM while the caches fill stops the process at once.
   const signal = untilSignal();
+  void signal.then((received) => {
+    if (operator) return;
+    log.info({ signal: received }, 'stopped during start-up');
+    process.exit(0);
+  });
+  const problem = await apiProblem(client, credentials.server);
+  if (problem) {
+    log.fatal(problem);
+    await client.close();
+    return 1;
+  }
+  const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
   let elector: LeaderElector | undefined;
   operator = await startOperator({ client, log, config, activateOnSync: !election, ...(election ? { isLeader: () => elector?.isLeader ?? false } : {}) });
   elector = election && new LeaderElector({

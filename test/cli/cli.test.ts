@@ -2,11 +2,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, loadAll } from 'js-yaml';
+import { dump, load, loadAll } from 'js-yaml';
+import { testSandbox } from '../support/sandbox.ts';
 import { runTool } from '../support/tools.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -88,5 +91,72 @@ describe('certhook CLI', () => {
     assert.equal(code, 1);
     assert.match(stdout, /cannot load Kubernetes credentials/);
     assert.ok(stdout.includes(join(dir, 'missing')), `the message names the file: ${stdout}`);
+  });
+
+  test('version and --version say the version, the commit of a checkout, and Node\'s version', async () => {
+    for (const args of [['version'], ['--version']]) {
+      const { code, stdout } = await certhook(args);
+      assert.equal(code, 0);
+      // The commit is known in a git checkout (as the tests run), not in the image.
+      const commit = existsSync(join(ROOT, '.git')) ? ' \\(commit [0-9a-f]{12}\\)' : '';
+      assert.match(stdout, new RegExp(`^certhook \\d+\\.\\d+\\.\\d+${commit}, Node ${process.version.replaceAll('.', '\\.')}\n$`));
+    }
+  });
+
+  test('on a Node.js older than 22.19 it says which Node.js it needs, and exits 1', async () => {
+    // The same Node, claiming to be 20: what `node bin/certhook.js` on an old system Node meets.
+    const old = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'data:text/javascript,Object.defineProperty(process, "version", { value: "v20.20.2" })', CLI, 'version'], (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+    });
+    assert.equal(old.code, 1);
+    assert.match(old.stderr, /^certhook needs Node\.js 22\.19 or newer, and this is Node\.js v20\.20\.2/);
+  });
+
+  test('operator against an API it cannot reach, or without the CRDs, says so plainly and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
+    const closed = join(dir, 'closed');
+    // A port nothing listens on.
+    await writeFile(closed, dump({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:9', 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }] }));
+    const unreachable = await certhook(['operator', '--kubeconfig', closed, '--health-port', '0']);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stdout, /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9: /);
+    assert.doesNotMatch(unreachable.stdout + unreachable.stderr, /\n\s+at /, 'no stack trace');
+
+    const sandbox = await testSandbox();
+    try {
+      const bare = await certhook(['operator', '--kubeconfig', sandbox.kubeconfigPath, '--health-port', '0']);
+      assert.equal(bare.code, 1);
+      assert.match(bare.stdout, /DeployHook CRD not found: install it with `certhook crds \| kubectl apply -f -` or the Helm chart/);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  test('a SIGTERM while the operator is starting stops it at once', async () => {
+    // An API that takes connections and never answers: start-up waits on it.
+    let connected = 0;
+    const silent = createServer(() => connected++);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    const server = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    await writeFile(kubeconfig, dump({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'c', cluster: { server, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }] }));
+    const child = spawn(process.execPath, [CLI, 'operator', '--kubeconfig', kubeconfig, '--health-port', '0']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      // The process is up (its signal handler too) once it has connected to the silent API.
+      await eventually(() => assert.ok(connected > 0, 'the operator has connected'));
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGTERM');
+      // Its request to the API would wait 30 s; it stops long before.
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
+      assert.equal(code, 0);
+      assert.match(out, /stopped during start-up/);
+    } finally {
+      child.kill('SIGKILL');
+      silent.close();
+    }
   });
 });
