@@ -113,3 +113,10 @@ export function runsOfSecret(ctx: OperatorContext, namespace: string, secretName
   const key = cacheKey(namespace, secretName);
   return ctx.expectations.merge(key, ctx.indexes.runsBySecret.get(key));
 }
+
+/** Requeues the runs of one Secret name that wait for an earlier stage: one of theirs finished, or a newer certificate came. */
+export function wakeWaitingRuns(ctx: OperatorContext, namespace: string, secretName: string): void {
+  for (const [key, run] of ctx.indexes.runsBySecret.get(cacheKey(namespace, secretName))) {
+    if (run.status?.phase === 'Waiting') ctx.runQueue.add(key);
+  }
+}

@@ -13,7 +13,7 @@ import { collectionPath, RESOURCES } from '../kube/paths.ts';
 import { Reflector, type CacheLoop, type Change } from '../kube/reflector.ts';
 import { JobRunner } from '../runners/job-runner.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookRunner } from '../runners/webhook/webhook-runner.ts';
-import { cacheKey, type OperatorConfig, type OperatorContext } from './context.ts';
+import { cacheKey, wakeWaitingRuns, type OperatorConfig, type OperatorContext } from './context.ts';
 import { Deadlines } from './deadlines.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
@@ -191,7 +191,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           ctx.expectations.observedVersion(c.key, c.current?.metadata.resourceVersion);
           if (c.type === 'DELETED') ctx.snapshots.delete(c.key);
           ctx.runQueue.add(c.key);
-          if (c.current && isFinished(c.current) && !(c.previous && isFinished(c.previous))) wakeWaiting(c.current);
+          if (c.current && isFinished(c.current) && !(c.previous && isFinished(c.previous))) wakeWaitingRuns(ctx, c.current.metadata.namespace!, c.current.spec.secretRef.name);
           noteRunChange(run, c.type === 'ADDED');
         },
       }),
@@ -227,13 +227,6 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     const problem = secret.problem!;
     log.warn({ secret: secret.name, namespace: secret.namespace, reason: problem.reason, problem: problem.message }, 'TLS Secret holds no readable certificate; no hook fires for it');
     void ctx.recorder.record(raw, 'Warning', problem.reason === 'Empty' ? 'CertificateEmpty' : 'CertificateUnparsable', `tls.crt holds no readable certificate, so no DeployHook fires for it: ${problem.message}`, raw.metadata.resourceVersion ?? '');
-  }
-
-  /** A run finished: the runs of its Secret waiting for an earlier stage look again. */
-  function wakeWaiting(finished: DeployHookRun): void {
-    for (const [key, run] of ctx.indexes.runsBySecret.get(runSecretKey(finished))) {
-      if (run.status?.phase === 'Waiting') ctx.runQueue.add(key);
-    }
   }
 
   /** A run appeared, changed or went: its hook's status and retention are due (coalesced). */

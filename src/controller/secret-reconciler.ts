@@ -4,7 +4,7 @@
 // new hook and the periodic resync all come here. Writes to one Secret within the quiet period
 // are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
 import type { DeployHook } from '../api/deployhook.ts';
-import { cacheKey, runsOfSecret, splitKey, type OperatorContext } from './context.ts';
+import { cacheKey, runsOfSecret, splitKey, wakeWaitingRuns, type OperatorContext } from './context.ts';
 import { expiringFor, expiringFrom, firingsFor, liveEvent } from './ledger.ts';
 import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
@@ -45,7 +45,7 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   for (const firing of planningOrder(firings)) await planFiring(ctx, firing, change?.object);
   ctx.secretsSeen.settled(key, secret, change, startedAt);
   // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
-  if (firings.length) for (const run of runs) if (run.status?.phase === 'Waiting') ctx.runQueue.add(cacheKey(namespace, run.metadata.name!));
+  if (firings.length) wakeWaitingRuns(ctx, namespace, name);
 }
 
 /** A live certificate event no hook takes: said (CertMate's audit line) and counted. */
