@@ -68,6 +68,8 @@ const TERMINAL_REASONS: Record<string, RunReason> = {
 const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
 
 const runKeyOf = (run: DeployHookRun) => `${run.metadata.namespace}/${run.metadata.name}`;
+/** The run's delivery id: as recorded when it started, which is this. */
+const deliveryId = (run: DeployHookRun) => run.status?.webhook?.id ?? webhookId(run.metadata.namespace!, run.metadata.name!);
 const hookKeyOf = (hook: DeployHook) => `${hook.metadata.namespace}/${hook.metadata.name}`;
 /** The URL's origin, for messages: never its path or query, which may carry a token. */
 const originOf = (url: string) => URL.parse(url)?.origin ?? 'the url';
@@ -101,7 +103,7 @@ export class WebhookRunner implements Runner {
   }
 
   async start({ run }: StartRequest): Promise<Started> {
-    return { startTime: nowTime(), status: { webhook: { id: webhookId(run.metadata.namespace!, run.metadata.name!) } } };
+    return { startTime: nowTime(), status: { webhook: { id: deliveryId(run) } } };
   }
 
   async observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation> {
@@ -177,11 +179,10 @@ export class WebhookRunner implements Runner {
     if (last.verdict === 'terminal') {
       return { outcome: { phase: 'Failed', reason: TERMINAL_REASONS[record.errorClass ?? 'http_status'] ?? RUN_REASONS.HTTPStatus, message: `${origin}: ${record.message}`, ...parts } };
     }
-    const retries = hook?.spec.webhook?.retries ?? 0;
     if (!hook?.spec.webhook) {
       return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `DeployHook "${run.spec.hookRef.name}" was deleted before the delivery succeeded; the last attempt: ${record.message}`, ...parts } };
     }
-    if (attempts.length > retries) {
+    if (attempts.length > hook.spec.webhook.retries) {
       return { outcome: { phase: 'Failed', reason: RUN_REASONS.RetriesExhausted, message: `io_transient: ${tries} to ${origin} failed; the last: ${record.message}`, ...parts } };
     }
     const wait = last.retryAfterMs ?? backoffMs(attempts.length);
@@ -197,7 +198,7 @@ export class WebhookRunner implements Runner {
     const started = Date.parse(run.status?.startTime ?? '');
     const output = last && (last.statusCode ? `HTTP ${last.statusCode}${last.responseBody ? `\n${last.responseBody}` : ''}` : last.message);
     return {
-      webhook: { id: run.status?.webhook?.id ?? webhookId(run.metadata.namespace!, run.metadata.name!), attempts },
+      webhook: { id: deliveryId(run), attempts },
       ...(output ? { output } : {}),
       ...(Number.isNaN(started) ? {} : { durationSeconds: Math.max(0, Math.round((Date.now() - started) / 100) / 10) }),
     };
@@ -244,8 +245,7 @@ export class WebhookRunner implements Runner {
         if (!this.opts.isActive()) throw Object.assign(new Error('not leading'), { notLeading: true });
         signal.throwIfAborted();
         const time = nowTime();
-        const id = run.status?.webhook?.id ?? webhookId(namespace, run.metadata.name!);
-        const result = await deliver({ url: webhook.url, headers: attemptHeaders(request, id), body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher: this.dispatcherOf(webhook.caBundle), signal });
+        const result = await deliver({ url: webhook.url, headers: attemptHeaders(request, deliveryId(run)), body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher: this.dispatcherOf(webhook.caBundle), signal });
         if (result.statusCode && result.statusCode >= 400 && result.statusCode < 500) {
           // The seed logs the rendered body when a receiver refuses it; certhook never logs a key.
           this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: request.body.toString('utf8').replace(PRIVATE_KEY_PEM, '[private key redacted]') }, 'the receiver refused the webhook body');
