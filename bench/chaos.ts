@@ -341,42 +341,32 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   try {
     for (const crd of customResourceDefinitions()) api.create(api.type('apiextensions.k8s.io', 'customresourcedefinitions'), undefined, crd);
     api.create(api.type('', 'namespaces'), undefined, { metadata: { name: NAMESPACE } });
+    const createHook = (name: string, spec: Record<string, unknown>) =>
+      api.create(api.type('certhook.io', 'deployhooks'), NAMESPACE, { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHook', metadata: { name }, spec: { historyLimit: 100, ...spec } });
     for (const hook of jobHooks) {
-      api.create(api.type('certhook.io', 'deployhooks'), NAMESPACE, {
-        apiVersion: 'certhook.io/v1alpha1',
-        kind: 'DeployHook',
-        metadata: { name: hook.name },
-        spec: {
-          historyLimit: 100,
-          // Deploy hooks leave the stage out: it is the default, as Fail is for pre hooks.
-          ...(hook.stage === 'deploy' ? {} : { stage: hook.stage }),
-          ...(hook.stage === 'pre' && hook.failurePolicy === 'Ignore' ? { failurePolicy: 'Ignore' } : {}),
-          job: {
-            command: jobCommand(hook.stage === 'pre' ? PRE_WORK : hook.stage === 'deploy' && staged ? DEPLOY_WORK : 'true'),
-            env: [{ name: 'LEDGER', value: ledgerFile }, { name: 'PRE_FAILURES', value: preFailuresFile }],
-          },
+      createHook(hook.name, {
+        // Deploy hooks leave the stage out: it is the default, as Fail is for pre hooks.
+        ...(hook.stage === 'deploy' ? {} : { stage: hook.stage }),
+        ...(hook.stage === 'pre' && hook.failurePolicy === 'Ignore' ? { failurePolicy: 'Ignore' } : {}),
+        job: {
+          command: jobCommand(hook.stage === 'pre' ? PRE_WORK : hook.stage === 'deploy' && staged ? DEPLOY_WORK : 'true'),
+          env: [{ name: 'LEDGER', value: ledgerFile }, { name: 'PRE_FAILURES', value: preFailuresFile }],
         },
       });
     }
     if (webhookNames.length) api.create(secretsType, NAMESPACE, { metadata: { name: 'chaos-signing' }, data: { secret: b64(signingSecret) } });
     webhookHooks.forEach((hook, i) => {
-      api.create(api.type('certhook.io', 'deployhooks'), NAMESPACE, {
-        apiVersion: 'certhook.io/v1alpha1',
-        kind: 'DeployHook',
-        metadata: { name: hook.name },
-        spec: {
-          historyLimit: 100,
-          ...(hook.stage === 'post' ? { stage: 'post' } : {}),
-          webhook: {
-            url: `${receiver!.url}/${hook.name}`,
-            // The most 5xx the receiver gives a firing is 2: retries are never exhausted.
-            retries: 3,
-            concurrency: [2, 4, 8][i % 3],
-            signing: { secretRef: { name: 'chaos-signing', key: 'secret' } },
-            // Every other hook sends a template rather than the standard payload; named as the standard
-            // payload names them, a post hook's result and failed hooks ('' and [] for the others).
-            ...(i % 2 ? { body: { hook: '{{ .HookName }}', secret: '{{ .SecretName }}', fingerprint: '{{ .Fingerprint }}', event: '{{ .Event }}', run: '{{ .RunName }}', result: '{{ .Result }}', failed_hooks: '{{ .FailedHooks }}' } } : {}),
-          },
+      createHook(hook.name, {
+        ...(hook.stage === 'post' ? { stage: 'post' } : {}),
+        webhook: {
+          url: `${receiver!.url}/${hook.name}`,
+          // The most 5xx the receiver gives a firing is 2: retries are never exhausted.
+          retries: 3,
+          concurrency: [2, 4, 8][i % 3],
+          signing: { secretRef: { name: 'chaos-signing', key: 'secret' } },
+          // Every other hook sends a template rather than the standard payload; named as the standard
+          // payload names them, a post hook's result and failed hooks ('' and [] for the others).
+          ...(i % 2 ? { body: { hook: '{{ .HookName }}', secret: '{{ .SecretName }}', fingerprint: '{{ .Fingerprint }}', event: '{{ .Event }}', run: '{{ .RunName }}', result: '{{ .Result }}', failed_hooks: '{{ .FailedHooks }}' } } : {}),
         },
       });
     });

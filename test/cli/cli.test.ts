@@ -8,7 +8,8 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dump, load, loadAll } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
+import { kubeconfigFor } from '../../src/sandbox/kubeconfig.ts';
 import { testSandbox } from '../support/sandbox.ts';
 import { runTool } from '../support/tools.ts';
 import { eventually } from '../support/eventually.ts';
@@ -116,7 +117,7 @@ describe('certhook CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
     const closed = join(dir, 'closed');
     // A port nothing listens on.
-    await writeFile(closed, dump({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:9', 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }] }));
+    await writeFile(closed, kubeconfigFor('http://127.0.0.1:9'));
     const unreachable = await certhook(['operator', '--kubeconfig', closed, '--health-port', '0']);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stdout, /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9: /);
@@ -140,7 +141,7 @@ describe('certhook CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
     const kubeconfig = join(dir, 'kubeconfig');
     const server = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
-    await writeFile(kubeconfig, dump({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'c', cluster: { server, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }] }));
+    await writeFile(kubeconfig, kubeconfigFor(server));
     const child = spawn(process.execPath, [CLI, 'operator', '--kubeconfig', kubeconfig, '--health-port', '0']);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
