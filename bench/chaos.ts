@@ -253,7 +253,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const child = spawn(process.execPath, [
       CLI, 'operator', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--leader-elect', '--leader-election-namespace', NAMESPACE,
       '--lease-duration', String(opts.leaseDurationSeconds), '--renew-deadline', String(opts.leaseDurationSeconds * 0.66), '--retry-period', String(opts.leaseDurationSeconds * 0.15),
-      '--quiet-period', String(opts.quietPeriodSeconds), '--kube-api-qps', String(qps), '--kube-api-burst', String(2 * qps), '--health-port', '0', '--log-level', process.env.CHAOS_DEBUG ? 'info' : 'warn',
+      '--quiet-period', String(opts.quietPeriodSeconds), '--kube-api-qps', String(qps), '--kube-api-burst', String(2 * qps), '--health-port', '0', '--metrics-port', '0', '--log-level', process.env.CHAOS_DEBUG ? 'info' : 'warn',
     ], { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', process.env.CHAOS_DEBUG ? 'pipe' : 'ignore', 'inherit'] });
     // Debug logs say which replica wrote each line: who acted when is most of a diagnosis.
     if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => console.error(name, line));

@@ -249,7 +249,7 @@ export interface RunningOperator {
 
 export function spawnOperator(settings: OperatorSettings, port: number, name = 'operator'): Child {
   return startChild(name, [
-    settings.cli ?? CLI, 'operator', '--kubeconfig', settings.kubeconfigPath, '--quiet-period', '0', '--health-port', String(port), '--log-level', 'warn',
+    settings.cli ?? CLI, 'operator', '--kubeconfig', settings.kubeconfigPath, '--quiet-period', '0', '--health-port', String(port), '--metrics-port', '0', '--log-level', 'warn',
     ...settings.extraArgs,
   ], settings.nodeOptions === undefined ? undefined : { ...process.env, NODE_OPTIONS: settings.nodeOptions });
 }

@@ -12,6 +12,8 @@ import { LeaderElector } from '../kube/leader-election.ts';
 import { RESOURCES } from '../kube/paths.ts';
 import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-policy.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY } from '../runners/webhook/webhook-runner.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { DEFAULT_METRICS_PORT, serveMetrics } from '../metrics/server.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
 import { booleanOption, intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
@@ -52,7 +54,8 @@ options:
                              fc00::/7, 100.64/10 are refused otherwise); repeatable. Loopback,
                              link-local and metadata addresses are never allowed
   --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
-  --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)`;
+  --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)
+  --metrics-port N           serve Prometheus metrics on /metrics of this port (default: ${DEFAULT_METRICS_PORT}; 0 = off)`;
 
 export const OPERATOR_OPTIONS = {
   kubeconfig: { type: 'string' },
@@ -63,6 +66,7 @@ export const OPERATOR_OPTIONS = {
   'resync-period': { type: 'string' },
   'log-level': { type: 'string' },
   'health-port': { type: 'string' },
+  'metrics-port': { type: 'string' },
   'leader-elect': { type: 'boolean' },
   'leader-election-namespace': { type: 'string' },
   'leader-election-id': { type: 'string' },
@@ -165,6 +169,8 @@ export async function runOperator(args: string[]): Promise<number> {
   const config = operatorConfig(values, HELP);
   const limits = clientOptions(values, HELP);
   const healthPort = intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, HELP) ?? 8081;
+  const metricsPort = intOption(stringOption(values, 'metrics-port'), 'metrics-port', 0, 65535, HELP) ?? DEFAULT_METRICS_PORT;
+  if (metricsPort && metricsPort === healthPort) throw new UsageError(`--metrics-port and --health-port must differ (both are ${metricsPort})`, HELP);
   let credentials;
   try {
     credentials = await loadCredentials(stringOption(values, 'kubeconfig'));
@@ -189,6 +195,8 @@ export async function runOperator(args: string[]): Promise<number> {
     return 1;
   }
   const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
+  const metrics = new Metrics({ processMetrics: true });
+  const metricsServer = metricsPort ? await serveMetrics(metricsPort, metrics.registry, log) : undefined;
   let elector: LeaderElector | undefined;
   operator = await startOperator({ client, log, config, activateOnSync: !election, ...(election ? { isLeader: () => elector?.isLeader ?? false } : {}) });
   elector = election && new LeaderElector({
@@ -204,6 +212,7 @@ export async function runOperator(args: string[]): Promise<number> {
   await operator.stop();
   await elector?.stop({ release: true });
   health?.close();
+  metricsServer?.close();
   await client.close();
   return 0;
 }

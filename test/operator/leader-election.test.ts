@@ -31,7 +31,7 @@ function startReplica(name: string): Replica {
   const child = spawn(process.execPath, [
     CLI, 'operator', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'le', '--leader-elect',
     '--leader-election-namespace', 'le', '--lease-duration', String(LEASE_SECONDS), '--renew-deadline', '2', '--retry-period', '0.4',
-    '--quiet-period', '0', '--health-port', '0', '--log-level', 'info',
+    '--quiet-period', '0', '--health-port', '0', '--metrics-port', '0', '--log-level', 'info',
   ], { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', 'pipe', 'inherit'] });
   const replica: Replica = { name, child, logs: [], exited: new Promise((resolve) => child.on('exit', resolve)) };
   let buffered = '';
