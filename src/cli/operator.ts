@@ -14,7 +14,8 @@ import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-p
 import { DEFAULT_WEBHOOK_CONCURRENCY } from '../runners/webhook/webhook-runner.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { DEFAULT_METRICS_PORT, serveMetrics } from '../metrics/server.ts';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log.ts';
+import { createCliLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import { COMMIT, VERSION } from '../version.ts';
 import { booleanOption, intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
 export const DEFAULT_HOOK_IMAGE = 'docker.io/library/alpine:3.22';
@@ -54,6 +55,8 @@ options:
                              fc00::/7, 100.64/10 are refused otherwise); repeatable. Loopback,
                              link-local and metadata addresses are never allowed
   --log-level LEVEL          ${LOG_LEVELS.join('|')} (default: info)
+  --log-format FORMAT        json (one object a line, for log pipelines) or text (one readable line
+                             an entry, for a terminal) (default: json)
   --health-port N            serve /healthz and /readyz on this port (default: 8081; 0 = off)
   --metrics-port N           serve Prometheus metrics on /metrics of this port (default: ${DEFAULT_METRICS_PORT}; 0 = off)`;
 
@@ -65,6 +68,7 @@ export const OPERATOR_OPTIONS = {
   'quiet-period': { type: 'string' },
   'resync-period': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   'health-port': { type: 'string' },
   'metrics-port': { type: 'string' },
   'leader-elect': { type: 'boolean' },
@@ -93,6 +97,12 @@ export function logLevelOption(values: OptionValues, help: string): LogLevel {
   const level = stringOption(values, 'log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`, help);
   return level as LogLevel;
+}
+
+export function logFormatOption(values: OptionValues, help: string): LogFormat {
+  const format = stringOption(values, 'log-format') ?? 'json';
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')} (got "${format}")`, help);
+  return format as LogFormat;
 }
 
 /** The operator's settings from its command-line options. */
@@ -165,12 +175,23 @@ export function untilSignal(): Promise<string> {
 export async function runOperator(args: string[]): Promise<number> {
   const values = parseOptions(args, OPERATOR_OPTIONS, HELP);
   if (!values) return 0;
-  const log = createLogger(logLevelOption(values, HELP));
   const config = operatorConfig(values, HELP);
   const limits = clientOptions(values, HELP);
   const healthPort = intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, HELP) ?? 8081;
   const metricsPort = intOption(stringOption(values, 'metrics-port'), 'metrics-port', 0, 65535, HELP) ?? DEFAULT_METRICS_PORT;
   if (metricsPort && metricsPort === healthPort) throw new UsageError(`--metrics-port and --health-port must differ (both are ${metricsPort})`, HELP);
+  const election = values['leader-elect'] ? leaderElectionOptions(values) : undefined;
+  const log = await createCliLogger(logLevelOption(values, HELP), logFormatOption(values, HELP));
+  log.info({
+    version: VERSION,
+    ...(COMMIT ? { commit: COMMIT } : {}),
+    node: process.version,
+    config: { ...config, webhookAllow: config.webhookAllow.map((range) => range.cidr) },
+    ...limits,
+    healthPort,
+    metricsPort,
+    leaderElection: election ?? false,
+  }, 'certhook operator starting');
   let credentials;
   try {
     credentials = await loadCredentials(stringOption(values, 'kubeconfig'));
@@ -178,7 +199,6 @@ export async function runOperator(args: string[]): Promise<number> {
     log.fatal({ err: (err as Error).message }, 'cannot load Kubernetes credentials');
     return 1;
   }
-  const election = values['leader-elect'] ? leaderElectionOptions(values) : undefined;
   const client = KubeClient.create(credentials, limits);
   let operator: Operator | undefined;
   // Stopping is possible from here on: a SIGTERM while the caches fill stops the process at once.

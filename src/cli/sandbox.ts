@@ -5,13 +5,13 @@ import { customResourceDefinitions } from '../api/crd.ts';
 import { startOperator, type Operator } from '../controller/operator.ts';
 import { KubeClient } from '../kube/client.ts';
 import { credentialsFromKubeconfig } from '../kube/kubeconfig.ts';
-import { createLogger } from '../log.ts';
+import { createCliLogger } from '../log.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { runDemo } from './demo.ts';
-import { logLevelOption, operatorConfig, untilSignal } from './operator.ts';
+import { logFormatOption, logLevelOption, operatorConfig, untilSignal } from './operator.ts';
 import { intOption, parseOptions, stringOption } from './usage.ts';
 
-const HELP = `usage: certhook sandbox [--demo | --api-only] [--kubeconfig-out FILE] [--port N] [--log-level LEVEL] [--quiet-period SECONDS]
+const HELP = `usage: certhook sandbox [--demo | --api-only] [--kubeconfig-out FILE] [--port N] [--log-level LEVEL] [--log-format json|text] [--quiet-period SECONDS]
 
 Starts an in-memory Kubernetes API server on 127.0.0.1 (with a Job controller and a kubelet that
 runs containers as local processes), installs certhook's CRDs and runs the operator against it,
@@ -24,6 +24,7 @@ options:
   --kubeconfig-out FILE write a kubeconfig for the sandbox to FILE (use it with kubectl --kubeconfig FILE)
   --port N              listen on port N (default: a free port)
   --log-level LEVEL     the operator's log level (default: warn with --demo, else info)
+  --log-format FORMAT   json or text (default: json)
   --quiet-period SECONDS  the operator's quiet period for bursts of writes to one Secret (default: 2)`;
 
 export async function runSandbox(args: string[]): Promise<number> {
@@ -33,13 +34,14 @@ export async function runSandbox(args: string[]): Promise<number> {
     'kubeconfig-out': { type: 'string' },
     port: { type: 'string' },
     'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
     'quiet-period': { type: 'string' },
   }, HELP);
   if (!opts) return 0;
   const port = intOption(stringOption(opts, 'port'), 'port', 0, 65535, HELP);
   const kubeconfigOut = stringOption(opts, 'kubeconfig-out');
   const demo = opts.demo === true;
-  const log = createLogger(logLevelOption({ 'log-level': stringOption(opts, 'log-level') ?? (demo ? 'warn' : 'info') }, HELP));
+  const log = await createCliLogger(logLevelOption({ 'log-level': stringOption(opts, 'log-level') ?? (demo ? 'warn' : 'info') }, HELP), logFormatOption(opts, HELP));
 
   const sandbox = await startSandbox(port !== undefined ? { port } : {});
   if (kubeconfigOut) await writeFile(kubeconfigOut, sandbox.kubeconfig(), { mode: 0o600 });

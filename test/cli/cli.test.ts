@@ -75,6 +75,9 @@ describe('certhook CLI', () => {
     const level = await certhook(['operator', '--log-level', 'loud']);
     assert.equal(level.code, 2);
     assert.match(level.stderr, /--log-level must be one of/);
+    const format = await certhook(['operator', '--log-format', 'xml']);
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /--log-format must be one of json, text \(got "xml"\)/);
     const cidr = await certhook(['operator', '--webhook-allow-cidr', '10.0.0.0/8', '--webhook-allow-cidr', '10.0.0.0/33']);
     assert.equal(cidr.code, 2);
     assert.match(cidr.stderr, /--webhook-allow-cidr "10\.0\.0\.0\/33": /);
@@ -92,6 +95,32 @@ describe('certhook CLI', () => {
     assert.equal(code, 1);
     assert.match(stdout, /cannot load Kubernetes credentials/);
     assert.ok(stdout.includes(join(dir, 'missing')), `the message names the file: ${stdout}`);
+  });
+
+  test('operator logs JSON with level names and ISO-8601 times, starting with its version and effective configuration', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
+    const { code, stdout } = await certhook(['operator', '--kubeconfig', join(dir, 'missing'), '--health-port', '0', '--webhook-allow-cidr', '10.20.0.0/16', '--quiet-period', '5']);
+    assert.equal(code, 1);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => [l.level, l.msg]), [['info', 'certhook operator starting'], ['fatal', 'cannot load Kubernetes credentials']]);
+    for (const line of lines) assert.equal(new Date(line.time as string).toISOString(), line.time);
+    const start = lines[0] as { version: string; node: string; config: Record<string, unknown>; qps: number; healthPort: number; leaderElection: unknown };
+    assert.match(start.version, /^\d+\.\d+\.\d+/);
+    assert.equal(start.node, process.version);
+    assert.equal(start.config.quietPeriodMs, 5000);
+    assert.deepEqual(start.config.webhookAllow, ['10.20.0.0/16']);
+    assert.equal(start.leaderElection, false);
+    assert.equal(start.healthPort, 0);
+  });
+
+  test('operator --log-format text writes one readable line an entry', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certhook-cli-'));
+    const { code, stdout } = await certhook(['operator', '--kubeconfig', join(dir, 'missing'), '--health-port', '0', '--log-format', 'text']);
+    assert.equal(code, 1);
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines.length, 2, stdout);
+    assert.match(lines[0]!, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] INFO: certhook operator starting \{.*"version":/);
+    assert.match(lines[1]!, /^\[[^\]]+\] FATAL: cannot load Kubernetes credentials \{"err":".*missing/);
   });
 
   test('version and --version say the version, the commit of a checkout, and Node\'s version', async () => {

@@ -239,7 +239,7 @@ describe('LeaderElector', () => {
     assert.ok(sandbox.faults.injected('update', 'leases') > 0);
     const failures = logged(a, 'could not renew the lease');
     assert.ok(failures.length > 0);
-    assert.deepEqual({ level: failures[0]!.level, code: failures[0]!.code }, { level: 40, code: 500 });
+    assert.deepEqual({ level: failures[0]!.level, code: failures[0]!.code }, { level: 'warn', code: 500 });
     assert.equal(logged(a, 'stopped leading')[0]?.reason, 'the renew deadline passed');
 
     sandbox.faults.reset();

@@ -226,7 +226,7 @@ try {
 } catch (err) {
   failed = true;
   console.error('webhook-ssrf.netns.ts:', err);
-  for (const { logs } of operators) for (const l of logs) if ((l.level as number) >= 50) console.error(JSON.stringify(l));
+  for (const { logs } of operators) for (const l of logs) if (l.level === 'error' || l.level === 'fatal') console.error(JSON.stringify(l));
 } finally {
   for (const { operator, client } of operators) await operator.stop().then(() => client.close());
   await Promise.all([http.close(), https.close(), trap.close()]);
