@@ -97,13 +97,15 @@ async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promi
 }
 
 /** A run not started yet: check, snapshot, start its runner, mark it Running. */
-async function start(ctx: OperatorContext, run: DeployHookRun): Promise<ReconcileResult> {
+async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<ReconcileResult> {
+  let run = cached;
   const namespace = run.metadata.namespace!;
   // Its planner, in this process, is writing the snapshot and adds the run again when done.
   if (ctx.snapshots.get(cacheKey(namespace, run.metadata.name!)) === 'writing') return;
   if (!run.metadata.annotations?.[ANNOTATIONS.plannedAt]) {
     // Orders a run made by hand among the operator's runs to the millisecond, as theirs are.
-    await ctx.client.patch(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
+    // Later writes expect this version: its watch event must not start the run a second time.
+    run = await ctx.client.patch<DeployHookRun>(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
       metadata: { annotations: { [ANNOTATIONS.plannedAt]: new Date().toISOString() } },
     });
   }
