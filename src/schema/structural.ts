@@ -53,7 +53,7 @@ export interface JSONSchemaProps {
 }
 
 export { applyDefaults } from './defaults.ts';
-export { prune } from './prune.ts';
+export { prune, unknownFields } from './prune.ts';
 export { validate } from './validate.ts';
 export type { FieldError, FieldErrorType, StatusCause } from './field-error.ts';
 export { formatFieldError, formatInvalid, fieldErrorBody, statusCauses } from './field-error.ts';

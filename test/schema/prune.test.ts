@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { prune, type JSONSchemaProps } from '../../src/schema/structural.ts';
+import { prune, unknownFields, type JSONSchemaProps } from '../../src/schema/structural.ts';
 import { deployHookSchema, hook } from './deployhook-schema.ts';
 
 describe('prune', () => {
@@ -89,5 +89,31 @@ describe('prune', () => {
     const out = prune(deployHookSchema, input) as { status: { a: { b: number } } };
     out.status.a.b = 2;
     assert.deepEqual(input, before);
+  });
+
+  test('unknownFields names what pruning drops as undeclared, as strict field validation reports it', () => {
+    const schema: JSONSchemaProps = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            plain: { type: 'string' },
+            env: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
+            free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+          },
+        },
+      },
+    };
+    const value = {
+      apiVersion: 'v1',
+      kind: 'K',
+      metadata: { name: 'x', whatever: 1 },
+      spec: { plain: null, jobb: 1, env: [{ name: 'A' }, { name: 'B', vaule: 'b' }], free: { anything: 1 } },
+      extra: true,
+    };
+    // A dropped null is not an unknown field; metadata and preserved fields are not pruned.
+    assert.deepEqual(unknownFields(schema, value), ['spec.jobb', 'spec.env[1].vaule', 'extra']);
+    assert.deepEqual(unknownFields(schema, { spec: { plain: 'p' } }), []);
   });
 });
