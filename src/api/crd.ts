@@ -55,12 +55,15 @@ const RESOURCES: Resource[] = [
     // The hook's name is the value of the certhook.io/hook label on its runs and Jobs.
     nameMaxLength: 63,
     printerColumns: [
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the hook is valid and can run.' },
       { name: 'Type', type: 'string', jsonPath: '.status.type', description: 'What the hook runs: job or webhook.' },
       { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Whether the hook fires on certificate events.' },
-      { name: 'Events', type: 'string', jsonPath: '.spec.onEvents', description: 'Certificate events the hook fires on.' },
+      { name: 'Events', type: 'string', jsonPath: '.status.events', description: 'Certificate events the hook fires on.' },
       { name: 'Last Result', type: 'string', jsonPath: '.status.lastRun.phase', description: 'Phase of the most recent run.' },
       { name: 'Last Run', type: 'date', jsonPath: '.status.lastRun.completionTime', description: 'When the most recent run finished.' },
       AGE,
+      { name: 'Domains', type: 'string', jsonPath: '.status.domains', description: 'DNS names the hook is for.', priority: 1 },
+      { name: 'Selector', type: 'string', jsonPath: '.status.selector', description: 'Labels of the TLS Secrets the hook is for.', priority: 1 },
     ],
   },
   {
@@ -71,6 +74,7 @@ const RESOURCES: Resource[] = [
       { name: 'Domain', type: 'string', jsonPath: '.status.certificate.domain', description: "The certificate's primary name." },
       { name: 'Event', type: 'string', jsonPath: '.spec.event', description: 'Why the run fired.' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Phase of the run.' },
+      { name: 'Reason', type: 'string', jsonPath: '.status.reason', description: 'Why the run is in its phase.' },
       { name: 'Exit Code', type: 'integer', jsonPath: '.status.exitCode', description: "The hook's exit code." },
       { name: 'Duration', type: 'number', jsonPath: '.status.durationSeconds', description: 'Seconds the hook ran.' },
       AGE,

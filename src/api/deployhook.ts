@@ -329,6 +329,14 @@ export const DeployHookStatusSchema = z
       .optional()
       .describe('The .metadata.generation this status describes.'),
     type: z.enum(['job', 'webhook']).optional().describe('What the hook runs: a Job or a webhook.'),
+    // kubectl's printer columns print a list as a JSON array; these read as people write them.
+    events: z.string().max(64).optional().describe('spec.onEvents as one comma-separated string (created,renewed,revoked), for kubectl get.'),
+    domains: z.string().max(25_400).optional().describe('spec.domains as one comma-separated string, for kubectl get -o wide; absent when the hook is for every domain.'),
+    selector: z
+      .string()
+      .max(65_536)
+      .optional()
+      .describe("spec.secretSelector in kubectl's selector syntax (app=web,tier in (edge,api)), for kubectl get -o wide; absent when the hook takes every TLS Secret."),
     conditions: z.array(ConditionSchema).optional().meta({
       description:
         'Current state of the hook. Ready=False means the hook is invalid and never runs; the message says what to fix. ' +

@@ -3,6 +3,7 @@
 import type { DeployHook, DeployHookStatus, RunSummary } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { Condition } from '../api/metav1.ts';
+import { formatLabelSelector, fromLabelSelector, SelectorError } from '../kube/label-selector.ts';
 import type { HookCondition } from '../runners/runner.ts';
 import { newestFirst } from './run-state.ts';
 
@@ -48,12 +49,30 @@ export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Va
     ? { type: 'Ready', status: 'False', reason: 'Invalid', message: validity.problems.join('; ') }
     : { type: 'Ready', status: 'True', reason: 'Valid', message: hook.spec.enabled === false ? 'the hook is valid and disabled: only manual runs execute' : 'the hook is valid and fires on its events' };
   const type = hook.spec.webhook ? 'webhook' : hook.spec.job ? 'job' : undefined;
+  const { onEvents, domains, secretSelector } = hook.spec;
+  const selector = secretSelector && selectorText(secretSelector);
   return {
     observedGeneration: generation,
     ...(type ? { type } : {}),
+    ...(onEvents ? { events: onEvents.join(',') } : {}),
+    ...(domains ? { domains: domains.join(',') } : {}),
+    ...(selector ? { selector } : {}),
     conditions: [ready, ...others].map((c) => withTransitionTime({ ...c, observedGeneration: c.observedGeneration ?? generation }, hook.status?.conditions, now)),
     ...(sorted[0] ? { lastRun: runSummary(sorted[0]) } : {}),
     totals: { succeeded: count('Succeeded'), failed: count('Failed'), skipped: count('Skipped') },
     history: sorted.slice(0, HISTORY_LENGTH).map(runSummary),
   };
+}
+
+/**
+ * A selector that selects everything (`{}`) prints as nothing, as kubectl prints it; so does an
+ * invalid one, which Ready=False already explains.
+ */
+function selectorText(selector: NonNullable<DeployHook['spec']['secretSelector']>): string | undefined {
+  try {
+    return formatLabelSelector(fromLabelSelector(selector)) || undefined;
+  } catch (err) {
+    if (err instanceof SelectorError) return undefined;
+    throw err;
+  }
 }

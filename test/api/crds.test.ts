@@ -10,8 +10,8 @@ import type { StructuralSchema } from '../../src/api/structural-schema.ts';
 import { crdOf, rootOf, schemaAt } from './crd-schema.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-// Both hold the generated files: crds/ for kubectl users, the chart's crds/ for Helm.
-const crdDirs = ['crds', 'helm/certhook/crds'];
+// Both hold the generated files: crds/ for kubectl users, the chart's files/crds/ for its CRD template.
+const crdDirs = ['crds', 'helm/certhook/files/crds'];
 
 /** Every node of a schema with its path. */
 function* nodes(node: StructuralSchema, path = ''): Generator<[string, StructuralSchema]> {
@@ -198,12 +198,16 @@ describe('DeployHook schema', () => {
 
   test('printer columns', () => {
     assert.deepEqual(columns('DeployHook'), [
-      ['Type', 'string', '.status.type'],
-      ['Enabled', 'boolean', '.spec.enabled'],
-      ['Events', 'string', '.spec.onEvents'],
-      ['Last Result', 'string', '.status.lastRun.phase'],
-      ['Last Run', 'date', '.status.lastRun.completionTime'],
-      ['Age', 'date', '.metadata.creationTimestamp'],
+      ['Ready', 'string', '.status.conditions[?(@.type=="Ready")].status', 0],
+      ['Type', 'string', '.status.type', 0],
+      ['Enabled', 'boolean', '.spec.enabled', 0],
+      ['Events', 'string', '.status.events', 0],
+      ['Last Result', 'string', '.status.lastRun.phase', 0],
+      ['Last Run', 'date', '.status.lastRun.completionTime', 0],
+      ['Age', 'date', '.metadata.creationTimestamp', 0],
+      // -o wide
+      ['Domains', 'string', '.status.domains', 1],
+      ['Selector', 'string', '.status.selector', 1],
     ]);
   });
 });
@@ -225,7 +229,7 @@ describe('DeployHookRun schema', () => {
   });
 
   test('printer columns', () => {
-    assert.deepEqual(columns('DeployHookRun').map(([name]) => name), ['Hook', 'Domain', 'Event', 'Phase', 'Exit Code', 'Duration', 'Age']);
+    assert.deepEqual(columns('DeployHookRun').map(([name]) => name), ['Hook', 'Domain', 'Event', 'Phase', 'Reason', 'Exit Code', 'Duration', 'Age']);
   });
 });
 
@@ -235,5 +239,5 @@ function pick(node: StructuralSchema) {
 }
 
 function columns(kind: string) {
-  return crdOf(kind).spec.versions[0]!.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath]);
+  return crdOf(kind).spec.versions[0]!.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath, c.priority ?? 0]);
 }

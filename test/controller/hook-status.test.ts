@@ -137,3 +137,30 @@ describe('runSummary', () => {
     assert.deepEqual(runSummary({ ...r, spec }), { name: r.metadata.name, event: 'manual', phase: 'Pending', secretName: 'edge-tls' });
   });
 });
+
+describe('hookStatus: what kubectl get prints', () => {
+  test('events, domains and the selector as people write them', () => {
+    const status = hookStatus(hook({
+      onEvents: ['created', 'renewed'],
+      domains: ['api.example.com', '*.example.com'],
+      secretSelector: { matchLabels: { tier: 'edge', app: 'web' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'dev'] }] },
+    }), [], VALID, NOW);
+    assert.deepEqual({ events: status.events, domains: status.domains, selector: status.selector }, {
+      events: 'created,renewed',
+      domains: 'api.example.com,*.example.com',
+      selector: 'app=web,env in (dev,prod),tier=edge',
+    });
+  });
+
+  test('no domains, and a selector that selects everything, print nothing', () => {
+    const status = hookStatus(hook({ secretSelector: {} }), [], VALID, NOW);
+    assert.equal(status.events, 'created,renewed,revoked');
+    assert.equal('domains' in status, false);
+    assert.equal('selector' in status, false);
+  });
+
+  test('an invalid selector prints nothing: Ready=False says what is wrong with it', () => {
+    const status = hookStatus(hook({ secretSelector: { matchExpressions: [{ key: 'env', operator: 'In', values: [] }] } }), [], { problems: ['spec.secretSelector: bad'] }, NOW);
+    assert.equal('selector' in status, false);
+  });
+});
