@@ -16,17 +16,26 @@ export type OptionValues = Record<string, string | string[] | boolean | undefine
 
 /** Parses `args` against `options`; `--help` prints `help` and returns undefined. */
 export function parseOptions(args: string[], options: Options, help: string): OptionValues | undefined {
-  let values: OptionValues;
+  return parseCommandLine(args, options, help, false)?.values;
+}
+
+/** Like parseOptions, for a command that also takes operands (`-` among them: stdin). */
+export function parseOptionsAndOperands(args: string[], options: Options, help: string): { values: OptionValues; operands: string[] } | undefined {
+  return parseCommandLine(args, options, help, true);
+}
+
+function parseCommandLine(args: string[], options: Options, help: string, allowPositionals: boolean): { values: OptionValues; operands: string[] } | undefined {
+  let parsed: { values: OptionValues; positionals: string[] };
   try {
-    values = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as OptionValues;
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals }) as typeof parsed;
   } catch (err) {
     throw new UsageError((err as Error).message, help);
   }
-  if (values.help) {
+  if (parsed.values.help) {
     console.log(help);
     return undefined;
   }
-  return values;
+  return { values: parsed.values, operands: parsed.positionals };
 }
 
 /** A string option's value (parseArgs guarantees the type for `type: 'string'` options). */
