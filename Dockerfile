@@ -2,8 +2,14 @@
 # certhook's image: the CLI compiled to JavaScript, production dependencies only, run as a
 # non-root user. test/build/image.test.ts reproduces the runtime stage below without a Docker engine.
 
+# The base: a full Node version (what package.json's node devDependency runs the tests with), and
+# optionally its digest, e.g. --build-arg NODE_DIGEST=@sha256:<digest of that tag>, to pin it to
+# the byte.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+ARG NODE_DIGEST=""
+
 # The compiled output is plain JavaScript, the same for every platform: build it natively.
-FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE}${NODE_DIGEST} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Install scripts are skipped: the only one is the node@24 devDependency's, and the image has Node 24.
@@ -13,12 +19,23 @@ COPY src ./src
 # tsc directly rather than through npx, whose PATH would put node@24's uninstalled `node` first.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-FROM node:24-bookworm-slim AS deps
+FROM ${NODE_IMAGE}${NODE_DIGEST} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}${NODE_DIGEST}
+# The OCI labels registries and scanners read; the release workflow passes the tag's version, the
+# commit and the repository's URL.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/certhook/certhook
+LABEL org.opencontainers.image.title="certhook" \
+      org.opencontainers.image.description="Runs deploy hooks (Jobs or signed webhooks) exactly once when cert-manager creates, renews or revokes a certificate" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 WORKDIR /app
 ENV NODE_ENV=production
 # Stack traces point at the TypeScript sources' lines (dist/ carries the source maps). The heap is

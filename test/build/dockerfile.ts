@@ -1,5 +1,6 @@
 // A Dockerfile read into its stages and instructions: enough of the format (comments, line
-// continuations, FROM ... AS name, flags such as --from=) for tests to check what an image holds.
+// continuations, FROM ... AS name with the ARGs declared before the first FROM expanded, flags such
+// as --from=, LABEL key="value" pairs) for tests to check what an image holds.
 
 export interface Instruction {
   /** Upper case: FROM, RUN, COPY, ... */
@@ -8,6 +9,8 @@ export interface Instruction {
   flags: Record<string, string>;
   /** The rest of the line: exec-form JSON arrays are parsed, anything else is split on spaces. */
   args: string[];
+  /** The rest of the line as written, after the flags. */
+  text: string;
 }
 
 export interface Stage {
@@ -43,16 +46,33 @@ function instruction(line: string): Instruction {
   }
   const rest = words.join(' ');
   const args = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : words;
-  return { keyword: keyword.toUpperCase(), flags, args };
+  return { keyword: keyword.toUpperCase(), flags, args, text: rest };
 }
 
-export function parseDockerfile(text: string): Stage[] {
+/** `key=value` pairs, the value possibly double-quoted (as ARG, ENV and LABEL write them), unquoted. */
+export function keyValues(text: string): Record<string, string> {
+  const pairs = [...text.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)];
+  return Object.fromEntries(pairs.map(([, key, value]) => [key!, value!.startsWith('"') ? (JSON.parse(value!) as string) : value!]));
+}
+
+/** `${NAME}` and `$NAME` replaced by the ARG's value ('' for an undeclared one). */
+const expand = (text: string, args: Record<string, string>) => text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => args[braced ?? bare!] ?? '');
+
+/**
+ * The stages, with the ARGs declared before the first FROM expanded in FROM lines: their defaults,
+ * or what `buildArgs` passes (as `docker build --build-arg` would).
+ */
+export function parseDockerfile(text: string, buildArgs: Record<string, string> = {}): Stage[] {
   const stages: Stage[] = [];
+  const globalArgs: Record<string, string> = {};
   for (const line of logicalLines(text)) {
     const step = instruction(line);
-    if (step.keyword === 'FROM') {
+    if (step.keyword === 'ARG' && !stages.length) {
+      const name = step.text.split('=')[0]!;
+      globalArgs[name] = buildArgs[name] ?? keyValues(step.text)[name] ?? '';
+    } else if (step.keyword === 'FROM') {
       const [from = '', as, name] = step.args;
-      stages.push({ from, ...(as?.toUpperCase() === 'AS' && name ? { name } : {}), instructions: [] });
+      stages.push({ from: expand(from, globalArgs), ...(as?.toUpperCase() === 'AS' && name ? { name } : {}), instructions: [] });
     } else {
       const stage = stages.at(-1);
       if (!stage) throw new Error(`${step.keyword} before the first FROM`);

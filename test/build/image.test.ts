@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
-import { parseDockerfile, type Stage } from './dockerfile.ts';
+import { keyValues, parseDockerfile, type Stage } from './dockerfile.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const WORKDIR = '/app';
@@ -44,10 +44,7 @@ async function runImage(args: string[]) {
   const [command, script, ...rest] = runtime().instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args;
   assert.equal(command, 'node');
   // `ENV KEY=value` or `ENV KEY="a value"`: Docker drops the quotes.
-  const env = Object.fromEntries(runtime().instructions.filter((i) => i.keyword === 'ENV').map((i) => {
-    const [key, value = ''] = i.args.join(' ').split(/=(.*)/s);
-    return [key, value.replace(/^"(.*)"$/s, '$1')];
-  }));
+  const env = Object.assign({}, ...runtime().instructions.filter((i) => i.keyword === 'ENV').map((i) => keyValues(i.text))) as Record<string, string>;
   return run(process.execPath, [inImage(script!), ...rest, ...args], { cwd: image, env: { PATH: process.env.PATH, ...env } });
 }
 
@@ -136,9 +133,30 @@ describe('the runtime stage', () => {
 });
 
 describe('Dockerfile', () => {
-  test('is multi-stage, every stage on Node 24', () => {
+  test('is multi-stage, every stage on one Node 24 base named by its full version, which NODE_DIGEST pins', async () => {
     assert.ok(stages.length >= 2);
-    for (const stage of stages) assert.match(stage.from, /^node:24(-|$)/);
+    const [base] = new Set(stages.map((s) => s.from));
+    assert.equal(new Set(stages.map((s) => s.from)).size, 1, 'every stage starts from the same base');
+    assert.match(base!, /^node:24\.\d+\.\d+-bookworm-slim$/);
+    // The Node the tests run on (package.json's node devDependency) is the image's.
+    assert.equal(base!.split(':')[1]!.split('-')[0], process.versions.node);
+    const digest = `@sha256:${'0'.repeat(64)}`;
+    const pinned = parseDockerfile(await readFile(join(ROOT, 'Dockerfile'), 'utf8'), { NODE_DIGEST: digest });
+    for (const stage of pinned) assert.equal(stage.from, base + digest);
+  });
+
+  test('the runtime stage carries the OCI labels, the build-specific ones from build arguments', async () => {
+    const { license } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { license: string };
+    const labels = Object.assign({}, ...runtime().instructions.filter((i) => i.keyword === 'LABEL').map((i) => keyValues(i.text))) as Record<string, string>;
+    const declared = new Set(runtime().instructions.filter((i) => i.keyword === 'ARG').map((i) => i.text.split('=')[0]));
+    const oci = (name: string) => labels[`org.opencontainers.image.${name}`];
+    assert.equal(oci('title'), 'certhook');
+    assert.match(oci('description') ?? '', /deploy hooks/);
+    assert.equal(oci('licenses'), license);
+    for (const [name, arg] of [['source', 'SOURCE'], ['version', 'VERSION'], ['revision', 'REVISION']] as const) {
+      assert.equal(oci(name), `\${${arg}}`, `org.opencontainers.image.${name} comes from the ${arg} build argument`);
+      assert.ok(declared.has(arg), `the runtime stage declares ARG ${arg}`);
+    }
   });
 
   test('the runtime stage gets node_modules from an npm ci --omit=dev', () => {
