@@ -38,7 +38,11 @@ export type RunCertificate = z.infer<typeof RunCertificateSchema>;
 export const DeployHookRunSpecSchema = z
   .object({
     hookRef: nameRef('The DeployHook to run.'),
-    secretRef: nameRef('The TLS Secret whose certificate the run is for.'),
+    secretRef: nameRef(
+      'The TLS Secret whose certificate the run is for. A manual run may omit it: the operator then chooses, among ' +
+        'the TLS Secrets the hook selects, the one whose certificate is the most recent (latest notBefore), and ' +
+        'records it in status.secretRef.',
+    ).optional(),
     event: RunEventSchema.describe('Why the run fires: created, renewed, revoked, or manual for a run created by hand.'),
     certificate: RunCertificateSchema.optional().describe(
       'The certificate version that fired the run. Required unless event is manual; a manual run without it ' +
@@ -58,6 +62,7 @@ export const DeployHookRunSpecSchema = z
     'x-kubernetes-validations': [
       { rule: 'self == oldSelf', message: 'spec is immutable' },
       { rule: "self.event == 'manual' || has(self.certificate)", message: 'certificate is required unless event is manual' },
+      { rule: "self.event == 'manual' || has(self.secretRef)", message: 'secretRef is required unless event is manual' },
     ],
   });
 export type DeployHookRunSpec = z.infer<typeof DeployHookRunSpecSchema>;
@@ -112,6 +117,7 @@ export const DeployHookRunStatusSchema = z
           'NetworkPolicy, BodyTooLarge, HookDeleted, EarlierStageFailed, WaitingForStage, HooksDisabled.',
       ),
     message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
+    secretRef: nameRef('For a manual run that named no Secret: the TLS Secret the operator chose for it.').optional(),
     certificate: RunCertificateSchema.optional().describe(
       'The certificate version the run acted on: spec.certificate, or for a manual run without one, ' +
         "the Secret's certificate when the run started.",
@@ -183,4 +189,16 @@ export const DeployHookRunSchema = z
     'A DeployHookRun is one firing of a DeployHook for one certificate version of one TLS Secret, ' +
       'and its outcome. Create one by hand (event: manual) to test a hook.',
   );
-export type DeployHookRun = z.infer<typeof DeployHookRunSchema>;
+/** A run as the API holds it: a manual run may name no Secret. */
+export type DeployHookRunObject = z.infer<typeof DeployHookRunSchema>;
+
+/**
+ * A run as the operator works with it: its Secret always named — for a manual run that named none,
+ * the one the operator chose (status.secretRef), and "" (no Secret's name) until it has chosen.
+ */
+export type DeployHookRun = Omit<DeployHookRunObject, 'spec'> & { spec: DeployHookRunSpec & { secretRef: { name: string } } };
+
+export function boundRun(run: DeployHookRunObject): DeployHookRun {
+  if (run.spec.secretRef) return run as DeployHookRun;
+  return { ...run, spec: { ...run.spec, secretRef: run.status?.secretRef ?? { name: '' } } };
+}

@@ -19,7 +19,7 @@ export function runSummary(run: DeployHookRun): RunSummary {
     ...(s.phase ? { phase: s.phase } : { phase: 'Pending' }),
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
-    secretName: run.spec.secretRef.name,
+    ...(run.spec.secretRef.name ? { secretName: run.spec.secretRef.name } : {}),
     ...(domain ? { domain } : {}),
     ...(s.startTime ? { startTime: s.startTime } : {}),
     ...(s.completionTime ? { completionTime: s.completionTime } : {}),

@@ -56,3 +56,17 @@ export const hookListens = (hook: DeployHook, event: CertificateEvent): boolean 
 export function hookFires(hook: DeployHook, event: CertificateEvent, secret: TlsSecret): boolean {
   return hookListens(hook, event) && hookSelects(hook, secret);
 }
+
+/**
+ * For a manual run that names no Secret: of the Secrets the hook selects, the one whose
+ * certificate is the most recent (latest notBefore; then the name, so the choice is stable).
+ */
+export function mostRecentCertificate(hook: DeployHook, secrets: Iterable<TlsSecret>): TlsSecret | undefined {
+  let best: { secret: TlsSecret; notBefore: number } | undefined;
+  for (const secret of secrets) {
+    if (!secret.certificate || !hookSelects(hook, secret)) continue;
+    const notBefore = Date.parse(secret.certificate.notBefore);
+    if (!best || notBefore > best.notBefore || (notBefore === best.notBefore && secret.name < best.secret.name)) best = { secret, notBefore };
+  }
+  return best?.secret;
+}

@@ -5,7 +5,7 @@
 // quiet unnoticed), then reconciles every Secret name and run, and from then on what changes.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { DeployHookRun, DeployHookRunStatus } from '../api/deployhookrun.ts';
+import { boundRun, type DeployHookRun, type DeployHookRunObject, type DeployHookRunStatus } from '../api/deployhookrun.ts';
 import { CacheIndex } from '../kube/cache-index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -88,13 +88,13 @@ function compactRun(obj: KubeObject): DeployHookRun {
   if (certificate && !(obj.spec as DeployHookRun['spec']).certificate) (rest as DeployHookRunStatus).certificate = certificate;
   // A waiting run's message says what it waits for, which its reconcile compares before writing.
   const status = rest.phase === 'Waiting' && message ? { ...rest, message } : rest;
-  return {
+  return boundRun({
     apiVersion: obj.apiVersion,
     kind: obj.kind,
     metadata: { name, namespace, uid, resourceVersion, generation, creationTimestamp, annotations },
     spec: obj.spec,
     ...(obj.status ? { status } : {}),
-  } as DeployHookRun;
+  } as DeployHookRunObject);
 }
 
 /** Whether a hook's spec (its generation) changed, or it came or went: what its status depends on. */
@@ -148,7 +148,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       secretsByNamespace: new CacheIndex((s) => [s.namespace]),
       hooksByNamespace: new CacheIndex((h) => [h.raw.metadata.namespace!]),
       runsByHook: new CacheIndex((r) => [cacheKey(r.metadata.namespace!, r.spec.hookRef.name)]),
-      runsBySecret: new CacheIndex((r) => [runSecretKey(r)]),
+      // A manual run is under no Secret until the operator has chosen one for it.
+      runsBySecret: new CacheIndex((r) => (r.spec.secretRef.name ? [runSecretKey(r)] : [])),
     },
     // Workers per controller: reconciles wait on the API, so runs (several requests each, to start
     // and to finish) get the most; the client's rate limit and connection cap bound them all.

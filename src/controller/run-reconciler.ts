@@ -19,6 +19,7 @@ import { snapshotFiles, snapshotInfo, snapshotName, type SnapshotInfo } from '..
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
+import { mostRecentCertificate } from './match.ts';
 import { filesForRun, supersededStatus, writeSnapshot } from './planner.ts';
 import { isFinished, plannedAt } from './run-state.ts';
 import { dryRunReason } from './dry-run.ts';
@@ -64,7 +65,8 @@ async function finish(ctx: OperatorContext, run: DeployHookRun, status: DeployHo
   ctx.log.info({ run: run.metadata.name, namespace: run.metadata.namespace, phase: status.phase, reason: status.reason, exitCode: status.exitCode }, 'run finished');
   if (hook) {
     const type = status.phase === 'Failed' || status.phase === 'Unknown' ? 'Warning' : 'Normal';
-    const message = `run ${run.metadata.name} (${run.spec.event}, Secret ${run.spec.secretRef.name}): ${status.reason}${status.message ? `: ${status.message}` : ''}`;
+    const secret = run.spec.secretRef.name ? `Secret ${run.spec.secretRef.name}` : 'no Secret';
+    const message = `run ${run.metadata.name} (${run.spec.event}, ${secret}): ${status.reason}${status.message ? `: ${status.message}` : ''}`;
     await ctx.recorder.record(hook.raw, type, `Run${status.phase}`, message, run.metadata.name!);
   }
 }
@@ -105,9 +107,10 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
   if (!run.metadata.annotations?.[ANNOTATIONS.plannedAt]) {
     // Orders a run made by hand among the operator's runs to the millisecond, as theirs are.
     // Later writes expect this version: its watch event must not start the run a second time.
-    run = await ctx.client.patch<DeployHookRun>(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
+    const patched = await ctx.client.patch<KubeObject>(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), 'merge', {
       metadata: { annotations: { [ANNOTATIONS.plannedAt]: new Date().toISOString() } },
     });
+    run = { ...run, metadata: { ...run.metadata, resourceVersion: patched.metadata.resourceVersion, annotations: patched.metadata.annotations } };
   }
   const hook = await hookOf(ctx, run);
   if (!hook) {
@@ -120,6 +123,7 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
     // CertMate's audit message; turning the switch back on does not replay what it skipped.
     return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.HooksDisabled, message: 'Deploy hooks disabled' }, hook);
   }
+  if (!run.spec.secretRef.name) return chooseSecret(ctx, run, hook);
   const runner = runnerOf(ctx, hook.hook);
   if (!runner) {
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" names no kind of hook this operator runs` }, hook);
@@ -170,6 +174,21 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
   }, run.status?.phase === 'Waiting' ? NOT_WAITING : {});
   ctx.snapshots.delete(cacheKey(namespace, run.metadata.name!));
   ctx.log.info({ run: run.metadata.name, namespace, event: run.spec.event, runner: runner.name }, 'run started');
+}
+
+/**
+ * A manual run that named no Secret: the operator chooses one and records it; the run's watch
+ * event then brings it back naming that Secret, and it starts as any other.
+ */
+async function chooseSecret(ctx: OperatorContext, run: DeployHookRun, hook: Extract<CheckedHook, { valid: true }>): Promise<void> {
+  const namespace = run.metadata.namespace!;
+  const secret = mostRecentCertificate(hook.hook, ctx.indexes.secretsByNamespace.get(namespace).values());
+  if (!secret) {
+    const message = `no TLS Secret that DeployHook "${run.spec.hookRef.name}" selects in namespace ${namespace} holds a certificate`;
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message }, hook);
+  }
+  await setStatus(ctx, run, { secretRef: { name: secret.name } });
+  ctx.log.info({ run: run.metadata.name, namespace, secret: secret.name }, 'chose the most recent certificate the hook selects');
 }
 
 /** A Running run: when its runner reports the outcome, record it. */

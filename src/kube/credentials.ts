@@ -26,6 +26,8 @@ export interface Credentials {
   readonly tls: TlsOptions;
   /** The headers that authenticate one request; asked per request, so rotated tokens are used. */
   headers(): Promise<Record<string, string>>;
+  /** From a kubeconfig: its current context's user (the entry's name) and namespace. */
+  readonly context?: { user?: string; namespace?: string };
 }
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';

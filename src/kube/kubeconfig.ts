@@ -57,18 +57,20 @@ export function credentialsFromKubeconfig(text: string): Promise<Credentials> {
 }
 
 async function credentialsFrom(sources: Source[]): Promise<Credentials> {
-  const { cluster, user } = currentClusterAndUser(sources);
+  const { cluster, user, namespace } = currentClusterAndUser(sources);
+  const context = { ...(user ? { user: user.name } : {}), ...(namespace ? { namespace } : {}) };
   const unread = [...Object.keys(cluster.fields).filter((f) => !CLUSTER_FIELDS.has(f)), ...Object.keys(user?.fields ?? {}).filter((f) => !USER_FIELDS.has(f))];
-  if (unread.length) return clientNodeCredentials(cluster.name, absolutePaths(cluster), user?.name ?? 'anonymous', user ? absolutePaths(user) : {});
+  if (unread.length) return { ...(await clientNodeCredentials(cluster.name, absolutePaths(cluster), user?.name ?? 'anonymous', user ? absolutePaths(user) : {})), context };
   return {
     server: server(cluster),
     tls: await tlsOptions(cluster, user),
     headers: await authHeaders(user),
+    context,
   };
 }
 
-/** The current context's cluster and user (none: anonymous), over the sources merged. */
-function currentClusterAndUser(sources: Source[]): { cluster: Entry; user: Entry | undefined } {
+/** The current context's cluster, user (none: anonymous) and namespace, over the sources merged. */
+function currentClusterAndUser(sources: Source[]): { cluster: Entry; user: Entry | undefined; namespace: string | undefined } {
   const where = sources.map((s) => s.file).join(', ');
   const entries = new Map<string, Entry>();
   let current: string | undefined;
@@ -91,7 +93,7 @@ function currentClusterAndUser(sources: Source[]): { cluster: Entry; user: Entry
   const userName = optionalString(context.fields.user, describe(context, 'user'));
   const user = userName ? entries.get(`user/${userName}`) : undefined;
   if (userName && !user) throw new Error(`${describe(context)} names user "${userName}", which ${where} does not define`);
-  return { cluster, user };
+  return { cluster, user, namespace: optionalString(context.fields.namespace, describe(context, 'namespace')) };
 }
 
 function parse(source: Source): Fields {

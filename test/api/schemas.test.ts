@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeployHookSchema, DeployHookSpecSchema, type DeployHook } from '../../src/api/deployhook.ts';
-import { DeployHookRunSchema, type DeployHookRun } from '../../src/api/deployhookrun.ts';
+import { DeployHookRunSchema, type DeployHookRunObject } from '../../src/api/deployhookrun.ts';
 import { API_VERSION, ANNOTATIONS, LABELS } from '../../src/api/names.ts';
 
 describe('zod schemas', () => {
@@ -38,7 +38,7 @@ describe('zod schemas', () => {
     assert.equal(hook.spec.enabled, true);
     assert.deepEqual(hook.metadata.managedFields, []);
 
-    const run: DeployHookRun = DeployHookRunSchema.parse({
+    const run: DeployHookRunObject = DeployHookRunSchema.parse({
       apiVersion: 'certhook.io/v1alpha1',
       kind: 'DeployHookRun',
       metadata: { name: 'reload-edge-1', labels: { [LABELS.hook]: 'reload-edge' }, annotations: { [ANNOTATIONS.fingerprint]: 'ab'.repeat(32) } },

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateEvent } from '../../src/api/enums.ts';
-import { domainMatches, hookFires, hookSelects } from '../../src/controller/match.ts';
+import { domainMatches, hookFires, hookSelects, mostRecentCertificate } from '../../src/controller/match.ts';
 import { certificate, hook, secret } from './objects.ts';
 
 describe('domainMatches', () => {
@@ -92,5 +92,30 @@ describe('hookFires', () => {
     assert.deepEqual(fired({ domains: ['shop.example.com'] }), []);
     assert.deepEqual(fired({ secretSelector: { matchLabels: { tier: 'core' } } }), []);
     assert.deepEqual(events.filter((event) => hookFires(hook({}), event, { ...tls, namespace: 'other' })), []);
+  });
+});
+
+describe('mostRecentCertificate: the Secret a manual run without secretRef runs with', () => {
+  const from = (day: number) => ({ notBefore: new Date(Date.UTC(2025, 5, day)) });
+  const older = secret('older', certificate(['a.example.com'], from(1)), { labels: { app: 'web' } });
+  const newer = secret('newer', certificate(['b.example.com'], from(5)), { labels: { app: 'web' } });
+  const twin = secret('a-twin', certificate(['c.example.com'], from(5)), { labels: { app: 'web' } });
+  const unselected = secret('db', certificate(['d.example.com'], from(9)), { labels: { app: 'db' } });
+  const unreadable = secret('broken', undefined, { labels: { app: 'web' } });
+  const web = hook({ secretSelector: { matchLabels: { app: 'web' } } });
+
+  test('the latest notBefore among the Secrets the hook selects, whatever the order', () => {
+    assert.equal(mostRecentCertificate(web, [older, newer, unselected, unreadable])?.name, 'newer');
+    assert.equal(mostRecentCertificate(web, [unreadable, unselected, newer, older])?.name, 'newer');
+  });
+
+  test('a tie goes to the first name, so the choice is stable', () => {
+    assert.equal(mostRecentCertificate(web, [newer, twin])?.name, 'a-twin');
+    assert.equal(mostRecentCertificate(web, [twin, newer])?.name, 'a-twin');
+  });
+
+  test('the hook\'s domains count; none selected: none', () => {
+    assert.equal(mostRecentCertificate(hook({ domains: ['a.example.com'] }), [older, newer])?.name, 'older');
+    assert.equal(mostRecentCertificate(web, [unselected, unreadable]), undefined);
   });
 });

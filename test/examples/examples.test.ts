@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, loadAll } from 'js-yaml';
 import { DeployHookSchema, type DeployHook } from '../../src/api/deployhook.ts';
-import { DeployHookRunSchema } from '../../src/api/deployhookrun.ts';
+import { boundRun, DeployHookRunSchema } from '../../src/api/deployhookrun.ts';
 import { API_VERSION, DEPLOY_HOOK_RUN } from '../../src/api/names.ts';
 import { certmateEnv } from '../../src/runners/job-manifest.ts';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
@@ -95,12 +95,12 @@ const rulesFor = (roles: Role[], apiGroup: string, resource: string) =>
 
 /** Every CERTMATE_* variable certhook sets (for a dry run, with a key): the names a command may read. */
 function certmateVariables(hook: DeployHook): Set<string> {
-  const run = DeployHookRunSchema.parse({
+  const run = boundRun(DeployHookRunSchema.parse({
     apiVersion: API_VERSION,
     kind: DEPLOY_HOOK_RUN.kind,
     metadata: { name: 'run', namespace: 'ns' },
     spec: { hookRef: { name: hook.metadata.name }, secretRef: { name: 'tls' }, event: 'manual', triggeredBy: 'test' },
-  });
+  }));
   const certificate = {
     fingerprint: '0'.repeat(64),
     serial: '01',

@@ -15,6 +15,11 @@ export function issue(...dnsNames: string[]): IssuedCertificate {
   return authority.issue({ dnsNames });
 }
 
+/** A certificate valid from `daysAgo` days ago. */
+export function issueFrom(daysAgo: number, ...dnsNames: string[]): IssuedCertificate {
+  return authority.issue({ dnsNames, notBefore: new Date(Date.now() - daysAgo * 24 * 3600 * 1000) });
+}
+
 export const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 export function tlsSecret(name: string, cert: IssuedCertificate, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) {
