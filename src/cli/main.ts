@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   operator: { summary: 'run the operator against a cluster', run: async (args) => (await import('./operator.ts')).runOperator(args) },
   sandbox: { summary: 'run certhook on the embedded Kubernetes API sandbox (--demo: a guided run)', run: async (args) => (await import('./sandbox.ts')).runSandbox(args) },
   crds: { summary: 'print the CustomResourceDefinitions', run: async (args) => (await import('./crds.ts')).runCrds(args) },
+  lint: { summary: 'check DeployHook manifests offline, as the API server and the operator would', run: async (args) => (await import('./lint.ts')).runLint(args) },
   trigger: { summary: 'run a hook now with a manual DeployHookRun (--wait: follow it to its end)', run: async (args) => (await import('./trigger.ts')).runTrigger(args) },
   version: { summary: 'print the version, the commit when known, and Node\'s version', run: async (args) => (await import('./version.ts')).runVersion(args) },
 };

@@ -1,0 +1,89 @@
+// Linting one file's text: every YAML document in it, each certhook object checked as the API
+// server and the operator would check it, each problem placed at its field's line and column.
+import { LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import type { KubeObject } from '../kube/object.ts';
+import { isObject } from '../schema/json.ts';
+import { unknownFields, prune } from '../schema/structural.ts';
+import { certhookKind, isCerthookApiVersion, servedKinds, type CerthookKind } from './kinds.ts';
+import { fieldOffset } from './locate.ts';
+import { splitProblem, type Finding } from './problem-text.ts';
+
+export interface LintProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** The field, in the spelling of the message's author ('' for a YAML syntax error). */
+  path: string;
+  message: string;
+  kind: string | null;
+  name: string | null;
+}
+
+export interface LintResult {
+  problems: LintProblem[];
+  /** certhook objects checked. */
+  checked: number;
+  /** Objects of other kinds, passed over. */
+  skipped: number;
+}
+
+export interface LintOptions {
+  /** An object of the certhook.io group whose kind or version is not served is a problem, not skipped. */
+  strict: boolean;
+}
+
+// kubectl reads manifests as YAML 1.1 (yes/no are booleans) but keeps unquoted dates as strings.
+const PARSE_OPTIONS = {
+  version: '1.1' as const,
+  prettyErrors: false,
+  customTags: (tags: Tags) => tags.filter((tag) => (typeof tag === 'string' ? tag !== 'timestamp' : tag.tag !== 'tag:yaml.org,2002:timestamp')),
+};
+
+export function lintText(file: string, text: string, opts: LintOptions): LintResult {
+  const lineCounter = new LineCounter();
+  const result: LintResult = { problems: [], checked: 0, skipped: 0 };
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  for (const doc of parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter })) {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) result.problems.push({ ...at(error.pos[0]), path: '', message: `invalid YAML: ${error.message}`, kind: null, name: null });
+      continue;
+    }
+    const value: unknown = doc.toJS();
+    if (!isObject(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') {
+      if (value !== null && value !== undefined) result.skipped += 1;
+      continue;
+    }
+    const object = value as KubeObject & { apiVersion: string; kind: string };
+    const type = certhookKind(object.apiVersion, object.kind);
+    if (!type && !(opts.strict && isCerthookApiVersion(object.apiVersion))) {
+      result.skipped += 1;
+      continue;
+    }
+    result.checked += 1;
+    const name = typeof object.metadata?.name === 'string' ? object.metadata.name : null;
+    const findings = type ? checkObject(type, object) : [unservedKind(object.apiVersion, object.kind)];
+    for (const finding of findings) {
+      result.problems.push({ ...at(fieldOffset(doc as Document, finding.path)), ...finding, kind: object.kind, name });
+    }
+  }
+  return result;
+}
+
+/** Unknown fields, as strict field validation (kubectl's default) refuses them, then what the API server and operator find. */
+function checkObject(type: CerthookKind, object: KubeObject): Finding[] {
+  const unknown = unknownFields(type.schema, object).map((path) => ({ path, message: `unknown field ${JSON.stringify(path)}` }));
+  return [...unknown, ...type.problems(prune(type.schema, object)).flatMap(splitProblem)];
+}
+
+/** kubectl's words for a kind the cluster does not serve, then what certhook serves. */
+function unservedKind(apiVersion: string, kind: string): Finding {
+  const served = servedKinds();
+  const list = [...served].map(([version, kinds]) => `${kinds.join(', ')} in ${version}`).join('; ');
+  return {
+    path: served.has(apiVersion) ? 'kind' : 'apiVersion',
+    message: `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)}: certhook.io serves ${list}`,
+  };
+}
