@@ -199,7 +199,8 @@ export async function runOperator(args: string[]): Promise<number> {
     log.fatal({ err: (err as Error).message }, 'cannot load Kubernetes credentials');
     return 1;
   }
-  const client = KubeClient.create(credentials, limits);
+  const metrics = new Metrics({ processMetrics: true });
+  const client = KubeClient.create(credentials, { ...limits, metrics: metrics.kube });
   let operator: Operator | undefined;
   // Stopping is possible from here on: a SIGTERM while the caches fill stops the process at once.
   const signal = untilSignal();
@@ -215,14 +216,14 @@ export async function runOperator(args: string[]): Promise<number> {
     return 1;
   }
   const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
-  const metrics = new Metrics({ processMetrics: true });
   const metricsServer = metricsPort ? await serveMetrics(metricsPort, metrics.registry, log) : undefined;
   let elector: LeaderElector | undefined;
-  operator = await startOperator({ client, log, config, activateOnSync: !election, ...(election ? { isLeader: () => elector?.isLeader ?? false } : {}) });
+  operator = await startOperator({ client, log, config, metrics, activateOnSync: !election, ...(election ? { isLeader: () => elector?.isLeader ?? false } : {}) });
   elector = election && new LeaderElector({
     ...election,
     client,
     log,
+    metrics: metrics.kube,
     onStartedLeading: () => void operator.activate(),
     onStoppedLeading: () => operator.deactivate(),
   });

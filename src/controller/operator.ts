@@ -11,6 +11,7 @@ import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, RESOURCES } from '../kube/paths.ts';
 import { Reflector, type CacheLoop, type Change } from '../kube/reflector.ts';
+import { Metrics } from '../metrics/metrics.ts';
 import { JobRunner } from '../runners/job-runner.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookRunner } from '../runners/webhook/webhook-runner.ts';
 import { cacheKey, wakeWaitingRuns, type OperatorConfig, type OperatorContext } from './context.ts';
@@ -18,6 +19,7 @@ import { Deadlines } from './deadlines.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
+import { finishedByChange, sampleCaches } from './operator-metrics.ts';
 import { reconcileRetention, RetentionTracker } from './retention-controller.ts';
 import { RunExpectations } from './run-expectations.ts';
 import { isFinished } from './run-state.ts';
@@ -43,10 +45,13 @@ export interface OperatorOptions {
    * anything is started); absent without leader election.
    */
   isLeader?: () => boolean;
+  /** Where it counts (the client's requests are counted where the client was made); default: a registry of its own. */
+  metrics?: Metrics;
 }
 
 export interface Operator {
   readonly context: OperatorContext;
+  readonly metrics: Metrics;
   /** True once every cache has been filled. */
   ready(): boolean;
   /** False when a cache's list-and-watch loop has died: the process should be restarted. */
@@ -106,8 +111,9 @@ const runSecretKey = (run: DeployHookRun) => cacheKey(run.metadata.namespace!, r
 
 export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const { client, log, config } = opts;
+  const metrics = opts.metrics ?? new Metrics();
   const ns = config.namespace;
-  const common = { client, log, ...(opts.watchIdleTimeoutMs ? { idleTimeoutMs: opts.watchIdleTimeoutMs } : {}) };
+  const common = { client, log, metrics: metrics.kube, ...(opts.watchIdleTimeoutMs ? { idleTimeoutMs: opts.watchIdleTimeoutMs } : {}) };
   let synced = false;
   let active = false;
   /** Counts activations and deactivations, so work begun for an earlier turn is abandoned. */
@@ -116,7 +122,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const stopping = new AbortController();
   /** A controller's queue: its reconciler runs only while this replica acts. */
   const queue = (name: string, workers: number, reconcile: (key: string) => Promise<ReconcileResult>) =>
-    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log, workers);
+    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log, workers, metrics.controller);
 
   const ctx: OperatorContext = {
     client,
@@ -131,6 +137,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         allow: config.webhookAllow ?? [],
         concurrency: config.webhookConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY,
         isActive: () => ctx.isActive(),
+        metrics: metrics.certhook,
         onRunChanged: (key) => ctx.runQueue.add(key),
         onHookChanged: (key) => ctx.hookQueue.add(key),
         ...(config.webhookLookup ? { lookup: config.webhookLookup } : {}),
@@ -194,6 +201,9 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           ctx.runQueue.add(c.key);
           if (c.current && isFinished(c.current) && !(c.previous && isFinished(c.previous))) wakeWaitingRuns(ctx, c.current.metadata.namespace!, c.current.spec.secretRef.name);
           noteRunChange(run, c.type === 'ADDED');
+          // Counted by the replica that acts, once, as the final status reaches its cache.
+          const finished = ctx.isActive() ? finishedByChange(c) : undefined;
+          if (finished) metrics.certhook.runFinished(finished);
         },
       }),
       secrets: new Reflector<TlsSecret>({
@@ -208,6 +218,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       }),
     },
   };
+  sampleCaches(ctx, metrics.certhook);
   const { hooks, runs, secrets } = ctx.caches;
   const reflectors: CacheLoop[] = [hooks, runs, secrets, ...ctx.runners.flatMap((r) => r.caches)];
   const queues = [ctx.secretQueue, ctx.runQueue, ctx.hookQueue, ctx.retentionQueue];
@@ -302,6 +313,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
 
   const operator: Operator = {
     context: ctx,
+    metrics,
     ready: () => synced,
     healthy: () => reflectors.every((r) => r.alive),
     active: () => active,

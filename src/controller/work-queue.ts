@@ -6,6 +6,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../kube/retry.ts';
+import type { ControllerMetrics, QueueObserver, ReconcileResultLabel } from '../metrics/controller.ts';
 
 const YIELD_EVERY = 64;
 
@@ -13,11 +14,12 @@ const YIELD_EVERY = 64;
 export type ReconcileResult = { requeueAfterMs: number } | void;
 
 export class WorkQueue {
-  /** Keys waiting for a worker, in the order they were added (a Set iterates in insertion order). */
-  private readonly waiting = new Set<string>();
+  /** Keys waiting for a worker, in the order they were added (a Map iterates in insertion order), with when (ms). */
+  private readonly waiting = new Map<string, number>();
   /** Keys due later (`addAfter`), each with its one timer. */
   private readonly scheduled = new Map<string, { timer: NodeJS.Timeout; first: number }>();
-  private readonly active = new Set<string>();
+  /** Keys being reconciled, with when each started (ms). */
+  private readonly active = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly retrying = new Set<string>();
   private readonly failures = new Map<string, number>();
@@ -25,13 +27,18 @@ export class WorkQueue {
   private readonly handler: (key: string) => Promise<ReconcileResult>;
   private readonly concurrency: number;
   private readonly log: Logger;
+  private readonly observer: QueueObserver | undefined;
   private stopped = false;
   private processed = 0;
 
-  constructor(name: string, handler: (key: string) => Promise<ReconcileResult>, log: Logger, concurrency = 4) {
+  constructor(name: string, handler: (key: string) => Promise<ReconcileResult>, log: Logger, concurrency = 4, metrics?: ControllerMetrics) {
     this.handler = handler;
     this.concurrency = concurrency;
     this.log = log.child({ queue: name });
+    this.observer = metrics?.queue(name, concurrency, {
+      depth: () => this.waiting.size,
+      inFlightSince: () => this.active.values(),
+    });
   }
 
   add(key: string): void {
@@ -41,7 +48,8 @@ export class WorkQueue {
       return;
     }
     if (this.waiting.has(key)) return;
-    this.waiting.add(key);
+    this.waiting.set(key, performance.now());
+    this.observer?.added();
     this.pump();
   }
 
@@ -100,9 +108,11 @@ export class WorkQueue {
   private pump(): void {
     // A waiting key is never active: adding an active key marks it dirty instead.
     while (!this.stopped && this.active.size < this.concurrency && this.waiting.size) {
-      const key = this.waiting.values().next().value as string;
+      const [key, addedAt] = this.waiting.entries().next().value as [string, number];
       this.waiting.delete(key);
-      this.active.add(key);
+      const now = performance.now();
+      this.active.set(key, now);
+      this.observer?.started((now - addedAt) / 1000);
       void this.process(key);
     }
     if (this.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -115,8 +125,11 @@ export class WorkQueue {
     try {
       const result = await this.handler(key);
       this.failures.delete(key);
+      this.finished(key, result ? 'requeue_after' : 'success');
       if (result) this.addAfter(key, result.requeueAfterMs);
     } catch (err) {
+      this.finished(key, 'error');
+      this.observer?.retried();
       const attempt = this.failures.get(key) ?? 0;
       this.failures.set(key, attempt + 1);
       const waitMs = backoffDelay(attempt, { initialMs: 250, maxMs: 60_000 });
@@ -131,5 +144,9 @@ export class WorkQueue {
     this.active.delete(key);
     if (this.dirty.delete(key)) this.add(key);
     this.pump();
+  }
+
+  private finished(key: string, result: ReconcileResultLabel): void {
+    this.observer?.finished(result, (performance.now() - this.active.get(key)!) / 1000);
   }
 }

@@ -4,6 +4,7 @@ import { Agent, request } from 'undici';
 import type { Credentials } from './credentials.ts';
 import { KubeApiError } from './errors.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { NO_ANSWER_CODE, type KubeMetrics, type RequestObserver } from '../metrics/kube.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -41,6 +42,8 @@ export interface KubeClientOptions {
   burst?: number;
   /** Open connections to the API server at most; more requests queue. Each watch holds one. */
   maxConnections?: number;
+  /** Counts every request by status code, and times it (the rate limiter's wait not included). */
+  metrics?: KubeMetrics;
 }
 
 // client-go's defaults (5/10) are for tools, and cert-manager's (20/50) for a controller of ~1
@@ -61,12 +64,14 @@ export class KubeClient {
   private readonly agent: Agent;
   private readonly requestTimeoutMs: number;
   private readonly limiter: RateLimiter;
+  private readonly requests: RequestObserver | undefined;
 
   private constructor(credentials: Credentials, agent: Agent, opts: KubeClientOptions) {
     this.credentials = credentials;
     this.agent = agent;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.limiter = new RateLimiter(opts.qps ?? DEFAULT_QPS, opts.burst ?? DEFAULT_BURST);
+    this.requests = opts.metrics?.restClient(new URL(credentials.server).host);
   }
 
   static create(credentials: Credentials, opts: KubeClientOptions = {}): KubeClient {
@@ -158,8 +163,10 @@ export class KubeClient {
       headers['Content-Type'] = init.contentType ?? 'application/json';
     }
     let res;
+    let sentAt: number | undefined;
     try {
       await this.limiter.acquire(init.signal);
+      sentAt = performance.now();
       res = await request(url, {
         method: method as 'GET',
         headers,
@@ -170,8 +177,11 @@ export class KubeClient {
         ...(init.signal ? { signal: init.signal } : {}),
       });
     } catch (err) {
+      // Only a request that was sent counts: not one abandoned while it waited for a token.
+      if (sentAt !== undefined) this.requests?.observe(method, NO_ANSWER_CODE, (performance.now() - sentAt) / 1000);
       throw KubeApiError.fromTransport(err, `${method} ${url.pathname}`);
     }
+    this.requests?.observe(method, String(res.statusCode), (performance.now() - sentAt) / 1000);
     const backOffMs = serverBackOffMs(res.statusCode, res.headers['retry-after']);
     if (backOffMs) this.limiter.pause(backOffMs);
     return res;

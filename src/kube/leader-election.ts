@@ -10,6 +10,7 @@ import type { KubeClient } from './client.ts';
 import { isAlreadyExists, isConflict, isNotFound, KubeApiError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import { collectionPath, objectPath, RESOURCES } from './paths.ts';
+import type { KubeMetrics } from '../metrics/kube.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -40,6 +41,8 @@ export interface LeaderElectionOptions {
   onStartedLeading: () => void;
   /** Called as soon as leadership is lost: renew deadline passed, Lease taken, or stop(). */
   onStoppedLeading: () => void;
+  /** Reports leader_election_master_status for the Lease's name. */
+  metrics?: KubeMetrics;
 }
 
 /** client-go's JitterFactor: candidates wait retryPeriod × (1 + random × 1.2) between attempts. */
@@ -100,6 +103,7 @@ export class LeaderElector {
     this.retryPeriodMs = retry * 1000;
     this.onStartedLeading = opts.onStartedLeading;
     this.onStoppedLeading = opts.onStoppedLeading;
+    opts.metrics?.leaderElection(opts.name, () => this.isLeader);
   }
 
   /** Starts competing for the Lease, in the background, until stop(). */

@@ -8,6 +8,7 @@ import type { KubeClient, Query } from './client.ts';
 import { isGone, KubeApiError } from './errors.ts';
 import { backoffDelay, type Backoff } from './retry.ts';
 import type { KubeObject } from './object.ts';
+import type { KubeMetrics, WatchObserver } from '../metrics/kube.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -39,6 +40,8 @@ export interface ReflectorOptions<T> {
   /** How long the server keeps one watch open before we start a new one. */
   watchTimeoutSeconds?: number;
   backoff?: Backoff;
+  /** Counts the watch's restarts and re-lists, and reports the cache's size, by resource. */
+  metrics?: KubeMetrics;
 }
 
 interface ListResponse {
@@ -74,9 +77,11 @@ export class Reflector<T> implements CacheLoop {
   private cycle = new AbortController();
   /** Counts of what happened, for metrics and tests. */
   readonly stats = { lists: 0, watches: 0, restarts: 0, gone: 0, idleRestarts: 0 };
+  private readonly observer: WatchObserver | undefined;
 
   constructor(opts: ReflectorOptions<T>) {
     this.opts = opts;
+    this.observer = opts.metrics?.watch(resourceOf(opts.path), () => this.cache.size);
   }
 
   get hasSynced(): boolean {
@@ -143,6 +148,7 @@ export class Reflector<T> implements CacheLoop {
           continue;
         }
         this.stats.restarts++;
+        this.observer?.restarted();
         const waitMs = backoffDelay(failures++, this.opts.backoff ?? { initialMs: 100, maxMs: 10_000 });
         this.opts.log.warn({ path: this.opts.path, err: describe(err), retryInMs: waitMs }, 'watch failed; restarting');
         await delay(waitMs, undefined, { signal: AbortSignal.any([signal, this.cycle.signal]) }).catch(() => {});
@@ -180,7 +186,7 @@ export class Reflector<T> implements CacheLoop {
       this.resyncWaiters.unshift(...resyncWaiters);
       throw err;
     }
-    this.stats.lists++;
+    if (this.stats.lists++ > 0) this.observer?.relisted();
     for (const [key, previous] of [...this.cache]) {
       if (!seen.has(key)) {
         this.forget(key);
@@ -237,6 +243,7 @@ export class Reflector<T> implements CacheLoop {
     } catch (err) {
       if (isBodyTimeout(err)) {
         this.stats.idleRestarts++;
+        this.observer?.restarted();
         this.opts.log.warn({ path, idleTimeoutMs }, 'watch silent for too long; restarting it');
         return;
       }
@@ -272,6 +279,9 @@ function isBodyTimeout(err: unknown): boolean {
   const e = err as { code?: string; name?: string };
   return e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.name === 'BodyTimeoutError' || (err instanceof KubeApiError && /UND_ERR_(BODY|HEADERS)_TIMEOUT/.test(err.message));
 }
+
+/** The resource a collection path lists: its last segment (`secrets`, `deployhookruns`). */
+const resourceOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -13,6 +13,7 @@ import { createOrGet, getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { Reflector, type CacheLoop } from '../kube/reflector.ts';
+import type { KubeMetrics } from '../metrics/kube.ts';
 import { hookTimeoutSeconds } from './hook-script.ts';
 import { hookJob, type JobOptions } from './job-manifest.ts';
 import { jobAttempt, jobState, runOutcome } from './job-outcome.ts';
@@ -25,6 +26,8 @@ export interface JobRunnerOptions {
   /** Watch one namespace only; undefined watches all. */
   namespace: string | undefined;
   idleTimeoutMs?: number;
+  /** Counts the Jobs cache's watch restarts and re-lists, and reports its size. */
+  metrics?: KubeMetrics;
   /** A Job of the run `namespace/name` changed: the run is to be observed again. */
   onRunChanged: (runKey: string) => void;
 }
@@ -65,6 +68,7 @@ export class JobRunner implements Runner {
       query: { labelSelector: LABELS.run },
       transform: compactJob,
       ...(opts.idleTimeoutMs ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
+      metrics: opts.metrics,
       onChange: (c) => {
         const job = c.current ?? c.previous!;
         opts.onRunChanged(`${job.metadata.namespace}/${job.metadata.labels?.[LABELS.run] ?? job.metadata.name}`);

@@ -65,6 +65,10 @@ describe('certhook operator --metrics-port', () => {
       assert.match(text, /^# TYPE process_cpu_user_seconds_total counter$/m);
       assert.match(text, /^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
       assert.match(text, /^process_resident_memory_bytes \d+/m);
+      // The operator's own, from the client, the controllers and the caches it has just filled.
+      assert.match(text, new RegExp(`^rest_client_requests_total\\{code="200",method="GET",host="${new URL(sandbox.url).host}"\\} [1-9]`, 'm'));
+      assert.match(text, /^controller_runtime_max_concurrent_reconciles\{controller="runs"\} 16$/m);
+      assert.match(text, /^certhook_cache_objects\{resource="deployhooks"\} 0$/m);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 404, 'health stays on its own port');
     } finally {
       await operator.stop();

@@ -6,6 +6,7 @@ import { startOperator, type Operator } from '../../src/controller/operator.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { createLogger } from '../../src/log.ts';
+import { Metrics } from '../../src/metrics/metrics.ts';
 import type { TestSandbox } from './sandbox.ts';
 
 export interface TestOperator {
@@ -36,7 +37,9 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
 
 export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number; hooksEnabled?: boolean; dryRunIssuers?: string[] } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
-  const client = KubeClient.create(await credentialsFromKubeconfig(sandbox.kubeconfig()), opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {});
+  // The client counts its requests where the operator counts the rest (operator.metrics).
+  const metrics = new Metrics();
+  const client = KubeClient.create(await credentialsFromKubeconfig(sandbox.kubeconfig()), { metrics: metrics.kube, ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}) });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -48,6 +51,7 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
   const operator = await startOperator({
     client,
     log: createLogger('debug', sink),
+    metrics,
     config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup, ...(opts.hooksEnabled === false ? { hooksEnabled: false } : {}), ...(opts.dryRunIssuers ? { dryRunIssuers: opts.dryRunIssuers } : {}) },
     ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),

@@ -66,6 +66,15 @@ export async function deliver(req: DeliveryRequest): Promise<AttemptResult> {
   }
 }
 
+/**
+ * How an attempt ended, for metrics: its answer's status class (`2xx` … `5xx`), `timeout`, or
+ * `error` when no answer came (refused by policy, a connection or TLS failure).
+ */
+export function statusClass(result: Pick<AttemptResult, 'statusCode' | 'errorClass'>): string {
+  if (result.statusCode) return `${Math.floor(result.statusCode / 100)}xx`;
+  return result.errorClass === 'timeout' ? 'timeout' : 'error';
+}
+
 function failure(err: Error & { code?: string; cause?: unknown }, timedOut: boolean, timeoutMs: number): Omit<AttemptResult, 'durationSeconds'> {
   const code = err.code ?? (err.cause as { code?: string } | undefined)?.code ?? '';
   if (code === 'ERR_NETWORK_POLICY') return { verdict: 'terminal', errorClass: 'network_policy', message: limit(err.message) };

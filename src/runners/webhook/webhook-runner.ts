@@ -14,11 +14,12 @@ import { nowTime } from '../../api/metav1.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { getIfExists } from '../../kube/idempotent.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import type { CerthookMetrics } from '../../metrics/certhook.ts';
 import { objectPath, RESOURCES } from '../../kube/paths.ts';
 import type { HookCondition, Observation, Runner, Started, StartRequest } from '../runner.ts';
 import { secretData, snapshotFiles, snapshotName } from '../snapshot.ts';
 import type { AllowedRange } from './address-policy.ts';
-import { deliver } from './delivery.ts';
+import { deliver, statusClass } from './delivery.ts';
 import { webhookDispatcher, type Lookup } from './guarded-dispatcher.ts';
 import { gone, probeUrl, REACHABLE } from './probe.ts';
 import { attemptHeaders, payloadFields, prepareRequest, renderBody, RequestProblem, type PreparedRequest, type SecretKey } from './request.ts';
@@ -43,6 +44,8 @@ export interface WebhookRunnerOptions {
   onHookChanged: (hookKey: string) => void;
   /** Resolves webhook host names (default: the system's resolver). */
   lookup?: Lookup;
+  /** Counts and times the attempts sent, by how they ended. */
+  metrics?: CerthookMetrics;
 }
 
 /** An attempt as it ended, before the run records it. */
@@ -246,6 +249,7 @@ export class WebhookRunner implements Runner {
         signal.throwIfAborted();
         const time = nowTime();
         const result = await deliver({ url: webhook.url, headers: attemptHeaders(request, deliveryId(run)), body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher: this.dispatcherOf(webhook.caBundle), signal });
+        this.opts.metrics?.webhookAttempt(namespace, hook.metadata.name!, statusClass(result), result.durationSeconds);
         if (result.statusCode && result.statusCode >= 400 && result.statusCode < 500) {
           // The seed logs the rendered body when a receiver refuses it; certhook never logs a key.
           this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: request.body.toString('utf8').replace(PRIVATE_KEY_PEM, '[private key redacted]') }, 'the receiver refused the webhook body');
