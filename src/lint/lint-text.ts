@@ -46,12 +46,17 @@ export function lintText(file: string, text: string, opts: LintOptions): LintRes
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
+  const invalidYaml = (offset: number, message: string) =>
+    result.problems.push({ ...at(offset), path: '', message: `invalid YAML: ${message}`, kind: null, name: null });
   for (const doc of parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter })) {
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) result.problems.push({ ...at(error.pos[0]), path: '', message: `invalid YAML: ${error.message}`, kind: null, name: null });
-      continue;
+    for (const error of doc.errors) invalidYaml(error.pos[0], error.message);
+    let value: unknown;
+    try {
+      // Throws on a document that expands beyond its aliases' limit (a "billion laughs").
+      if (doc.errors.length === 0) value = doc.toJS();
+    } catch (err) {
+      invalidYaml(doc.range[0], (err as Error).message);
     }
-    const value: unknown = doc.toJS();
     if (!isObject(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') {
       if (value !== null && value !== undefined) result.skipped += 1;
       continue;
