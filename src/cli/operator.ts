@@ -215,8 +215,17 @@ export async function runOperator(args: string[]): Promise<number> {
     await client.close();
     return 1;
   }
-  const health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
-  const metricsServer = metricsPort ? await serveMetrics(metricsPort, metrics.registry, log) : undefined;
+  let health: Server | undefined;
+  let metricsServer: Server | undefined;
+  try {
+    health = healthPort ? await serveHealth(healthPort, () => operator, log) : undefined;
+    metricsServer = metricsPort ? await serveMetrics(metricsPort, metrics.registry, log) : undefined;
+  } catch (err) {
+    log.fatal(`cannot listen: ${(err as Error).message}; choose another --health-port or --metrics-port (0 turns either off)`);
+    health?.close();
+    await client.close();
+    return 1;
+  }
   let elector: LeaderElector | undefined;
   operator = await startOperator({ client, log, config, metrics, activateOnSync: !election, ...(election ? { isLeader: () => elector?.isLeader ?? false } : {}) });
   elector = election && new LeaderElector({

@@ -88,6 +88,20 @@ describe('certhook operator --metrics-port', () => {
     assert.doesNotMatch(operator.output(), /metrics endpoint listening/);
   });
 
+  test('a metrics port already taken stops the operator with a message that says which flag to change', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const operator = operatorProcess(sandbox, ['--metrics-port', String(port), '--health-port', '0']);
+      const code = await new Promise((resolve) => operator.child.on('exit', resolve));
+      assert.equal(code, 1);
+      assert.match(operator.output(), new RegExp(`cannot listen: .*EADDRINUSE.*${port}; choose another --health-port or --metrics-port`));
+    } finally {
+      taken.close();
+    }
+  });
+
   test('the same port for metrics and health is refused with a message that says so', async () => {
     const operator = operatorProcess(sandbox, ['--metrics-port', '9099', '--health-port', '9099']);
     const code = await new Promise((resolve) => operator.child.on('exit', resolve));
