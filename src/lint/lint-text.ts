@@ -1,6 +1,6 @@
 // Linting one file's text: every YAML document in it, each certhook object checked as the API
 // server and the operator would check it, each problem placed at its field's line and column.
-import { LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
 import type { KubeObject } from '../kube/object.ts';
 import { isObject } from '../schema/json.ts';
 import { unknownFields, prune } from '../schema/structural.ts';
@@ -12,7 +12,7 @@ export interface LintProblem {
   file: string;
   line: number;
   column: number;
-  /** The field, in the spelling of the message's author ('' for a YAML syntax error). */
+  /** The field, in the spelling of the message's author; '' for the whole object and for a YAML syntax error. */
   path: string;
   message: string;
   kind: string | null;
@@ -71,7 +71,7 @@ export function lintText(file: string, text: string, opts: LintOptions): LintRes
     const name = typeof object.metadata?.name === 'string' ? object.metadata.name : null;
     const findings = type ? checkObject(type, object) : [unservedKind(object.apiVersion, object.kind)];
     for (const finding of findings) {
-      result.problems.push({ ...at(fieldOffset(doc as Document, finding.path)), ...finding, kind: object.kind, name });
+      result.problems.push({ ...at(fieldOffset(doc, finding.path)), ...finding, kind: object.kind, name });
     }
   }
   return result;
