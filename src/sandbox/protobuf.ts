@@ -1,7 +1,7 @@
 // Decodes Kubernetes protobuf request bodies into the JSON objects the sandbox stores. kubectl's
-// typed `create` commands (namespace, secret, configmap, serviceaccount) send only protobuf.
+// typed `create` commands (namespace, secret, configmap, serviceaccount, job) send only protobuf.
 import protobuf from 'protobufjs';
-import { OBJECT_TYPES, TIME, UNKNOWN } from './protobuf-types.ts';
+import { INLINE_FIELDS, OBJECT_TYPES, QUANTITY, TIME, UNKNOWN } from './protobuf-types.ts';
 import { timestamp } from './timestamps.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
@@ -54,13 +54,15 @@ function decode(type: protobuf.Type, bytes: Uint8Array, what: string, options: p
 }
 
 // Go's generated marshaller writes every non-pointer field, zero or not, and its JSON omits zero
-// values (omitempty); so an empty string or a zero number here means unset. All bools in these
-// messages are pointers in Go, so a bool on the wire was set.
+// values (omitempty); so an empty string, a zero or false here means unset — unless the field is a
+// pointer in Go (marked `(pointer)`), which is on the wire only when set.
 function messageJson(type: protobuf.Type, message: Json): Json {
   const out: Json = {};
   for (const field of type.fieldsArray) {
     const value = fieldJson(field, message[field.name]);
-    if (value !== undefined) out[field.name] = value;
+    if (value === undefined) continue;
+    if (INLINE_FIELDS.has(field.name)) Object.assign(out, value);
+    else out[field.name] = value;
   }
   return out;
 }
@@ -68,17 +70,23 @@ function messageJson(type: protobuf.Type, message: Json): Json {
 function fieldJson(field: protobuf.Field, value: unknown): unknown {
   if (value === undefined) return undefined;
   const nested = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
-  if (field.map) return Object.keys(value as Json).length ? value : undefined;
+  const json = (item: unknown) => (nested ? nestedJson(nested, item as Json) : item);
+  if (field.map) {
+    const entries = Object.entries(value as Json);
+    return entries.length ? Object.fromEntries(entries.map(([k, v]) => [k, json(v)])) : undefined;
+  }
   if (field.repeated) {
     const items = value as unknown[];
-    return items.length ? items.map((item) => (nested ? nestedJson(nested, item as Json) : item)) : undefined;
+    return items.length ? items.map(json) : undefined;
   }
   if (nested) return nestedJson(nested, value as Json);
-  return value === '' || value === 0 ? undefined : value;
+  if (field.options?.['(pointer)']) return value;
+  return value === '' || value === 0 || value === false ? undefined : value;
 }
 
 function nestedJson(type: protobuf.Type, message: Json): unknown {
-  if (type !== TIME) return messageJson(type, message);
   // Go writes a zero Time as an empty message; Kubernetes keeps whole seconds only.
-  return typeof message.seconds === 'number' ? timestamp(new Date(message.seconds * 1000)) : undefined;
+  if (type === TIME) return typeof message.seconds === 'number' ? timestamp(new Date(message.seconds * 1000)) : undefined;
+  if (type === QUANTITY) return message.string;
+  return messageJson(type, message);
 }

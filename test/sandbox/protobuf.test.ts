@@ -1,5 +1,5 @@
 // Protobuf request bodies: the decoder on its own, and the real kubectl's typed `create` commands
-// against the sandbox.
+// against the sandbox (`create job` is in server-side-apply.test.ts, with the workloads running).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -146,6 +146,77 @@ describe('decodeKubernetesProtobuf', () => {
     assert.equal(decoded.metadata.creationTimestamp, '2023-11-14T22:13:20Z');
   });
 
+  test("decodes a Job: Go's pointers keep their zero values, embedded structs are inlined, quantities are strings", () => {
+    const job = OBJECT_TYPES['batch/v1']!.Job!;
+    // Zero values of fields Go declares as pointers: set on purpose, so kept.
+    const kept = { backoffLimit: 0, suspend: false };
+    const raw = encodeRaw(job, {
+      metadata: { name: 'j', namespace: '' },
+      spec: {
+        ...kept,
+        template: {
+          metadata: { labels: { app: 'j' } },
+          spec: {
+            restartPolicy: 'Never',
+            hostNetwork: false,
+            containers: [{
+              name: 'main',
+              image: 'busybox',
+              command: ['sh', '-c', 'echo hi'],
+              stdin: false,
+              tty: false,
+              env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { localObjectReference: { name: 'creds' }, key: 'token', optional: false } } }],
+              envFrom: [{ configMapRef: { localObjectReference: { name: 'settings' } } }],
+              resources: { limits: { cpu: { string: '500m' }, memory: { string: '64Mi' } }, requests: {} },
+              volumeMounts: [{ name: 'certs', mountPath: '/certs', readOnly: true }, { name: 'scratch', mountPath: '/tmp', readOnly: false }],
+              securityContext: { runAsNonRoot: true, runAsUser: 0, capabilities: { drop: ['ALL'] } },
+            }],
+            volumes: [
+              { name: 'certs', volumeSource: { secret: { secretName: 'tls', defaultMode: 0o400 } } },
+              { name: 'cfg', volumeSource: { configMap: { localObjectReference: { name: 'settings' }, items: [{ key: 'a', path: 'a.txt' }] } } },
+              { name: 'scratch', volumeSource: { emptyDir: { sizeLimit: { string: '1Gi' } } } },
+              { name: 'host', volumeSource: { hostPath: {} } },
+            ],
+            tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'hooks', effect: 'NoSchedule', tolerationSeconds: 0 }],
+            securityContext: { fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
+          },
+        },
+      },
+    });
+    assert.deepEqual(decodeKubernetesProtobuf(frame('batch/v1', 'Job', raw)), {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j' },
+      spec: {
+        ...kept,
+        template: {
+          metadata: { labels: { app: 'j' } },
+          spec: {
+            volumes: [
+              { name: 'certs', secret: { secretName: 'tls', defaultMode: 0o400 } },
+              { name: 'cfg', configMap: { name: 'settings', items: [{ key: 'a', path: 'a.txt' }] } },
+              { name: 'scratch', emptyDir: { sizeLimit: '1Gi' } },
+              { name: 'host', hostPath: {} },
+            ],
+            containers: [{
+              name: 'main',
+              image: 'busybox',
+              command: ['sh', '-c', 'echo hi'],
+              envFrom: [{ configMapRef: { name: 'settings' } }],
+              env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token', optional: false } } }],
+              resources: { limits: { cpu: '500m', memory: '64Mi' } },
+              volumeMounts: [{ name: 'certs', readOnly: true, mountPath: '/certs' }, { name: 'scratch', mountPath: '/tmp' }],
+              securityContext: { capabilities: { drop: ['ALL'] }, runAsUser: 0, runAsNonRoot: true },
+            }],
+            restartPolicy: 'Never',
+            securityContext: { fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
+            tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'hooks', effect: 'NoSchedule', tolerationSeconds: 0 }],
+          },
+        },
+      },
+    });
+  });
+
   test('accepts an envelope that names protobuf as its content type', () => {
     const raw = encodeRaw(OBJECT_TYPES.v1!.Namespace!, { metadata: { name: 'a' } });
     const decoded = decodeKubernetesProtobuf(frame('v1', 'Namespace', raw, { contentType: PROTOBUF_CONTENT_TYPE }));
@@ -249,7 +320,7 @@ describe('kubectl create against the sandbox', () => {
     const status = (await res.json()) as { reason: string; message: string };
     assert.equal(status.reason, 'UnsupportedMediaType');
     assert.match(status.message, /cannot decode v1 Pod/);
-    assert.match(status.message, /v1 Namespace, v1 Secret, v1 ConfigMap, v1 ServiceAccount/);
+    assert.match(status.message, /v1 Namespace, v1 Secret, v1 ConfigMap, v1 ServiceAccount, batch\/v1 Job/);
     assert.match(status.message, /kubectl apply -f/);
   });
 });
