@@ -1,6 +1,7 @@
 // The sandbox's API semantics, independent of HTTP: what kube-apiserver does on create, read,
-// update, patch, delete and watch (resourceVersion, generation, the status subresource,
-// finalizers, garbage collection, selectors, paging, custom-resource schemas).
+// update, patch, server-side apply, delete and watch (resourceVersion, generation, the status
+// subresource, managedFields, dry runs, finalizers, garbage collection, selectors, paging,
+// custom-resource schemas).
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './api-error.ts';
 import { generateName, nameProblems, newUid } from './names.ts';
@@ -13,6 +14,9 @@ import { matchesLabels, parseLabelSelector, type Requirement } from '../kube/lab
 import { applyDefaults, prune, validate, type JSONSchemaProps } from '../schema/structural.ts';
 import { formatInvalid, statusCauses, type FieldError } from '../schema/field-error.ts';
 import { crdToResourceType } from './crd-types.ts';
+import { fieldTypesOf } from './field-types.ts';
+import { decodeManagedFields, describeManager, encodeManagedFields, isReset, pathString, type Manager } from './managed-fields.ts';
+import { apply, ApplyConflictError, ownablePaths, recordUpdate, type Writer } from './server-side-apply.ts';
 
 export interface SelectorOptions {
   labelSelector?: string;
@@ -31,16 +35,33 @@ export interface WatchOptions extends SelectorOptions {
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** Answer as the delete would, and change nothing (`?dryRun=All`). */
+  dryRun?: boolean;
 }
 
 export type PatchType = 'merge' | 'json' | 'strategic';
 
-/** How a write treats fields its kind's schema does not declare (`?fieldValidation=`). */
 export interface WriteOptions {
+  /** How a write treats fields its kind's schema does not declare (`?fieldValidation=`). */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Filled with the warnings the response carries (`Warning` headers). */
   warnings?: string[];
+  /** Who the write's fields are recorded as owned by in managedFields (`?fieldManager=`). */
+  fieldManager?: string;
+  /** Validate, default and answer, but store nothing (`?dryRun=All`). */
+  dryRun?: boolean;
 }
+
+export interface ApplyOptions extends WriteOptions {
+  /** Take fields other managers own instead of failing with a conflict (`?force=true`). */
+  force?: boolean;
+}
+
+/** What an in-process write (the sandbox's controllers) is recorded as when it names no manager. */
+const IN_PROCESS_MANAGER = 'kube-controller-manager';
+
+/** The managers an object has after a write, given the object before it (undefined: a create) and after. */
+type Ownership = (live: KubeObject | undefined, next: KubeObject) => Manager[];
 
 export interface ListResult {
   items: KubeObject[];
@@ -115,6 +136,11 @@ export class SandboxApi {
 
   create(t: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): KubeObject {
     const obj = this.checkBody(t, namespace, body);
+    const managers = startingManagers(obj, undefined);
+    return this.insert(t, obj, opts, (_live, next) => recordUpdate({}, next, managers, this.writer(t, opts)));
+  }
+
+  private insert(t: ResourceType, obj: KubeObject, opts: WriteOptions, ownership: Ownership): KubeObject {
     const meta = obj.metadata;
     if (!meta.name) {
       if (!meta.generateName) throw this.invalid(t, '', [{ path: 'metadata.name', type: 'Required', message: 'name or generateName is required' }]);
@@ -131,6 +157,8 @@ export class SandboxApi {
     if (t.definedBy && t.statusSubresource) delete obj.status;
     strategyFor(t).prepareForCreate?.(obj);
     const checked = this.admit(t, obj, undefined, opts);
+    setManagedFields(checked, ownership(undefined, checked));
+    if (opts.dryRun) return checked;
     const stored = this.store.put(resourceKey(t.group, t.plural), checked);
     this.afterWrite(t, stored, undefined);
     return structuredClone(stored);
@@ -170,11 +198,30 @@ export class SandboxApi {
       throw err;
     }
     const obj = this.checkBody(t, namespace, patched);
-    const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && rv !== current.metadata.resourceVersion) {
-      throw ApiError.conflict(t, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    }
+    this.checkPrecondition(t, obj, current);
     return this.replace(t, current, obj, subresource, opts);
+  }
+
+  /**
+   * Server-side apply: `body` is the applier's whole configuration of the object, which is
+   * created when absent. Throws a 409 naming the fields other managers own that it would change.
+   */
+  apply(t: ResourceType, namespace: string | undefined, name: string, body: unknown, subresource: 'status' | undefined, opts: ApplyOptions): { object: KubeObject; created: boolean } {
+    const typed = body as Partial<KubeObject> | null;
+    if (!typed?.apiVersion || !typed.kind) throw ApiError.badRequest('an apply configuration must set apiVersion and kind');
+    const config = this.checkBody(t, namespace, body);
+    if (config.metadata.name !== name) {
+      throw ApiError.badRequest(`the name of the object (${config.metadata.name ?? ''}) does not match the name on the URL (${name})`);
+    }
+    if ('managedFields' in config.metadata) throw ApiError.badRequest('metadata.managedFields must be nil');
+    const writer = this.writer(t, opts, subresource);
+    const current = this.store.get(resourceKey(t.group, t.plural), this.scope(t, namespace), name);
+    if (!current && subresource) throw ApiError.notFound(t, name);
+    if (current) this.checkPrecondition(t, config, current);
+    const result = applyOrConflict(t, () => apply(current ?? {}, config, current ? startingManagers(current, current) : [], writer, opts.force ?? false));
+    const ownership = () => result.managers;
+    if (!current) return { object: this.insert(t, result.object as KubeObject, opts, ownership), created: true };
+    return { object: this.replace(t, current, result.object as KubeObject, subresource, opts, ownership), created: false };
   }
 
   delete(t: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KubeObject {
@@ -198,10 +245,12 @@ export class SandboxApi {
       marked.metadata.deletionGracePeriodSeconds = 0;
       if (policy === 'Orphan') marked.metadata.finalizers = pending;
       if (key === NAMESPACE_KEY) marked.status = { ...(marked.status as object), phase: 'Terminating' };
+      if (opts.dryRun) return marked;
       const stored = this.store.put(key, marked);
       this.afterWrite(t, stored, current);
       return structuredClone(stored);
     }
+    if (opts.dryRun) return structuredClone(current);
     return structuredClone(this.removeNow(t, current, policy));
   }
 
@@ -330,8 +379,31 @@ export class SandboxApi {
     opts.warnings?.push(...list);
   }
 
-  private replace(t: ResourceType, current: KubeObject, incoming: KubeObject, subresource: 'status' | undefined, opts: WriteOptions): KubeObject {
+  /** A patch or apply that names a resourceVersion applies only to that version. */
+  private checkPrecondition(t: ResourceType, obj: KubeObject, current: KubeObject): void {
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== current.metadata.resourceVersion) {
+      throw ApiError.conflict(t, current.metadata.name!, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+  }
+
+  /** Who is writing: what managedFields records the write under. */
+  private writer(t: ResourceType, opts: WriteOptions, subresource?: 'status'): Writer {
+    return {
+      manager: opts.fieldManager ?? IN_PROCESS_MANAGER,
+      apiVersion: apiVersionOf(t),
+      ...(subresource ? { subresource } : {}),
+      types: fieldTypesOf(t),
+      ownable: ownablePaths(t.statusSubresource, subresource),
+      now: now(),
+    };
+  }
+
+  private replace(t: ResourceType, current: KubeObject, incoming: KubeObject, subresource: 'status' | undefined, opts: WriteOptions, ownership?: Ownership): KubeObject {
     const name = current.metadata.name!;
+    // A subresource's write cannot set managedFields; a main resource's may (or reset them with [{}]).
+    const managers = startingManagers(subresource ? current : incoming, current);
+    const owners = ownership ?? ((live, next) => recordUpdate(live!, next, managers, this.writer(t, opts, subresource)));
     let next: KubeObject;
     if (subresource === 'status') {
       // A status write changes status only (and, as in Kubernetes, nothing else of metadata).
@@ -361,7 +433,9 @@ export class SandboxApi {
     if (t.tracksGeneration && subresource !== 'status' && !isDeepStrictEqual(specOf(checked), specOf(current))) {
       checked.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
+    setManagedFields(checked, owners(current, checked));
     if (isDeepStrictEqual(checked, current)) return structuredClone(current);
+    if (opts.dryRun) return checked;
     const key = resourceKey(t.group, t.plural);
     if (checked.metadata.deletionTimestamp && !(checked.metadata.finalizers?.length)) {
       return structuredClone(this.removeNow(t, checked, 'Background'));
@@ -505,6 +579,44 @@ export class SandboxApi {
     if (!t || this.registry.get(t.group, t.plural)?.definedBy !== t.definedBy) return;
     for (const obj of this.store.list(resourceKey(t.group, t.plural))) this.removeNow(t, obj, 'Background');
     if (!this.store.get(CRD_KEY, undefined, crd.metadata.name!)) this.registry.remove(t.group, t.plural);
+  }
+}
+
+/**
+ * The managers a write starts from: those the request sets, if it sets any it may ([{}] clears
+ * them), else the stored object's — so a client unaware of managedFields cannot drop them.
+ */
+function startingManagers(incoming: KubeObject, live: KubeObject | undefined): Manager[] {
+  const requested = managedFieldsOf(incoming);
+  if (isReset(requested)) return [];
+  const decoded = decodeOrNone(requested);
+  return decoded?.length ? decoded : (decodeOrNone(live && managedFieldsOf(live)) ?? []);
+}
+
+const managedFieldsOf = (obj: KubeObject): unknown => (obj.metadata as Record<string, unknown>).managedFields;
+
+function decodeOrNone(entries: unknown): Manager[] | undefined {
+  try {
+    return decodeManagedFields(entries);
+  } catch {
+    return undefined;
+  }
+}
+
+function setManagedFields(obj: KubeObject, managers: Manager[]): void {
+  const meta = obj.metadata as Record<string, unknown>;
+  const entries = encodeManagedFields(managers);
+  if (entries.length) meta.managedFields = entries;
+  else delete meta.managedFields;
+}
+
+function applyOrConflict<T>(t: ResourceType, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (!(err instanceof ApplyConflictError)) throw err;
+    const causes = err.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${describeManager(c.manager)}`, field: pathString(c.path) }));
+    throw new ApiError(409, 'Conflict', err.message, { causes });
   }
 }
 

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError } from './api-error.ts';
+import { parse as parseYaml } from 'yaml';
 import type { DeleteOptions, PatchType, SandboxApi, WatchEvent, WriteOptions } from './api.ts';
 import { coreVersions, group, groupList, resourceList, VERSION_INFO } from './discovery.ts';
 import type { Faults, OpenWatch, Verb } from './faults.ts';
@@ -13,6 +14,7 @@ import { apiVersionOf, type ResourceType } from './registry.ts';
 import type { KubeObject } from './store.ts';
 import { parseIncludeObject } from './table.ts';
 import { renderTable, type IncludeObject } from './table-view.ts';
+import { dryRunOf, writeOptions } from './request-options.ts';
 
 export interface HttpOptions {
   /** How often a watch that allows bookmarks gets one. */
@@ -26,10 +28,11 @@ interface Route {
   subresource: string | undefined;
 }
 
-const PATCH_TYPES: Record<string, PatchType> = {
+const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
   'application/merge-patch+json': 'merge',
   'application/json-patch+json': 'json',
   'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
 };
 
 const DEFAULT_WATCH_TIMEOUT_SECONDS = 1800;
@@ -59,7 +62,7 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
       throw injectedError(failure.status, route, failure.retryAfterSeconds);
     }
     const { type: t, namespace, name, subresource } = route;
-    const write = writeOptions(url);
+    const userAgent = req.headers['user-agent'];
     if (subresource && !(subresource === 'status' && t.statusSubresource) && !(subresource === 'log' && t.plural === 'pods' && t.group === '')) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -90,19 +93,28 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
       case 'watch':
         return streamWatch(req, res, url, t, namespace);
       case 'create': {
+        const write = writeOptions('CreateOptions', url, userAgent);
         const body = await readObject(req);
-        return sendWritten(res, 201, write, (o) => api.create(t, namespace, body, o));
+        return sendWritten(res, write, (o) => [201, api.create(t, namespace, body, o)]);
       }
       case 'update': {
+        const write = writeOptions('UpdateOptions', url, userAgent);
         const body = await readObject(req);
-        return sendWritten(res, 200, write, (o) => api.update(t, namespace, name!, body, statusOnly(subresource), o));
+        return sendWritten(res, write, (o) => [200, api.update(t, namespace, name!, body, statusOnly(subresource), o)]);
       }
       case 'patch': {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
         const patchType = PATCH_TYPES[contentType];
         if (!patchType) throw ApiError.unsupportedMediaType(contentType);
+        const write = writeOptions('PatchOptions', url, userAgent, patchType === 'apply');
         const body = await readObject(req);
-        return sendWritten(res, 200, write, (o) => api.patch(t, namespace, name!, patchType, body, statusOnly(subresource), o));
+        if (patchType === 'apply') {
+          return sendWritten(res, write, (o) => {
+            const { object, created } = api.apply(t, namespace, name!, body, statusOnly(subresource), o);
+            return [created ? 201 : 200, object];
+          });
+        }
+        return sendWritten(res, write, (o) => [200, api.patch(t, namespace, name!, patchType, body, statusOnly(subresource), o)]);
       }
       case 'delete':
         return sendJson(res, 200, api.delete(t, namespace, name!, await deleteOptions(req, url)));
@@ -272,17 +284,10 @@ function injectedError(status: number, route: Route, retryAfterSeconds: number |
   }
 }
 
-function writeOptions(url: URL): WriteOptions {
-  const v = url.searchParams.get('fieldValidation');
-  if (v === null || v === '') return { fieldValidation: 'Warn' };
-  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return { fieldValidation: v };
-  throw ApiError.badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", not ${JSON.stringify(v)}`);
-}
-
 /** Answers a write, with a `Warning` header for each warning it produced. */
-function sendWritten(res: ServerResponse, code: number, opts: WriteOptions, write: (o: WriteOptions) => KubeObject): void {
+function sendWritten<O extends WriteOptions>(res: ServerResponse, opts: O, write: (o: O) => [number, KubeObject]): void {
   const warnings: string[] = [];
-  const result = write({ ...opts, warnings });
+  const [code, result] = write({ ...opts, warnings });
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   sendJson(res, code, result);
 }
@@ -324,15 +329,16 @@ async function readObject(req: IncomingMessage): Promise<unknown> {
   const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
   // kubectl's typed `create` commands send protobuf and never fall back to JSON.
   if (contentType === PROTOBUF_CONTENT_TYPE) return decodeProtobuf(await readBytes(req));
-  // Otherwise JSON only: clients that try CBOR first fall back to JSON on a 415.
-  if (contentType !== 'application/json' && !contentType.endsWith('+json') && !contentType.includes('yaml')) {
+  // Otherwise JSON or YAML: clients that try CBOR first fall back to JSON on a 415.
+  const yaml = contentType.endsWith('yaml');
+  if (contentType !== 'application/json' && !contentType.endsWith('+json') && !yaml) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json (got ${contentType})`);
   }
   const text = await readBody(req);
   try {
-    return JSON.parse(text);
+    return yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw ApiError.badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+    throw ApiError.badRequest(`the request body is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
 }
 
@@ -358,7 +364,8 @@ async function deleteOptions(req: IncomingMessage, url: URL): Promise<DeleteOpti
   const policy = url.searchParams.get('propagationPolicy');
   if (policy === 'Background' || policy === 'Foreground' || policy === 'Orphan') body.propagationPolicy = policy;
   else if (policy) throw ApiError.badRequest(`invalid propagationPolicy: ${policy}`);
-  return body;
+  const dryRun = dryRunOf('DeleteOptions', url, (body as { dryRun?: unknown }).dryRun);
+  return { ...body, dryRun };
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {

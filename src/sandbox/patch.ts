@@ -213,7 +213,7 @@ const DELETE_FROM = '$deleteFromPrimitiveList/';
 const ELEMENT_ORDER = '$setElementOrder/';
 
 type Context = { kind: string; path: readonly string[] };
-type ListStrategy = { kind: 'replace' } | { kind: 'set' } | { kind: 'merge'; key: string };
+export type ListStrategy = { kind: 'replace' } | { kind: 'set' } | { kind: 'merge'; key: string };
 
 /**
  * Kubernetes strategic merge patch for a built-in kind (`kind` is the object's kind, e.g.
@@ -229,10 +229,16 @@ export function applyStrategicMergePatch(target: object, patch: unknown, kind: s
   return mergeObject(base, changes, { kind, path: [] });
 }
 
-function listStrategy(ctx: Context): ListStrategy {
-  const joined = ctx.path.join('.');
+const listStrategy = (ctx: Context): ListStrategy => listMergeStrategy(ctx.kind, ctx.path);
+
+/**
+ * How the list at `path` (field names, list indices left out) of a built-in `kind` merges: the
+ * strategic merge patch rules, which are also the list types server-side apply uses for these kinds.
+ */
+export function listMergeStrategy(kind: string, path: readonly string[]): ListStrategy {
+  const joined = path.join('.');
   const rule = LIST_RULES.find(
-    (r) => (r.kind === undefined || r.kind === ctx.kind) && (joined === r.path || joined.endsWith(`.${r.path}`)),
+    (r) => (r.kind === undefined || r.kind === kind) && (joined === r.path || joined.endsWith(`.${r.path}`)),
   );
   if (!rule) return { kind: 'replace' };
   return typeof rule.merge === 'string' ? { kind: 'merge', key: rule.merge } : { kind: 'set' };

@@ -2,27 +2,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { createAuthority } from '../../src/certs/authority.ts';
 import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
+import { kubectlSession } from './kubectl-session.ts';
 import { toolPath } from '../support/tools.ts';
 import { eventually } from '../support/eventually.ts';
 
 let sandbox: TestSandbox;
 
-async function kubectl(...args: string[]) {
-  const result = await sandbox.kubectl(args);
-  assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(sandbox.dir, name);
-  await writeFile(path, text);
-  return path;
-}
+const { kubectl, file } = kubectlSession(() => sandbox);
 
 const widgetCrdYaml = (description: string) => `
 apiVersion: apiextensions.k8s.io/v1
@@ -76,7 +65,7 @@ describe('kubectl against the sandbox', () => {
     assert.match(await kubectl('apply', '-f', cr), /gadget.example.com\/g1 created/);
     const obj = load(await kubectl('get', 'gadget', 'g1', '-o', 'yaml')) as { spec: Record<string, unknown>; metadata: { generation: number } };
     assert.deepEqual(obj.spec, { size: 3, color: 'blue' });
-    await writeFile(cr, 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 4}\n');
+    await file('gadget.yaml', 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 4}\n');
     assert.match(await kubectl('apply', '-f', cr), /configured/);
     const table = await kubectl('get', 'gd');
     assert.match(table, /NAME\s+SIZE\s+COLOR\s*\n/);
