@@ -5,8 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
@@ -22,13 +21,10 @@ import { issue, tlsSecret } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 import { installCrds, startTestOperator } from '../support/operator.ts';
 import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
-import { runTool } from '../support/tools.ts';
-import { restrictedViolations, type PodSpec } from './pod-security.ts';
+import { restrictedViolations } from './pod-security.ts';
+import { CHART, chartTool, kinds, ofComponent, only, operatorContainer, podSpec, RELEASE_NAMESPACE, ROOT, parseManifests, templateArgs, valueArgs, type ChartTool } from './chart-render.ts';
+import type { Rendered } from './kube-schema.ts';
 import { FINAL_PHASES } from '../../src/controller/run-state.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const CHART = join(ROOT, 'helm', 'certhook');
-const RELEASE_NAMESPACE = 'certhook-system';
 
 interface PolicyRule {
   apiGroups: string[];
@@ -37,53 +33,30 @@ interface PolicyRule {
   verbs: string[];
 }
 
-let home: string;
+let chart: ChartTool;
 
 before(async () => {
-  home = await mkdtemp(join(tmpdir(), 'certhook-helm-'));
+  chart = await chartTool();
 });
 
-after(async () => {
-  await rm(home, { recursive: true, force: true });
-});
+after(() => chart.close());
 
-/** helm with its home, cache and config in a temp dir; lint and template need no cluster. */
-const helm = (args: string[]) => runTool('helm', join(home, 'kubeconfig'), args);
-
-const templateArgs = (sets: string[], flags: string[]) => ['template', 'certhook', CHART, '--namespace', RELEASE_NAMESPACE, ...sets.flatMap((s) => ['--set', s]), ...flags];
-
-async function render(sets: string[] = [], flags: string[] = []): Promise<KubeObject[]> {
-  const result = await helm(templateArgs(sets, flags));
-  assert.equal(result.code, 0, result.stderr);
-  return (loadAll(result.stdout) as (KubeObject | null)[]).filter((doc): doc is KubeObject => doc !== null);
-}
-
-/** Why helm template refuses these values. */
-async function renderError(sets: string[], flags: string[] = []): Promise<string> {
-  const result = await helm(templateArgs(sets, flags));
-  assert.notEqual(result.code, 0, `rendered with ${[...sets, ...flags].join(' ')}`);
-  return result.stderr;
-}
+const helm = (args: string[]) => chart.helm(args);
+const render = (sets: string[] = [], flags: string[] = []) => chart.render(sets, flags);
+const renderError = (sets: string[], flags: string[] = []) => chart.renderError(sets, flags);
 
 /** The NOTES helm install prints. */
 async function notes(sets: string[]): Promise<string> {
-  const result = await helm(['install', 'certhook', CHART, '--dry-run=client', '--namespace', RELEASE_NAMESPACE, ...sets.flatMap((s) => ['--set', s])]);
+  const result = await helm(['install', 'certhook', CHART, '--dry-run=client', '--namespace', RELEASE_NAMESPACE, ...valueArgs(sets)]);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout.slice(result.stdout.indexOf('NOTES:'));
 }
 
-function only(objects: KubeObject[], kind: string): KubeObject & Record<string, any> {
-  const matching = objects.filter((o) => o.kind === kind);
-  assert.equal(matching.length, 1, `expected one ${kind}, rendered ${matching.length}`);
-  return matching[0]!;
-}
-
-const kinds = (objects: KubeObject[]) => objects.map((o) => o.kind).sort();
-const inNamespace = (objects: KubeObject[], namespace: string) => objects.filter((o) => o.metadata.namespace === namespace);
-const podSpec = (objects: KubeObject[]): PodSpec & Record<string, any> => only(objects, 'Deployment').spec.template.spec;
-const operatorContainer = (objects: KubeObject[]) => podSpec(objects).containers.find((c) => c.name === 'operator') as Record<string, any>;
+/** The operator's own ClusterRole (the others are people's, aggregated into view and edit). */
+const operatorClusterRole = (objects: Rendered[]) => only(ofComponent(objects, 'operator'), 'ClusterRole');
+const inNamespace = (objects: Rendered[], namespace: string) => objects.filter((o) => o.metadata.namespace === namespace);
 /** The Role for the Lease: the only Role in the release's namespace (the chart's other rules are elsewhere or cluster-wide). */
-const leaseRole = (objects: KubeObject[]) => only(inNamespace(objects, RELEASE_NAMESPACE), 'Role');
+const leaseRole = (objects: Rendered[]) => only(inNamespace(objects, RELEASE_NAMESPACE), 'Role');
 
 /** The settings the chart controls, as the operator itself parses the rendered args (strictly: an unknown flag throws). */
 function parsedArgs(args: string[]) {
@@ -98,6 +71,7 @@ function parsedArgs(args: string[]) {
     ...clientOptions(values, ''),
     logLevel: logLevelOption(values, ''),
     healthPort: intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, ''),
+    metricsPort: intOption(stringOption(values, 'metrics-port'), 'metrics-port', 0, 65535, ''),
     leaderElect: values['leader-elect'] === true,
     leaderElectionNamespace: stringOption(values, 'leader-election-namespace'),
     leaderElectionId: stringOption(values, 'leader-election-id'),
@@ -131,7 +105,7 @@ function granted(rules: PolicyRule[], verb: string, resource: string, name?: str
 describe('helm lint', () => {
   for (const sets of [[], ['operator.watchNamespace=web'], ['operator.leaderElection.enabled=false', 'replicaCount=1'], ['replicaCount=3']]) {
     test(`passes --strict${sets.length ? ` with ${sets.join(' ')}` : ''}`, async () => {
-      const result = await helm(['lint', '--strict', CHART, ...sets.flatMap((s) => ['--set', s])]);
+      const result = await helm(['lint', '--strict', CHART, ...valueArgs(sets)]);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
     });
@@ -156,7 +130,7 @@ describe('helm lint', () => {
 });
 
 describe('helm template with the default values', () => {
-  let objects: KubeObject[];
+  let objects: Rendered[];
   let help: string;
 
   before(async () => {
@@ -164,10 +138,14 @@ describe('helm template with the default values', () => {
     ({ stdout: help } = await promisify(execFile)(process.execPath, [join(ROOT, 'src', 'cli', 'main.ts'), 'operator', '--help']));
   });
 
-  test('renders the operator with cluster-wide RBAC, a Role for its Lease, and no CRDs unless asked', () => {
-    assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
+  test('renders the operator with cluster-wide RBAC, a Role for its Lease and a PodDisruptionBudget, the CRDs, a metrics Service and people\'s ClusterRoles, each labelled with its component', () => {
+    assert.deepEqual(kinds(ofComponent(objects, 'operator')), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'ServiceAccount']);
+    assert.deepEqual(kinds(ofComponent(objects, 'crds')), ['CustomResourceDefinition', 'CustomResourceDefinition']);
+    assert.deepEqual(kinds(ofComponent(objects, 'metrics')), ['Service']);
+    assert.deepEqual(kinds(ofComponent(objects, 'rbac')), ['ClusterRole', 'ClusterRole']);
+    assert.equal(objects.length, 12, 'every object has one of the four components');
     const binding = only(objects, 'ClusterRoleBinding');
-    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: only(objects, 'ClusterRole').metadata.name });
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: operatorClusterRole(objects).metadata.name });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: only(objects, 'ServiceAccount').metadata.name, namespace: RELEASE_NAMESPACE }]);
     assert.equal(podSpec(objects).serviceAccountName, only(objects, 'ServiceAccount').metadata.name);
   });
@@ -196,6 +174,7 @@ describe('helm template with the default values', () => {
       burst: 100,
       logLevel: 'info',
       healthPort: 8081,
+      metricsPort: 8080,
       leaderElect: true,
       leaderElectionNamespace: RELEASE_NAMESPACE,
       leaderElectionId: 'certhook-leader',
@@ -219,7 +198,7 @@ describe('helm template with the default values', () => {
       assert.ok(value === documented || Number(value) === Number(documented), `${arg}, but the operator's default is ${documented}`);
       compared.push(flag);
     }
-    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--hooks-enabled', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
+    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--metrics-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--hooks-enabled', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
     // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
   });
@@ -245,7 +224,7 @@ describe('helm template with the default values', () => {
   });
 
   test('NODE_OPTIONS: the image\'s by default; operator.nodeOptions replaces them', async () => {
-    const names = (objs: KubeObject[]) => (operatorContainer(objs).env as { name: string; value?: string }[]);
+    const names = (objs: Rendered[]) => (operatorContainer(objs).env as { name: string; value?: string }[]);
     assert.equal(names(objects).find((e) => e.name === 'NODE_OPTIONS'), undefined);
     const raised = await render(['operator.nodeOptions=--max-old-space-size=400']);
     assert.equal(names(raised).find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=400');
@@ -279,7 +258,7 @@ describe('helm template with the default values', () => {
   });
 
   test('the cluster-wide RBAC deletes only DeployHookRuns (retention) and grants no wildcards', () => {
-    const rules = only(objects, 'ClusterRole').rules as PolicyRule[];
+    const rules = operatorClusterRole(objects).rules as PolicyRule[];
     for (const rule of rules) {
       assert.ok(!rule.verbs.some((v) => ['deletecollection', '*'].includes(v)), JSON.stringify(rule));
       if (rule.verbs.includes('delete')) assert.deepEqual(rule.resources, ['deployhookruns'], JSON.stringify(rule));
@@ -292,7 +271,7 @@ describe('helm template with the default values', () => {
 describe('helm template with operator.watchNamespace=web', () => {
   test('grants a Role and RoleBinding in web instead of cluster-wide, and passes --namespace=web', async () => {
     const objects = await render(['operator.watchNamespace=web']);
-    assert.deepEqual(kinds(objects), ['Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
+    assert.deepEqual(kinds(ofComponent(objects, 'operator')), ['Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
     const role = only(inNamespace(objects, 'web'), 'Role');
     const binding = only(inNamespace(objects, 'web'), 'RoleBinding');
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
@@ -301,7 +280,7 @@ describe('helm template with operator.watchNamespace=web', () => {
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: only(objects, 'ServiceAccount').metadata.name, namespace: RELEASE_NAMESPACE }]);
     assert.ok(operatorContainer(objects).args.includes('--namespace=web'));
     assert.equal(parsedArgs(operatorContainer(objects).args).namespace, 'web');
-    assert.deepEqual(role.rules, only(await render(), 'ClusterRole').rules);
+    assert.deepEqual(role.rules, operatorClusterRole(await render()).rules);
   });
 });
 
@@ -325,13 +304,13 @@ describe('leader election in the chart', () => {
   test('the Lease is per release, so two releases in one namespace do not share a leader', async () => {
     const other = await helm(['template', 'edge', CHART, '--namespace', RELEASE_NAMESPACE]);
     assert.equal(other.code, 0, other.stderr);
-    const objects = (loadAll(other.stdout) as (KubeObject | null)[]).filter((doc): doc is KubeObject => doc !== null);
+    const objects = parseManifests(other.stdout);
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionId, 'edge-certhook-leader');
   });
 
   test('off: no Lease Role, no leader-election flags, and one pod replaced with Recreate', async () => {
     const objects = await render(['operator.leaderElection.enabled=false', 'replicaCount=1']);
-    assert.deepEqual(kinds(objects), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'ServiceAccount']);
+    assert.deepEqual(kinds(ofComponent(objects, 'operator')), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'ServiceAccount']);
     const args = operatorContainer(objects).args as string[];
     assert.deepEqual(args.filter((a) => /^--(leader-elect|lease-|renew-|retry-)/.test(a)), []);
     assert.equal(parsedArgs(args).leaderElect, false);
@@ -370,14 +349,29 @@ describe('NOTES.txt', () => {
   });
 });
 
-describe('helm template --include-crds', () => {
-  test('includes exactly the generated CRDs of crds/', async () => {
-    const rendered = (await render([], ['--include-crds'])).filter((o) => o.kind === 'CustomResourceDefinition');
+describe('the CRDs in the chart', () => {
+  const crdsOf = (objects: Rendered[]) => objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  const byName = (a: KubeObject, b: KubeObject) => a.metadata.name!.localeCompare(b.metadata.name!);
+
+  test('are rendered from templates (helm upgrade upgrades them): exactly the generated CRDs of crds/, labelled, and kept on uninstall', async () => {
+    const rendered = crdsOf(await render()).sort(byName);
     const files = (await readdir(join(ROOT, 'crds'))).filter((f) => f.endsWith('.yaml')).sort();
     const committed = await Promise.all(files.map(async (f) => loadAll(await readFile(join(ROOT, 'crds', f), 'utf8'))[0] as KubeObject));
-    const byName = (a: KubeObject, b: KubeObject) => a.metadata.name!.localeCompare(b.metadata.name!);
     assert.equal(committed.length, 2);
-    assert.deepEqual(rendered.sort(byName), committed.sort(byName));
+    for (const crd of rendered) {
+      assert.equal(crd.metadata.labels?.['app.kubernetes.io/component'], 'crds');
+      assert.equal(crd.metadata.labels?.['app.kubernetes.io/managed-by'], 'Helm');
+      assert.deepEqual(crd.metadata.annotations, { 'helm.sh/resource-policy': 'keep' });
+    }
+    const withoutChartMetadata = rendered.map(({ metadata: { labels, annotations, ...metadata }, ...rest }) => ({ ...rest, metadata }));
+    assert.deepEqual(withoutChartMetadata, committed.sort(byName));
+    // Helm's crds/ directory installs once and never upgrades: nothing may be left there.
+    assert.equal((await readdir(CHART)).includes('crds'), false);
+  });
+
+  test('crds.keep=false leaves them to helm uninstall; crds.enabled=false leaves them out', async () => {
+    for (const crd of crdsOf(await render(['crds.keep=false']))) assert.equal(crd.metadata.annotations, undefined);
+    assert.deepEqual(crdsOf(await render(['crds.enabled=false'])), []);
   });
 });
 
@@ -430,7 +424,7 @@ describe('the chart\'s RBAC against the operator\'s requests', () => {
 describe('the rendered operator with leader election, run against the sandbox', () => {
   const CLI = join(ROOT, 'bin', 'certhook.js');
   let sandbox: TestSandbox;
-  let objects: KubeObject[];
+  let objects: Rendered[];
 
   before(async () => {
     sandbox = await testSandbox({ workloads: false });
@@ -483,7 +477,7 @@ describe('the rendered operator with leader election, run against the sandbox', 
       const rules = leaseRole(objects).rules as PolicyRule[];
       assert.deepEqual([...new Set(rules.flatMap((r) => r.verbs))].sort(), used, 'the Lease Role grants exactly the verbs the elector used');
       for (const verb of used) assert.ok(granted(rules, verb, 'leases', verb === 'create' ? undefined : args.leaderElectionId), `"${verb} leases" is not granted`);
-      const clusterRules = only(objects, 'ClusterRole').rules as PolicyRule[];
+      const clusterRules = operatorClusterRole(objects).rules as PolicyRule[];
       for (const request of whileLeading.filter((r) => !r.endsWith(' leases'))) {
         const [verb, resource] = request.split(' ') as [string, string];
         assert.ok(granted(clusterRules, verb, resource), `the operator's "${request}" is not granted by the ClusterRole`);

@@ -16,11 +16,14 @@
 {{- end -}}
 {{- end -}}
 
+{{/* Every object's labels; call with (dict "root" $ "component" "operator"), the component being
+operator, metrics, rbac or crds (what app.kubernetes.io/component tells apart). */}}
 {{- define "certhook.labels" -}}
-{{ include "certhook.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "certhook.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
 {{- end -}}
 
 {{- define "certhook.selectorLabels" -}}
@@ -55,4 +58,32 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "operator.leaderElection needs leaseDurationSeconds > renewDeadlineSeconds > 1.2 × retryPeriodSeconds > 0 (got %v, %v, %v): the leader must stop before another may take over, after more than one try to renew; the operator refuses to start otherwise." $election.leaseDurationSeconds $election.renewDeadlineSeconds $election.retryPeriodSeconds) -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.operator.healthPort)) -}}
+{{- fail (printf "metrics.port and operator.healthPort are both %v: the operator serves metrics and health on ports of their own. Change one of them." .Values.metrics.port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's image: repository:tag, pinned by image.digest when one is set. */}}
+{{- define "certhook.image" -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- with .Values.image.digest -}}{{- $ref = printf "%s@%s" $ref . -}}{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* The operator's probes: the chart's endpoint on the health port, the timings from values. */}}
+{{- define "certhook.probe" -}}
+httpGet:
+  path: {{ .path }}
+  port: health
+{{- range $field := list "initialDelaySeconds" "periodSeconds" "timeoutSeconds" "successThreshold" "failureThreshold" }}
+{{ $field }}: {{ get $.values $field }}
+{{- end }}
+{{- end -}}
+
+{{/* The podAntiAffinity preset's term: the release's operator pods, kept apart by topologyKey. */}}
+{{- define "certhook.antiAffinityTerm" -}}
+topologyKey: {{ .Values.podAntiAffinity.topologyKey }}
+labelSelector:
+  matchLabels:
+    {{- include "certhook.selectorLabels" . | nindent 4 }}
 {{- end -}}
