@@ -1,6 +1,9 @@
 // Option parsing shared by the subcommands: node's parseArgs, with errors a user can act on.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+/** A command cannot do what it was asked (a file it cannot read, an object that does not exist): one line, exit 1. */
+export class CommandError extends Error {}
+
 export class UsageError extends Error {
   readonly help: string;
 

@@ -10,6 +10,7 @@ export interface ResourceRef {
 export const RESOURCES = {
   namespaces: { group: '', version: 'v1', plural: 'namespaces' },
   secrets: { group: '', version: 'v1', plural: 'secrets' },
+  configMaps: { group: '', version: 'v1', plural: 'configmaps' },
   pods: { group: '', version: 'v1', plural: 'pods' },
   events: { group: '', version: 'v1', plural: 'events' },
   jobs: { group: 'batch', version: 'v1', plural: 'jobs' },

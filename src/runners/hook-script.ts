@@ -82,6 +82,12 @@ export function hookCommandLine(command: string, timeoutSeconds: number): { comm
   };
 }
 
+/**
+ * The same wrapper and command as one argv for a process on this machine (`certhook run`): as
+ * written, for no `$(VAR)` expansion comes between them and the shell.
+ */
+export const localHookArgv = (command: string, timeoutSeconds: number): string[] => ['sh', '-c', watchdogScript(timeoutSeconds), SCRIPT_NAME, command];
+
 /** The Job controller's backoff before retry `n` (1-based): 10 s, doubling, at most 6 minutes. */
 const retryBackoffSeconds = (n: number) => Math.min(10 * 2 ** (n - 1), 360);
 const backoffAllowance = (retries: number) => Array.from({ length: retries }, (_, i) => retryBackoffSeconds(i + 1)).reduce((a, b) => a + b, 0);

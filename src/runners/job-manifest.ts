@@ -20,15 +20,18 @@ export interface JobOptions {
   ttlSecondsAfterFinished: number;
 }
 
-/** The `CERTMATE_*` environment: the CertMate contract plus what a script wants next. */
-export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, { group, dryRunReason }: RunContext = {}): { name: string; value: string }[] {
+/**
+ * The `CERTMATE_*` environment: the CertMate contract plus what a script wants next. The files
+ * are in `certificateDir`: the Job's mount, or the directory `certhook run` wrote them to.
+ */
+export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, { group, dryRunReason }: RunContext = {}, certificateDir = CERTIFICATE_DIR): { name: string; value: string }[] {
   const env: [string, string | undefined][] = [
     ['CERTMATE_DOMAIN', certificate.domain],
     ['CERTMATE_DOMAINS', certificate.dnsNames?.join(',')],
-    ['CERTMATE_CERT_PATH', `${CERTIFICATE_DIR}/${FILES.cert}`],
-    ['CERTMATE_CHAIN_PATH', `${CERTIFICATE_DIR}/${FILES.chain}`],
-    ['CERTMATE_FULLCHAIN_PATH', `${CERTIFICATE_DIR}/${FILES.fullchain}`],
-    ['CERTMATE_KEY_PATH', hasKey ? `${CERTIFICATE_DIR}/${FILES.key}` : undefined],
+    ['CERTMATE_CERT_PATH', `${certificateDir}/${FILES.cert}`],
+    ['CERTMATE_CHAIN_PATH', `${certificateDir}/${FILES.chain}`],
+    ['CERTMATE_FULLCHAIN_PATH', `${certificateDir}/${FILES.fullchain}`],
+    ['CERTMATE_KEY_PATH', hasKey ? `${certificateDir}/${FILES.key}` : undefined],
     ['CERTMATE_EVENT', run.spec.event],
     ['CERTMATE_DRY_RUN', hook.spec.dryRun || dryRunReason ? '1' : undefined],
     ['CERTMATE_FINGERPRINT', certificate.fingerprint],

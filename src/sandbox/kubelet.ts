@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { SandboxApi } from './api.ts';
-import { launch, type ContainerExit, type ContainerProcess, type LaunchSpec } from './container-process.ts';
+import { launch, type ContainerExit, type ContainerProcess, type LaunchSpec } from '../runners/local-process.ts';
 import { ContainerStartError, ContainerWaiting } from './container-errors.ts';
 import { toHostPaths } from './mount-paths.ts';
 import { containerEnv, expandReferences, type ConfigSource, type Placement } from './pod-env.ts';

@@ -21,12 +21,17 @@ function tool(name: string): string {
   assert.fail(`${name} not found: this test needs util-linux's unshare and iproute2's ip, and root (it runs in a network namespace with only loopback)`);
 }
 
+/** `unshare` and its arguments that run `argv` isolated. */
+export function isolated(argv: string[]): [string, string[]] {
+  return [tool('unshare'), ['--net', 'sh', '-c', '"$0" link set lo up && exec "$@"', tool('ip'), ...argv]];
+}
+
 /** Runs `script` with node, `input` as its one argument (JSON), isolated; returns its stdout parsed as JSON. */
 export async function runIsolated<T>(script: string, input: unknown, timeoutMs: number): Promise<T> {
-  const args = ['--net', 'sh', '-c', '"$0" link set lo up && exec "$@"', tool('ip'), process.execPath, script, JSON.stringify(input)];
+  const [unshare, args] = isolated([process.execPath, script, JSON.stringify(input)]);
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)(tool('unshare'), args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }));
+    ({ stdout } = await promisify(execFile)(unshare, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }));
   } catch (err) {
     // Not the command line: it carries the whole input.
     const e = err as Error & { stderr?: string; code?: number | string; killed?: boolean };

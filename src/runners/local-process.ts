@@ -1,7 +1,8 @@
-// A container as a local process: its own process group (so every process it starts belongs to
-// it, as in a container's PID namespace), stdout and stderr as they arrive, and a kill as the
-// container runtime does it: SIGTERM to the container's first process, SIGKILL to all of them
-// after a grace period (or as soon as the first one exits).
+// A container as a local process, as the sandbox's kubelet and `certhook run` start a hook: its
+// own process group (so every process it starts belongs to it, as in a container's PID namespace),
+// stdout and stderr as they arrive, and a kill as the container runtime does it: SIGTERM to the
+// container's first process, SIGKILL to all of them after a grace period (or as soon as the first
+// one exits).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
