@@ -61,7 +61,7 @@ test('render, lint, apply server-side; re-applied unchanged nothing moves; a cha
   ]);
   const applied = await hook('announce-certificate');
   assert.equal(applied.metadata.labels?.['app.kubernetes.io/part-of'], 'web-certificates');
-  assert.ok(applied.metadata.managedFields?.some((f) => (f as { manager?: string }).manager === 'gitops'));
+  assert.ok((applied.metadata.managedFields as { manager?: string }[] | undefined)?.some((f) => f.manager === 'gitops'));
 
   await api.core.createNamespacedSecret({ namespace: NAMESPACE, body: tlsSecret('www-tls', issue('www.example.com')) as never });
   const [created] = await finishedRuns(api.custom, NAMESPACE, 1);
