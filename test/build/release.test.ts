@@ -97,6 +97,13 @@ describe('versions', () => {
     assert.equal((await chart()).appVersion, version);
   });
 
+  test('the README installs the chart\'s version from where the release pushes it', async () => {
+    const readme = await readText('README.md');
+    const install = /helm install certhook (\S+) --version (\S+)/.exec(readme);
+    assert.ok(install, 'the README has a helm install from the OCI registry');
+    assert.deepEqual([install[1], install[2]], [`${(await workflow()).env.CHARTS}/certhook`, (await chart()).version]);
+  });
+
   test('the chart runs the image the release pushes', async () => {
     const values = parse(await readText('helm/certhook/values.yaml')) as { image: { repository: string; tag: string } };
     assert.equal(values.image.repository, (await workflow()).env.IMAGE);
