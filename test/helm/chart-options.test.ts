@@ -118,9 +118,12 @@ describe('podAntiAffinity presets', () => {
     assert.deepEqual(term.labelSelector.matchLabels, selectorLabels(defaults));
   });
 
-  test('hard requires it, on the topologyKey given; none sets no affinity', async () => {
-    const hard = podSpec(await chart.render(['podAntiAffinity.preset=hard', 'podAntiAffinity.topologyKey=topology.kubernetes.io/zone']));
-    assert.deepEqual(hard.affinity, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ ...term, topologyKey: 'topology.kubernetes.io/zone' }] } });
+  test('hard requires it, on the topologyKey given, and rolls pods one at a time without a surge pod (which may find no node); none sets no affinity', async () => {
+    const objects = await chart.render(['podAntiAffinity.preset=hard', 'podAntiAffinity.topologyKey=topology.kubernetes.io/zone']);
+    assert.deepEqual(podSpec(objects).affinity, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ ...term, topologyKey: 'topology.kubernetes.io/zone' }] } });
+    assert.deepEqual(only(objects, 'Deployment').spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 });
+    // Where affinity replaces the preset, the surge pod is back.
+    assert.deepEqual(only(everything, 'Deployment').spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
     assert.equal(podSpec(await chart.render(['podAntiAffinity.preset=none'])).affinity, undefined);
     assert.match(await chart.renderError(['podAntiAffinity.preset=always']), /preset/);
   });
@@ -269,7 +272,6 @@ describe('values.schema.json refuses what the chart would mis-render', () => {
       [['metrics.podMonitr.enabled=true'], /podMonitr/],
       [['networkPolicy.apiServerPorts={0}'], /apiServerPorts/],
       [['image.digest=latest'], /digest/],
-      [['extraArgs={operator}'], /extraArgs/],
       [['crds.keep=maybe'], /keep/],
     ] as const) {
       assert.match(await chart.renderError([...sets]), message, sets.join(' '));

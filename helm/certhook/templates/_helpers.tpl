@@ -80,6 +80,11 @@ httpGet:
 {{- end }}
 {{- end -}}
 
+{{/* "true" when the hard podAntiAffinity preset applies (affinity, when set, replaces presets). */}}
+{{- define "certhook.hardAntiAffinity" -}}
+{{- if and (not .Values.affinity) (eq .Values.podAntiAffinity.preset "hard") }}true{{ end -}}
+{{- end -}}
+
 {{/* The podAntiAffinity preset's term: the release's operator pods, kept apart by topologyKey. */}}
 {{- define "certhook.antiAffinityTerm" -}}
 topologyKey: {{ .Values.podAntiAffinity.topologyKey }}
