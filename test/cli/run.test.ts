@@ -1,7 +1,7 @@
 // `certhook run` gives a hook what its Job gets: for every job recipe in examples/, the same hook
 // (its command swapped for one that records what it got) runs once as a Job in the sandbox and
 // once on this machine, for the same certificate, and both record the same environment and files.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { dump, loadAll } from 'js-yaml';
 import { Webhook } from 'standardwebhooks';
 import type { DeployHook } from '../../src/api/deployhook.ts';
-import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { finishedRuns, issue, RUNS, tlsSecret } from '../support/fixtures.ts';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 import { startReceiver } from '../support/receiver.ts';
 import { isolated } from '../support/netns.ts';
 
@@ -20,21 +19,11 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'certhook.js');
 const EXAMPLES = join(ROOT, 'examples');
 
-let sandbox: TestSandbox;
-let op: TestOperator;
-let api: ReturnType<typeof clients>;
+const env = useOperatorSandbox('run');
 let work: string;
 
 before(async () => {
-  sandbox = await testSandbox();
-  op = await startTestOperator(sandbox);
-  api = clients(sandbox);
   work = await mkdtemp(join(tmpdir(), 'certhook-run-test-'));
-});
-
-after(async () => {
-  await op.stop();
-  await sandbox.close();
 });
 
 function certhook(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -71,11 +60,9 @@ for (const file of examples) {
 }
 
 describe('certhook run reproduces the contract a Job gets', () => {
-  let count = 0;
   for (const file of jobRecipes) {
     test(`examples/${file}`, async () => {
-      const ns = `run${++count}`;
-      await api.core.createNamespace({ body: { metadata: { name: ns } } });
+      const ns = await env.namespace();
       const docs = loadAll(await readFile(join(EXAMPLES, file), 'utf8')) as Doc[];
       const hook = docs.find((d) => d.kind === 'DeployHook')!;
       const out = join(work, ns);
@@ -85,20 +72,20 @@ describe('certhook run reproduces the contract a Job gets', () => {
       const served = docs.filter((d) => ['Secret', 'ConfigMap', 'ServiceAccount', 'DeployHook'].includes(d.kind));
       const manifest = join(work, `${ns}.yaml`);
       await writeFile(manifest, served.map((d) => dump(d)).join('---\n'));
-      const applied = await sandbox.kubectl(['apply', '-n', ns, '-f', manifest]);
+      const applied = await env.sandbox.kubectl(['apply', '-n', ns, '-f', manifest]);
       assert.equal(applied.code, 0, applied.stderr);
       const secret = tlsSecret('site-tls', issue('site.example.com', 'www.site.example.com'));
-      await api.core.createNamespacedSecret({ namespace: ns, body: secret as never });
+      await env.core.createNamespacedSecret({ namespace: ns, body: secret as never });
 
       // The Job: a manual run named and attributed as certhook run names and attributes its own.
       const name = hook.metadata.name;
-      await api.custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: `${name}-manual-local` }, spec: { hookRef: { name }, secretRef: { name: 'site-tls' }, event: 'manual', triggeredBy: 'certhook run' } } });
-      const [run] = await finishedRuns(api.custom, ns, 1);
+      await env.custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: `${name}-manual-local` }, spec: { hookRef: { name }, secretRef: { name: 'site-tls' }, event: 'manual', triggeredBy: 'certhook run' } } });
+      const [run] = await finishedRuns(env.custom, ns, 1);
       assert.equal(run!.status?.phase, 'Succeeded', run!.status?.output);
       await rename(join(out, 'current'), join(out, 'job'));
 
       // This machine: the same hook, the same Secret read from the cluster.
-      const local = await certhook(['run', '-f', manifest, '--kubeconfig', sandbox.kubeconfigPath, '-n', ns, '--secret-name', 'site-tls']);
+      const local = await certhook(['run', '-f', manifest, '--kubeconfig', env.sandbox.kubeconfigPath, '-n', ns, '--secret-name', 'site-tls']);
       assert.equal(local.code, 0, local.stderr);
       const [job, here] = await Promise.all([recorded(join(out, 'job')), recorded(join(out, 'current'))]);
       assert.deepEqual(here.env, job.env);
@@ -145,11 +132,10 @@ describe('certhook run', () => {
   });
 
   test('a webhook hook: the request printed with Secret values masked, and --send delivers it signed', async () => {
-    const ns = 'run-webhook';
-    await api.core.createNamespace({ body: { metadata: { name: ns } } });
+    const ns = await env.namespace();
     const signing = `whsec_${Buffer.from('k'.repeat(32)).toString('base64')}`;
-    await api.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'hook-secrets' }, stringData: { token: 'Bearer s3cret', signing } } });
-    await api.core.createNamespacedSecret({ namespace: ns, body: tlsSecret('edge-tls', certificate) as never });
+    await env.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'hook-secrets' }, stringData: { token: 'Bearer s3cret', signing } } });
+    await env.core.createNamespacedSecret({ namespace: ns, body: tlsSecret('edge-tls', certificate) as never });
     const receiver = await startReceiver();
     try {
       const file = await hookFile('notify', {
@@ -161,7 +147,7 @@ describe('certhook run', () => {
           includePrivateKey: true,
         },
       });
-      const offline = await certhook(['run', '-f', file, '--secret-name', 'edge-tls', '--kubeconfig', sandbox.kubeconfigPath, '-n', ns]);
+      const offline = await certhook(['run', '-f', file, '--secret-name', 'edge-tls', '--kubeconfig', env.sandbox.kubeconfigPath, '-n', ns]);
       assert.equal(offline.code, 0, offline.stderr);
       assert.match(offline.stdout, new RegExp(`^POST ${receiver.url}/hook\n`));
       assert.match(offline.stdout, /^authorization: \*\*\*\*$/m);
@@ -171,7 +157,7 @@ describe('certhook run', () => {
       assert.doesNotMatch(offline.stdout, /s3cret|PRIVATE KEY/);
       assert.equal(receiver.posts.length, 0, 'printed, not sent');
 
-      const sent = await certhook(['run', '-f', file, '--secret-name', 'edge-tls', '--kubeconfig', sandbox.kubeconfigPath, '-n', ns, '--send']);
+      const sent = await certhook(['run', '-f', file, '--secret-name', 'edge-tls', '--kubeconfig', env.sandbox.kubeconfigPath, '-n', ns, '--send']);
       assert.equal(sent.code, 0, sent.stderr);
       assert.match(sent.stdout, /answered 200 in /);
       assert.equal(receiver.posts.length, 1);

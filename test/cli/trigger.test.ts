@@ -1,61 +1,40 @@
 // `certhook trigger` as a user runs it: a real CLI process against the sandbox, with the operator
 // running the hook it asks for.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { DeployHookRunObject } from '../../src/api/deployhookrun.ts';
-import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { createHook, createTlsSecret, issueFrom, RUNS } from '../support/fixtures.ts';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'certhook.js');
 
-let sandbox: TestSandbox;
-let op: TestOperator;
-let api: ReturnType<typeof clients>;
-
-before(async () => {
-  sandbox = await testSandbox();
-  op = await startTestOperator(sandbox);
-  api = clients(sandbox);
-});
-
-after(async () => {
-  await op.stop();
-  await sandbox.close();
-});
+const env = useOperatorSandbox('trigger');
 
 function trigger(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'trigger', '--kubeconfig', sandbox.kubeconfigPath, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, 'trigger', '--kubeconfig', env.sandbox.kubeconfigPath, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
 
-let namespaces = 0;
-async function namespace(): Promise<string> {
-  const name = `trigger${++namespaces}`;
-  await api.core.createNamespace({ body: { metadata: { name } } });
-  return name;
-}
-
-const getRun = async (ns: string, name: string) => (await api.custom.getNamespacedCustomObject({ ...RUNS, namespace: ns, name })) as DeployHookRunObject;
+const getRun = async (ns: string, name: string) => (await env.custom.getNamespacedCustomObject({ ...RUNS, namespace: ns, name })) as DeployHookRunObject;
 const runName = (stdout: string) => /deployhookrun\.certhook\.io\/(\S+) created/.exec(stdout)![1]!;
 
 describe('certhook trigger', () => {
   test('--wait runs a disabled hook with the most recent certificate it selects and exits with its code', async () => {
-    const ns = await namespace();
-    await createHook(api.custom, ns, 'reload', {
+    const ns = await env.namespace();
+    await createHook(env.custom, ns, 'reload', {
       enabled: false,
       secretSelector: { matchLabels: { app: 'web' } },
       job: { command: 'echo "reloading for $CERTMATE_DOMAIN from $CERTMATE_SECRET_NAME"; exit 7' },
     });
-    await createTlsSecret(api.core, ns, 'older', issueFrom(10, 'older.example.com'), { app: 'web' });
-    await createTlsSecret(api.core, ns, 'newer', issueFrom(2, 'newer.example.com'), { app: 'web' });
+    await createTlsSecret(env.core, ns, 'older', issueFrom(10, 'older.example.com'), { app: 'web' });
+    await createTlsSecret(env.core, ns, 'newer', issueFrom(2, 'newer.example.com'), { app: 'web' });
     // The newest of all, but not one the hook selects.
-    await createTlsSecret(api.core, ns, 'other', issueFrom(1, 'other.example.com'), { app: 'db' });
+    await createTlsSecret(env.core, ns, 'other', issueFrom(1, 'other.example.com'), { app: 'db' });
 
     const { code, stdout } = await trigger(['reload', '-n', ns, '--wait', '--as-name', 'alice']);
     assert.equal(code, 7, stdout);
@@ -71,10 +50,10 @@ describe('certhook trigger', () => {
   });
 
   test('--secret names the certificate; without --wait it says what it created, and who asked is the kubeconfig user', async () => {
-    const ns = await namespace();
-    await createHook(api.custom, ns, 'reload', { job: { command: 'true' } });
-    await createTlsSecret(api.core, ns, 'older', issueFrom(10, 'older.example.com'));
-    await createTlsSecret(api.core, ns, 'newer', issueFrom(2, 'newer.example.com'));
+    const ns = await env.namespace();
+    await createHook(env.custom, ns, 'reload', { job: { command: 'true' } });
+    await createTlsSecret(env.core, ns, 'older', issueFrom(10, 'older.example.com'));
+    await createTlsSecret(env.core, ns, 'newer', issueFrom(2, 'newer.example.com'));
     const { code, stdout } = await trigger(['reload', '-n', ns, '--secret', 'older']);
     assert.equal(code, 0, stdout);
     const run = await getRun(ns, runName(stdout));
@@ -84,16 +63,16 @@ describe('certhook trigger', () => {
   });
 
   test('a hook that selects no certificate fails SecretNotFound, and --wait exits 1', async () => {
-    const ns = await namespace();
-    await createHook(api.custom, ns, 'reload', { domains: ['api.example.com'], job: { command: 'true' } });
-    await createTlsSecret(api.core, ns, 'www', issueFrom(1, 'www.example.com'));
+    const ns = await env.namespace();
+    await createHook(env.custom, ns, 'reload', { domains: ['api.example.com'], job: { command: 'true' } });
+    await createTlsSecret(env.core, ns, 'www', issueFrom(1, 'www.example.com'));
     const { code, stdout } = await trigger(['reload', '-n', ns, '--wait']);
     assert.equal(code, 1, stdout);
     assert.match(stdout, /Failed \(SecretNotFound\): no TLS Secret that DeployHook "reload" selects in namespace trigger\d+ holds a certificate/);
   });
 
   test('a missing hook, and usage errors, are said plainly', async () => {
-    const ns = await namespace();
+    const ns = await env.namespace();
     const missing = await trigger(['nope', '-n', ns]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /DeployHook "nope" not found in namespace trigger\d+/);
@@ -106,8 +85,8 @@ describe('certhook trigger', () => {
   });
 
   test('only a manual run may leave out secretRef', async () => {
-    const ns = await namespace();
-    const refused = await sandbox.kubectl(['create', '-n', ns, '-f', '-'], JSON.stringify({
+    const ns = await env.namespace();
+    const refused = await env.sandbox.kubectl(['create', '-n', ns, '-f', '-'], JSON.stringify({
       apiVersion: 'certhook.io/v1alpha1',
       kind: 'DeployHookRun',
       metadata: { name: 'r' },

@@ -1,34 +1,19 @@
 // The README's GitOps walkthrough with examples/gitops, as a GitOps tool does it: rendered by
 // kustomize, linted, applied with server-side apply, applied again unchanged, then changed — and
 // only certificate events fire hooks.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { DeployHook } from '../../src/api/deployhook.ts';
-import { clients, startTestOperator, type TestOperator } from '../support/operator.ts';
+import { useOperatorSandbox } from '../support/operator-sandbox.ts';
 import { finishedRuns, HOOKS, issue, listRuns, tlsSecret } from '../support/fixtures.ts';
-import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GITOPS = join(ROOT, 'examples', 'gitops');
 const NAMESPACE = 'web';
 
-let sandbox: TestSandbox;
-let op: TestOperator;
-let api: ReturnType<typeof clients>;
-
-before(async () => {
-  sandbox = await testSandbox();
-  op = await startTestOperator(sandbox);
-  api = clients(sandbox);
-  await api.core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-});
-
-after(async () => {
-  await op.stop();
-  await sandbox.close();
-});
+const env = useOperatorSandbox('gitops');
 
 function lint(input: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
@@ -38,19 +23,20 @@ function lint(input: string): Promise<{ code: number; stderr: string }> {
 }
 
 async function apply(manifests: string): Promise<string> {
-  const result = await sandbox.kubectl(['apply', '--server-side', '--field-manager=gitops', '-f', '-'], manifests);
+  const result = await env.sandbox.kubectl(['apply', '--server-side', '--field-manager=gitops', '-f', '-'], manifests);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout;
 }
 
-const hook = async (name: string) => (await api.custom.getNamespacedCustomObject({ ...HOOKS, namespace: NAMESPACE, name })) as DeployHook;
+const hook = async (name: string) => (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: NAMESPACE, name })) as DeployHook;
 const versions = async () => Promise.all(['announce-certificate', 'revoked-to-chat'].map(async (n) => {
   const h = await hook(n);
   return { generation: h.metadata.generation, resourceVersion: h.metadata.resourceVersion };
 }));
 
 test('render, lint, apply server-side; re-applied unchanged nothing moves; a changed hook fires nothing', async () => {
-  const rendered = await sandbox.kubectl(['kustomize', GITOPS]);
+  await env.core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+  const rendered = await env.sandbox.kubectl(['kustomize', GITOPS]);
   assert.equal(rendered.code, 0, rendered.stderr);
   const linted = await lint(rendered.stdout);
   assert.equal(linted.code, 0, linted.stderr);
@@ -63,8 +49,8 @@ test('render, lint, apply server-side; re-applied unchanged nothing moves; a cha
   assert.equal(applied.metadata.labels?.['app.kubernetes.io/part-of'], 'web-certificates');
   assert.ok((applied.metadata.managedFields as { manager?: string }[] | undefined)?.some((f) => f.manager === 'gitops'));
 
-  await api.core.createNamespacedSecret({ namespace: NAMESPACE, body: tlsSecret('www-tls', issue('www.example.com')) as never });
-  const [created] = await finishedRuns(api.custom, NAMESPACE, 1);
+  await env.core.createNamespacedSecret({ namespace: NAMESPACE, body: tlsSecret('www-tls', issue('www.example.com')) as never });
+  const [created] = await finishedRuns(env.custom, NAMESPACE, 1);
   assert.equal(created!.spec.event, 'created');
   assert.match(created!.status?.output ?? '', /^certificate created for www\.example\.com, valid until /);
 
@@ -78,6 +64,6 @@ test('render, lint, apply server-side; re-applied unchanged nothing moves; a cha
   const changed = await hook('announce-certificate');
   assert.equal(changed.spec.timeoutSeconds, 90);
   assert.equal(changed.metadata.generation, before[0]!.generation! + 1);
-  await op.operator.idle();
-  assert.equal((await listRuns(api.custom, NAMESPACE)).length, 1, 'no run but the created one');
+  await env.op.operator.idle();
+  assert.equal((await listRuns(env.custom, NAMESPACE)).length, 1, 'no run but the created one');
 });
