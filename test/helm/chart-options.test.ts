@@ -62,7 +62,8 @@ describe('every option at once (every-option.yaml)', () => {
 
   test('the operator\'s args, with extraArgs after the chart\'s, are flags the operator accepts', () => {
     const args = operatorContainer(everything).args as string[];
-    assert.equal(args.at(-1), '--log-format=text');
+    assert.equal(args.at(-1), '--kubeconfig=/etc/certhook/kubeconfig');
+    assert.ok(args.includes('--log-format=text'));
     assert.ok(args.includes('--metrics-port=9090'));
     assert.ok(parseOptions(args.slice(1), OPERATOR_OPTIONS, ''));
   });
@@ -72,8 +73,8 @@ describe('every option at once (every-option.yaml)', () => {
     const spec = podSpec(everything);
     assert.equal(container.image, 'registry.example.com/mirror/certhook:0.1.0-rc.1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
     assert.deepEqual(container.env.slice(-2).map((e: { name: string }) => e.name), ['HTTPS_PROXY', 'NO_PROXY']);
-    assert.deepEqual(spec.volumes, [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }]);
-    assert.deepEqual(container.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
+    assert.deepEqual(spec.volumes, [{ name: 'kubeconfig', secret: { secretName: 'certhook-kubeconfig' } }]);
+    assert.deepEqual(container.volumeMounts, [{ name: 'kubeconfig', mountPath: '/etc/certhook', readOnly: true }]);
     const template = only(everything, 'Deployment').spec.template;
     assert.equal(template.metadata.labels['example.com/cost-centre'], 'tls');
     assert.equal(template.metadata.annotations['example.com/team'], 'platform');

@@ -9,7 +9,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
-import { clientOptions, DEFAULT_HOOK_IMAGE, logLevelOption, OPERATOR_OPTIONS, operatorConfig } from '../../src/cli/operator.ts';
+import { clientOptions, DEFAULT_HOOK_IMAGE, logFormatOption, logLevelOption, OPERATOR_OPTIONS, operatorConfig } from '../../src/cli/operator.ts';
 import { intOption, parseOptions, secondsOption, stringOption } from '../../src/cli/usage.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { credentialsFromKubeconfig } from '../../src/kube/kubeconfig.ts';
@@ -70,6 +70,7 @@ function parsedArgs(args: string[]) {
     ...operatorConfig(values, ''),
     ...clientOptions(values, ''),
     logLevel: logLevelOption(values, ''),
+    logFormat: logFormatOption(values, ''),
     healthPort: intOption(stringOption(values, 'health-port'), 'health-port', 0, 65535, ''),
     metricsPort: intOption(stringOption(values, 'metrics-port'), 'metrics-port', 0, 65535, ''),
     leaderElect: values['leader-elect'] === true,
@@ -173,6 +174,7 @@ describe('helm template with the default values', () => {
       qps: 50,
       burst: 100,
       logLevel: 'info',
+      logFormat: 'json',
       healthPort: 8081,
       metricsPort: 8080,
       leaderElect: true,
@@ -198,7 +200,7 @@ describe('helm template with the default values', () => {
       assert.ok(value === documented || Number(value) === Number(documented), `${arg}, but the operator's default is ${documented}`);
       compared.push(flag);
     }
-    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--health-port', '--metrics-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--hooks-enabled', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
+    assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--log-format', '--health-port', '--metrics-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--hooks-enabled', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
     // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
   });
@@ -453,8 +455,8 @@ describe('the rendered operator with leader election, run against the sandbox', 
     const container = operatorContainer(objects);
     const pod = { name: 'certhook-6d5f7b9c4-x2x7q', namespace: RELEASE_NAMESPACE };
     const args = parsedArgs(container.args);
-    // The rendered args as they are, but for the kubeconfig the in-cluster config stands for, and no health port to collide on.
-    const child = spawn(process.execPath, [CLI, ...container.args, '--kubeconfig', sandbox.kubeconfigPath, '--health-port=0'], {
+    // The rendered args as they are, but for the kubeconfig the in-cluster config stands for, and no health or metrics port to collide on.
+    const child = spawn(process.execPath, [CLI, ...container.args, '--kubeconfig', sandbox.kubeconfigPath, '--health-port=0', '--metrics-port=0'], {
       env: { ...process.env, ...downwardEnv(container, pod) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
