@@ -5,7 +5,8 @@
 // Kubernetes schemas (chart-render.ts), and applied with kubectl to the sandbox for the kinds it serves.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { parse } from 'yaml';
@@ -13,7 +14,7 @@ import { OPERATOR_OPTIONS } from '../../src/cli/operator.ts';
 import { parseOptions } from '../../src/cli/usage.ts';
 import { valueRows, type JsonSchema } from '../../scripts/chart-docs.ts';
 import { testSandbox, type TestSandbox } from '../support/sandbox.ts';
-import { CHART, chartTool, kinds, ofComponent, only, operatorContainer, podSpec, RELEASE_NAMESPACE, ROOT, type ChartTool } from './chart-render.ts';
+import { CHART, chartTool, kinds, ofComponent, only, operatorContainer, parseManifests, podSpec, RELEASE_NAMESPACE, ROOT, templateArgs, type ChartTool } from './chart-render.ts';
 import type { Rendered } from './kube-schema.ts';
 import { restrictedViolations } from './pod-security.ts';
 
@@ -263,6 +264,23 @@ describe('helm template | kubectl apply against the sandbox', () => {
       assert.deepEqual(only(stored, 'Deployment').spec, only(objects, 'Deployment').spec, 'the Deployment is stored as rendered');
     });
   }
+});
+
+describe('helm package (what the release pushes)', () => {
+  test('packs the chart so that it renders exactly as the directory does, CRDs included', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'certhook-package-'));
+    try {
+      const packed = await chart.helm(['package', CHART, '--destination', out]);
+      assert.equal(packed.code, 0, packed.stderr);
+      const [archive] = await readdir(out);
+      assert.equal(archive, `certhook-${(parse(await readFile(join(CHART, 'Chart.yaml'), 'utf8')) as { version: string }).version}.tgz`);
+      const rendered = await chart.helm(templateArgs([], EVERY, join(out, archive)));
+      assert.equal(rendered.code, 0, rendered.stderr);
+      assert.deepEqual(parseManifests(rendered.stdout), everything);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('values.schema.json refuses what the chart would mis-render', () => {
