@@ -26,6 +26,7 @@ import { parseAllowCidrs } from '../runners/webhook/address-policy.ts';
 import { deliver } from '../runners/webhook/delivery.ts';
 import { webhookDispatcher } from '../runners/webhook/guarded-dispatcher.ts';
 import { attemptHeaders, payloadFields, prepareRequest, renderBody, RequestProblem, type SecretKey } from '../runners/webhook/request.ts';
+import { keyLines, redact } from '../runners/webhook/redact.ts';
 import { webhookId } from '../runners/webhook/signing.ts';
 import { CommandError, parseOptions, stringOption, UsageError, type OptionValues } from './usage.ts';
 
@@ -275,7 +276,7 @@ async function runWebhook(run: DeployHookRun, hook: DeployHook, webhook: HookWeb
     const shown = Object.fromEntries((webhook.headers ?? []).map((h) => [h.name.toLowerCase(), h.valueFrom ? `<Secret "${h.valueFrom.secretKeyRef.name}" key "${h.valueFrom.secretKeyRef.key}">` : h.value!]));
     const body = renderBody(webhook, { ...fields, PrivateKeyPEM: fields.PrivateKeyPEM && MASK });
     const signing: Record<string, string> = webhook.signing ? { 'webhook-signature': `<signed when sent, with Secret "${webhook.signing.secretRef.name}" key "${webhook.signing.secretRef.key}">` } : {};
-    printRequest(webhook.url, { ...attemptHeaders({ body, headers: shown, keys: undefined }, id), ...signing }, body);
+    printRequest(webhook.url, { ...attemptHeaders({ body, headers: shown, keys: undefined, secrets: [] }, id), ...signing }, body);
     return 0;
   }
   let request;
@@ -293,7 +294,8 @@ async function runWebhook(run: DeployHookRun, hook: DeployHook, webhook: HookWeb
   try {
     const result = await deliver({ url: webhook.url, headers, body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher, signal: new AbortController().signal });
     console.log(`\n${result.statusCode ? `answered ${result.statusCode}` : 'no answer'} in ${result.durationSeconds}s${result.message ? `: ${result.message}` : ''}`);
-    if (result.responseBody) console.log(result.responseBody);
+    // The answer may echo the request: what is masked above stays masked.
+    if (result.responseBody) console.log(redact(result.responseBody, [...request.secrets, ...keyLines(files.key)]));
     return result.verdict === 'delivered' ? 0 : 1;
   } finally {
     await dispatcher.close();

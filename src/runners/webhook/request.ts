@@ -35,6 +35,8 @@ export interface PreparedRequest {
   headers: Record<string, string>;
   /** The signing keys, when the hook signs. */
   keys: Buffer[] | undefined;
+  /** Every value read from a Secret, to be redacted wherever it could be echoed back. */
+  secrets: string[];
 }
 
 export function payloadFields(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, files: CertificateFiles): PayloadFields {
@@ -93,22 +95,25 @@ export function renderBody(webhook: HookWebhook, fields: PayloadFields): Buffer 
 /** Reads what the headers and signing take from Secrets: everything a delivery waits on but the receiver. */
 export async function prepareRequest(webhook: HookWebhook, body: Buffer, readSecret: SecretReader): Promise<PreparedRequest> {
   const headers: Record<string, string> = {};
+  const secrets: string[] = [];
   for (const h of webhook.headers ?? []) {
     const ref = h.valueFrom?.secretKeyRef;
     const value = ref ? await readSecret(ref) : h.value;
     if (value === undefined) throw new RequestProblem('configuration', `header ${h.name}: Secret "${ref!.name}" or its key "${ref!.key}" does not exist`);
     headers[h.name.toLowerCase()] = value.replace(/\r?\n$/, '');
+    if (ref) secrets.push(headers[h.name.toLowerCase()]!);
   }
   let keys: Buffer[] | undefined;
   if (webhook.signing) {
     const ref = webhook.signing.secretRef;
     const value = await readSecret(ref);
     if (value === undefined) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" or its key "${ref.key}" does not exist`);
-    const secrets = parseSigningSecrets(value);
-    if (!secrets.ok) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" key "${ref.key}": ${secrets.problem}`);
-    keys = secrets.keys;
+    const parsed = parseSigningSecrets(value);
+    if (!parsed.ok) throw new RequestProblem('configuration', `signing: Secret "${ref.name}" key "${ref.key}": ${parsed.problem}`);
+    keys = parsed.keys;
+    secrets.push(value.trim(), ...keys.map((k) => k.toString('base64')));
   }
-  return { body, headers, keys };
+  return { body, headers, keys, secrets };
 }
 
 /** The headers of one attempt: the hook's, the signature over this attempt's timestamp, and certhook's. */

@@ -21,6 +21,7 @@ import { secretData, snapshotFiles, snapshotName } from '../snapshot.ts';
 import type { AllowedRange } from './address-policy.ts';
 import { deliver, statusClass } from './delivery.ts';
 import { webhookDispatcher, type Lookup } from './guarded-dispatcher.ts';
+import { keyLines, redact } from './redact.ts';
 import { gone, probeUrl, REACHABLE } from './probe.ts';
 import { attemptHeaders, payloadFields, prepareRequest, renderBody, RequestProblem, type PreparedRequest, type SecretKey } from './request.ts';
 import { backoffMs, type Verdict } from './retry-policy.ts';
@@ -68,7 +69,6 @@ const TERMINAL_REASONS: Record<string, RunReason> = {
   body_too_large: RUN_REASONS.BodyTooLarge,
   http_status: RUN_REASONS.HTTPStatus,
 };
-const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
 
 const runKeyOf = (run: DeployHookRun) => `${run.metadata.namespace}/${run.metadata.name}`;
 /** The run's delivery id: as recorded when it started, which is this. */
@@ -252,9 +252,10 @@ export class WebhookRunner implements Runner {
         this.opts.metrics?.webhookAttempt(namespace, hook.metadata.name!, statusClass(result), result.durationSeconds);
         if (result.statusCode && result.statusCode >= 400 && result.statusCode < 500) {
           // The seed logs the rendered body when a receiver refuses it; certhook never logs a key.
-          this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: request.body.toString('utf8').replace(PRIVATE_KEY_PEM, '[private key redacted]') }, 'the receiver refused the webhook body');
+          this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: redact(request.body.toString('utf8'), request.secrets) }, 'the receiver refused the webhook body');
         }
-        const { verdict, retryAfterMs, ...record } = result;
+        const { verdict, retryAfterMs, responseBody, ...record } = result;
+        if (responseBody !== undefined) Object.assign(record, { responseBody: redact(responseBody, request.secrets) });
         return { verdict, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), record: { attempt, time, ...record } };
       } finally {
         this.slots.release();
@@ -272,7 +273,8 @@ export class WebhookRunner implements Runner {
     if (!files) throw new RequestProblem('configuration', `the run's certificate snapshot (Secret ${snapshotName(run)}) is gone`);
     const certificate = run.status?.certificate ?? run.spec.certificate!;
     const body = renderBody(webhook, payloadFields(run, hook, certificate, files));
-    return prepareRequest(webhook, body, (ref) => this.readSecret(namespace, ref));
+    const request = await prepareRequest(webhook, body, (ref) => this.readSecret(namespace, ref));
+    return { ...request, secrets: [...request.secrets, ...keyLines(files.key)] };
   }
 
   private async readSecret(namespace: string, ref: SecretKey): Promise<string | undefined> {
