@@ -343,6 +343,22 @@ describe('NOTES.txt', () => {
     assert.match(text, /in namespace web only/);
   });
 
+  test('says helm upgrade upgrades the CRDs and whether helm uninstall keeps them, or how to install them when the chart does not', async () => {
+    const kept = await notes([]);
+    assert.match(kept, /helm upgrade upgrades them\. helm uninstall\nleaves them/);
+    assert.match(kept, /kubectl delete crd deployhooks\.certhook\.io deployhookruns\.certhook\.io\n/);
+    assert.match(await notes(['crds.keep=false']), /helm uninstall deletes them, and with them every DeployHook and DeployHookRun/);
+    const off = await notes(['crds.enabled=false']);
+    assert.match(off, /certhook crds \| kubectl apply --server-side -f -\n/);
+    assert.doesNotMatch(off, /helm upgrade upgrades them/);
+  });
+
+  test('names the metrics Service and how it is scraped', async () => {
+    assert.match(await notes([]), /\/metrics of service\/certhook-metrics, port 8080\.\n/);
+    assert.match(await notes(['metrics.serviceMonitor.enabled=true']), /port 8080 \(scraped through a ServiceMonitor\)\./);
+    assert.doesNotMatch(await notes(['metrics.enabled=false']), /\/metrics/);
+  });
+
   test('says how to see which replica leads, or that leader election is off', async () => {
     assert.match(await notes([]), /kubectl -n certhook-system get lease certhook-leader -o jsonpath='\{\.spec\.holderIdentity\}'\n/);
     const off = await notes(['operator.leaderElection.enabled=false', 'replicaCount=1']);
