@@ -16,7 +16,8 @@ import { formatInvalid, statusCauses, type FieldError } from '../schema/field-er
 import { crdToResourceType } from './crd-types.ts';
 import { fieldTypesOf } from './field-types.ts';
 import { decodeManagedFields, describeManager, encodeManagedFields, isReset, pathString, type Manager } from './managed-fields.ts';
-import { apply, ApplyConflictError, ownablePaths, recordUpdate, type Writer } from './server-side-apply.ts';
+import { applyAfterClientSide } from './last-applied.ts';
+import { ApplyConflictError, ownablePaths, recordUpdate, type Writer } from './server-side-apply.ts';
 
 export interface SelectorOptions {
   labelSelector?: string;
@@ -218,7 +219,7 @@ export class SandboxApi {
     const current = this.store.get(resourceKey(t.group, t.plural), this.scope(t, namespace), name);
     if (!current && subresource) throw ApiError.notFound(t, name);
     if (current) this.checkPrecondition(t, config, current);
-    const result = applyOrConflict(t, () => apply(current ?? {}, config, current ? startingManagers(current, current) : [], writer, opts.force ?? false));
+    const result = applyOrConflict(t, () => applyAfterClientSide(current ?? {}, config, current ? startingManagers(current, current) : [], writer, opts.force ?? false));
     const ownership = () => result.managers;
     if (!current) return { object: this.insert(t, result.object as KubeObject, opts, ownership), created: true };
     return { object: this.replace(t, current, result.object as KubeObject, subresource, opts, ownership), created: false };

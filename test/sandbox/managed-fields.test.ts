@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fieldSetOf } from '../../src/sandbox/field-sets.ts';
 import { fieldTypesOf } from '../../src/sandbox/field-types.ts';
+import { applyAfterClientSide } from '../../src/sandbox/last-applied.ts';
 import { decodeManagedFields, encodeManagedFields, FieldSet, pathString, type Manager } from '../../src/sandbox/managed-fields.ts';
 import { Registry } from '../../src/sandbox/registry.ts';
 import { apply, ApplyConflictError, merge, ownablePaths, recordUpdate, type Writer } from '../../src/sandbox/server-side-apply.ts';
@@ -145,6 +146,25 @@ describe('server-side apply', () => {
     const managers = recordUpdate(pod, { ...pod, status: { phase: 'Running' } }, [], writer('kubelet', pods, 'status'));
     assert.deepEqual(managers.map((m) => [m.manager, m.subresource]), [['kubelet', 'status']]);
     assert.deepEqual(fieldsOf(managers, 'kubelet'), { 'f:status': { 'f:phase': {} } });
+  });
+});
+
+describe('moving from client-side apply', () => {
+  const lastApplied = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } });
+  const live = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied } }, data: { a: '1', b: '1' } };
+  const owners: Manager[] = [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', fields: new FieldSet([['f:data', 'f:a'], ['f:data', 'f:b']]) }];
+  const config = (data: Json) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
+
+  test('kubectl takes, without a conflict, the fields its last client-side apply set, and the annotation follows', () => {
+    const result = applyAfterClientSide(live, config({ a: '2' }), owners, writer('kubectl'), false);
+    assert.deepEqual((result.object as { data: Json }).data, { a: '2', b: '1' });
+    const annotation = ((result.object as typeof live).metadata.annotations)['kubectl.kubernetes.io/last-applied-configuration'];
+    assert.deepEqual(JSON.parse(annotation), config({ a: '2' }));
+  });
+
+  test('a field the annotation does not name still conflicts, and so does any other manager', () => {
+    assert.throws(() => applyAfterClientSide(live, config({ a: '2', b: '2' }), owners, writer('kubectl'), false), /conflict with "kubectl-client-side-apply" using v1: \.data\.b$/);
+    assert.throws(() => applyAfterClientSide(live, config({ a: '2' }), owners, writer('flux'), false), /conflict with "kubectl-client-side-apply" using v1: \.data\.a$/);
   });
 });
 

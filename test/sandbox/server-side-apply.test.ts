@@ -19,7 +19,7 @@ interface Entry {
   subresource?: string;
 }
 
-type Obj = { metadata: { resourceVersion: string; generation?: number; uid: string; managedFields?: Entry[] }; data?: Record<string, string>; spec?: Record<string, unknown> };
+type Obj = { metadata: { resourceVersion: string; generation?: number; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: Entry[] }; data?: Record<string, string>; spec?: Record<string, unknown> };
 
 const { kubectl, file } = kubectlSession(() => sandbox);
 
@@ -90,7 +90,7 @@ describe('kubectl apply --server-side', () => {
     const cm = await getObject('configmap', 'settings');
     // level: auditor still applies it; mode: ops owns it; the label was kubectl's alone.
     assert.deepEqual(cm.data, { mode: 'relaxed', level: '3', extra: 'yes' });
-    assert.equal((cm as { metadata: { labels?: Record<string, string> } }).metadata.labels?.app, undefined);
+    assert.equal(cm.metadata.labels?.app, undefined);
     assert.deepEqual(entryOf(cm, 'kubectl')!.fieldsV1, { 'f:data': { 'f:extra': {} } });
   });
 
@@ -105,6 +105,18 @@ describe('kubectl apply --server-side', () => {
     assert.match(refused.stderr, /conflict with "kubectl-create" using v1: \.data\.color/);
     await kubectl('label', 'configmap', 'made', 'tier=edge');
     assert.deepEqual(managers(await getObject('configmap', 'made')), ['kubectl-create/Update', 'kubectl-label/Update']);
+  });
+
+  test('an object kubectl apply made moves to --server-side without conflicts, as kubectl and the API server migrate it', async () => {
+    const path = await file('migrated.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: migrated}\ndata: {kept: "1", changed: "1", dropped: "1"}\n');
+    await kubectl('apply', '-f', path);
+    assert.deepEqual(managers(await getObject('configmap', 'migrated')), ['kubectl-client-side-apply/Update']);
+    await file('migrated.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: migrated}\ndata: {kept: "1", changed: "2"}\n');
+    assert.match(await kubectl('apply', '--server-side', '-f', path), /serverside-applied/);
+    const cm = await getObject('configmap', 'migrated');
+    assert.deepEqual(cm.data, { kept: '1', changed: '2' });
+    assert.deepEqual(entryOf(cm, 'kubectl')!.fieldsV1, { 'f:data': { 'f:changed': {}, 'f:kept': {} } });
+    assert.deepEqual(JSON.parse(cm.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']!).data, { kept: '1', changed: '2' });
   });
 
   test('a Job applied twice keeps its resourceVersion and generation though the server defaulted it', async () => {
