@@ -19,7 +19,10 @@ COPY src ./src
 # tsc directly rather than through npx, whose PATH would put node@24's uninstalled `node` first.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-FROM ${NODE_IMAGE}${NODE_DIGEST} AS deps
+# The production dependencies are plain JavaScript too (no native addon, no install script:
+# test/build/image.test.ts checks), so they are installed natively as well, and a multi-arch build
+# emulates no RUN step.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE}${NODE_DIGEST} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund

@@ -16,6 +16,8 @@ export interface Instruction {
 export interface Stage {
   /** The image it starts from. */
   from: string;
+  /** FROM's --platform, as written. */
+  platform?: string;
   name?: string;
   instructions: Instruction[];
 }
@@ -72,7 +74,7 @@ export function parseDockerfile(text: string, buildArgs: Record<string, string> 
       globalArgs[name] = buildArgs[name] ?? keyValues(step.text)[name] ?? '';
     } else if (step.keyword === 'FROM') {
       const [from = '', as, name] = step.args;
-      stages.push({ from: expand(from, globalArgs), ...(as?.toUpperCase() === 'AS' && name ? { name } : {}), instructions: [] });
+      stages.push({ from: expand(from, globalArgs), ...(step.flags.platform ? { platform: step.flags.platform } : {}), ...(as?.toUpperCase() === 'AS' && name ? { name } : {}), instructions: [] });
     } else {
       const stage = stages.at(-1);
       if (!stage) throw new Error(`${step.keyword} before the first FROM`);

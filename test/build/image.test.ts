@@ -167,6 +167,21 @@ describe('Dockerfile', () => {
     assert.ok(install?.args.includes('--omit=dev'), `stage ${copy.flags.from} must install with --omit=dev`);
   });
 
+  test('stages that run on the build platform (--platform=$BUILDPLATFORM) make only what any platform runs: no production dependency has a native addon or an install script', async () => {
+    const native = stages.filter((s) => s.name === 'deps');
+    assert.ok(native.every((s) => s.platform === '$BUILDPLATFORM'), 'the deps stage installs natively');
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };
+    const production = Object.entries(lock.packages).filter(([path, entry]) => path.startsWith('node_modules/') && !entry.dev);
+    assert.ok(production.length > 10);
+    assert.deepEqual(production.filter(([, entry]) => entry.hasInstallScript).map(([path]) => path), []);
+    const addons: string[] = [];
+    for (const [path] of production) {
+      const files = await readdir(join(ROOT, path), { recursive: true });
+      addons.push(...files.filter((f) => f.endsWith('.node') || f.endsWith('binding.gyp')).map((f) => join(path, f)));
+    }
+    assert.deepEqual(addons, []);
+  });
+
   test('the runtime stage runs as a numeric non-root user (what runAsNonRoot can verify)', () => {
     const user = runtime().instructions.filter((i) => i.keyword === 'USER').at(-1)?.args[0];
     assert.match(user ?? '', /^[1-9]\d*(:\d+)?$/);
