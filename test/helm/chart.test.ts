@@ -1,7 +1,8 @@
 // The Helm chart, rendered by the real helm 4: it lints, its Deployment passes the operator flags
-// the operator really has (with its defaults), it ships the generated CRDs, its pod passes Pod
-// Security "restricted", its RBAC grants every request the operator makes, and with leader
-// election its rendered operator, run against the sandbox, elects itself with only what it grants.
+// the operator really has (with its defaults), it renders the generated CRDs from templates, its pod
+// passes Pod Security "restricted", its RBAC grants every request the operator makes, and with
+// leader election its rendered operator, run against the sandbox, elects itself with only what it
+// grants. chart-options.test.ts covers the rest of the values, upgrade.test.ts helm upgrade.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
