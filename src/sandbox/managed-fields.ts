@@ -19,6 +19,13 @@ export class FieldSet {
     for (const path of paths) this.insert(path);
   }
 
+  // Set algebra reuses the members' keys rather than serializing every path again.
+  private static of(members: Iterable<[string, FieldPath]>): FieldSet {
+    const set = new FieldSet();
+    for (const [key, path] of members) set.members.set(key, path);
+    return set;
+  }
+
   insert(path: FieldPath): void {
     this.members.set(pathKey(path), [...path]);
   }
@@ -37,20 +44,20 @@ export class FieldSet {
   }
 
   union(other: FieldSet): FieldSet {
-    return new FieldSet([...this.members.values(), ...other.members.values()]);
+    return FieldSet.of([...this.members, ...other.members]);
   }
 
   difference(other: FieldSet): FieldSet {
-    return new FieldSet([...this.members.values()].filter((p) => !other.has(p)));
+    return FieldSet.of([...this.members].filter(([key]) => !other.members.has(key)));
   }
 
   intersection(other: FieldSet): FieldSet {
-    return new FieldSet([...this.members.values()].filter((p) => other.has(p)));
+    return FieldSet.of([...this.members].filter(([key]) => other.members.has(key)));
   }
 
   /** Members that pass `keep`. */
   filter(keep: (path: FieldPath) => boolean): FieldSet {
-    return new FieldSet([...this.members.values()].filter(keep));
+    return FieldSet.of([...this.members].filter(([, path]) => keep(path)));
   }
 
   /** Whether `path` or anything below it is a member. */
