@@ -215,7 +215,9 @@ describe('DeployHook schema', () => {
 describe('DeployHookRun schema', () => {
   test('spec is immutable and the certificate is identified by its fingerprint', () => {
     assert.deepEqual(schemaAt('DeployHookRun', 'spec')['x-kubernetes-validations']![0], { rule: 'self == oldSelf', message: 'spec is immutable' });
-    assert.deepEqual(schemaAt('DeployHookRun', 'spec').required, ['hookRef', 'secretRef', 'event']);
+    // A manual run may leave its Secret to the operator.
+    assert.deepEqual(schemaAt('DeployHookRun', 'spec').required, ['hookRef', 'event']);
+    assert.deepEqual(schemaAt('DeployHookRun', 'spec')['x-kubernetes-validations']![2], { rule: "self.event == 'manual' || has(self.secretRef)", message: 'secretRef is required unless event is manual' });
     assert.deepEqual(schemaAt('DeployHookRun', 'spec.event').enum, ['created', 'renewed', 'revoked', 'expiring', 'manual']);
     assert.equal(schemaAt('DeployHookRun', 'spec.certificate.fingerprint').pattern, '^[0-9a-f]{64}$');
   });
