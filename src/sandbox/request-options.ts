@@ -30,6 +30,20 @@ function defaultManager(userAgent: string | undefined): string {
   return name;
 }
 
+/** Each character Go's unicode.IsPrint refuses, where it stands (in bytes). */
+function unprintable(manager: string): FieldError[] {
+  const errors: FieldError[] = [];
+  let at = 0;
+  for (const ch of manager) {
+    if (!PRINTABLE.test(ch)) {
+      const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      errors.push({ path: 'fieldManager', type: 'Invalid', value: manager, message: `invalid character U+${code} (at position ${at})` });
+    }
+    at += Buffer.byteLength(ch);
+  }
+  return errors;
+}
+
 function dryRunErrors(values: string[]): FieldError[] {
   return values.every((v) => v === 'All') ? [] : [{ path: 'dryRun', type: 'Unsupported', value: values, message: 'supported values: "All"' }];
 }
@@ -52,9 +66,10 @@ export function writeOptions(kind: Exclude<OptionsKind, 'DeleteOptions'>, url: U
   }
   const manager = q.get('fieldManager') ?? '';
   if (apply && manager === '') errors.push({ path: 'fieldManager', type: 'Required', message: 'is required for apply patch' });
-  if (manager.length > FIELD_MANAGER_MAX_LENGTH) errors.push({ path: 'fieldManager', type: 'TooLong', message: `may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes` });
-  else if (!PRINTABLE.test(manager)) errors.push({ path: 'fieldManager', type: 'Invalid', value: manager, message: 'must only contain printable characters' });
-  const force = q.get('force');
+  if (Buffer.byteLength(manager) > FIELD_MANAGER_MAX_LENGTH) errors.push({ path: 'fieldManager', type: 'TooLong', message: `may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes` });
+  errors.push(...unprintable(manager));
+  // Only PatchOptions has force; other verbs ignore the parameter, as the API server does.
+  const force = kind === 'PatchOptions' ? q.get('force') : null;
   if (force !== null && !apply) errors.push({ path: 'force', type: 'Forbidden', message: 'may not be specified for non-apply patch' });
   if (force !== null && force !== 'true' && force !== 'false') throw ApiError.badRequest(`force must be true or false, not ${JSON.stringify(force)}`);
   errors.push(...dryRunErrors(q.getAll('dryRun')));
