@@ -116,27 +116,36 @@ function compareNode(before: unknown, after: unknown, type: FieldType, path: Pat
   else if (after === undefined) result.removed.insert(path);
 }
 
-/** Removes the field or item at `path` from `obj` (in place); a path that is not there is ignored. */
+/**
+ * Removes the field or item at `path` from `obj` (in place); a path that is not there is ignored.
+ * A map or list the removal empties goes too, as structured-merge-diff leaves it null and the API
+ * server then drops it.
+ */
 export function removePath(obj: Json, path: FieldPath, type: FieldType): void {
+  const trail: [Json | unknown[], string | number][] = [];
   let node: unknown = obj;
   let nodeType = type;
-  for (let i = 0; i < path.length; i++) {
-    const element = path[i]!;
-    const last = i === path.length - 1;
+  for (const element of path) {
     if (element.startsWith('f:')) {
-      if (!isObject(node)) return;
       const name = element.slice(2);
-      if (last) delete node[name];
+      if (!isObject(node) || !Object.hasOwn(node, name)) return;
+      trail.push([node, name]);
       node = node[name];
       nodeType = nodeType.field(name);
     } else {
       if (!Array.isArray(node)) return;
-      const list = node;
-      const at = element.startsWith('i:') ? Number(element.slice(2)) : (listItems(list, nodeType)?.findIndex(([e]) => e === element) ?? -1);
-      if (at < 0 || at >= list.length) return;
-      if (last) list.splice(at, 1);
-      node = list[at];
+      const at = element.startsWith('i:') ? Number(element.slice(2)) : (listItems(node, nodeType)?.findIndex(([e]) => e === element) ?? -1);
+      if (at < 0 || at >= node.length) return;
+      trail.push([node, at]);
+      node = node[at];
       nodeType = nodeType.item();
     }
+  }
+  for (let i = trail.length - 1; i >= 0; i--) {
+    const [container, at] = trail[i]!;
+    if (Array.isArray(container)) container.splice(at as number, 1);
+    else delete container[at as string];
+    const emptied = Array.isArray(container) ? container.length === 0 : Object.keys(container).length === 0;
+    if (!emptied || i === 0) return;
   }
 }

@@ -134,6 +134,13 @@ describe('server-side apply', () => {
     assert.deepEqual((applied({ data: { a: '1' } }, shared).object as Json).data, { a: '1', b: '2' });
   });
 
+  test('a map or list the removal empties goes with it', () => {
+    const first = applied({ metadata: { name: 'c', labels: { app: 'web' } }, data: { a: '1' } }).managers;
+    const labelled = { ...live, metadata: { ...live.metadata, labels: { app: 'web' } } };
+    const result = apply(labelled, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } }, first, writer('alice'), false);
+    assert.deepEqual((result.object as typeof live).metadata, { name: 'c', namespace: 'default' });
+  });
+
   test('applying the same configuration again returns the same object and managers, time included', () => {
     const first = applied({ data: { a: '1' } }).managers;
     const again = apply(live, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } }, first, { ...writer('alice'), now: '2030-01-01T00:00:00Z' }, false);
