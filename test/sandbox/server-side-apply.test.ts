@@ -169,6 +169,21 @@ describe('kubectl apply --server-side', () => {
     assert.deepEqual(events, []);
   });
 
+  test('on a DeployHook, managers own items of a map list apart, and CEL rules judge the merged object', async () => {
+    const extra = await file('extra-env.yaml', 'apiVersion: certhook.io/v1alpha1\nkind: DeployHook\nmetadata: {name: page-on-revocation}\nspec: {job: {env: [{name: EXTRA, value: "1"}]}}\n');
+    await kubectl('apply', '--server-side', '--field-manager=ops', '-n', 'gitops', '-f', extra);
+    const example = join(import.meta.dirname, '..', '..', 'examples', 'page-on-revocation.yaml');
+    await kubectl('apply', '--server-side', '-n', 'gitops', '-f', example);
+    const hook = await getObject('deployhook', 'page-on-revocation', '-n', 'gitops');
+    const env = (hook.spec!.job as { env: { name: string }[] }).env.map((e) => e.name);
+    assert.ok(env.includes('EXTRA') && env.includes('PAGERDUTY_ROUTING_KEY'), env.join(', '));
+    assert.equal(hook.metadata.generation, 2);
+    const webhook = await file('webhook.yaml', 'apiVersion: certhook.io/v1alpha1\nkind: DeployHook\nmetadata: {name: page-on-revocation}\nspec: {webhook: {url: "https://hooks.example.com/x"}}\n');
+    const refused = await sandbox.kubectl(['apply', '--server-side', '--field-manager=ops', '-n', 'gitops', '-f', webhook]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /set exactly one of job or webhook/);
+  });
+
   test('a request without fieldManager is refused as the API server refuses it', async () => {
     const res = await fetch(`${sandbox.url}/api/v1/namespaces/default/configmaps/settings`, {
       method: 'PATCH',
