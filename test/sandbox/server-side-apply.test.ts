@@ -233,6 +233,18 @@ describe('--dry-run=server', () => {
     assert.deepEqual(events, []);
   });
 
+  test('kubectl diff --server-side: nothing for the applied manifest, the change for another, and nothing stored', async () => {
+    const unchanged = await sandbox.kubectl(['diff', '--server-side', '-f', join(sandbox.dir, 'settings.yaml')]);
+    assert.equal(unchanged.code, 0, unchanged.stderr);
+    assert.equal(unchanged.stdout, '');
+    const events = await watchEvents(['configmaps'], async () => {
+      const changed = await sandbox.kubectl(['diff', '--server-side', '-f', join(sandbox.dir, 'change.yaml')]);
+      assert.equal(changed.code, 1, changed.stderr);
+      assert.match(changed.stdout, /^\+  extra: "no"$/m);
+    });
+    assert.deepEqual(events, []);
+  });
+
   test('delete answers as if deleted and deletes nothing', async () => {
     const events = await watchEvents(['configmaps'], async () => {
       assert.match(await kubectl('delete', 'configmap', 'settings', '--dry-run=server'), /configmap "settings" deleted.*\(server dry run\)/);
