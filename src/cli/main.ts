@@ -1,5 +1,6 @@
 // certhook's command line: one subcommand per job, each loaded only when it runs (the operator
 // starts without the sandbox's modules).
+import { KubeApiError } from '../kube/errors.ts';
 import { CommandError, UsageError } from './usage.ts';
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
@@ -36,7 +37,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(`certhook ${name}: ${err.message}\n\n${err.help}`);
       return 2;
     }
-    if (err instanceof CommandError) {
+    // The API refused or could not be reached mid-command: its message says which request and why.
+    if (err instanceof CommandError || err instanceof KubeApiError) {
       console.error(`certhook ${name}: ${err.message}`);
       return 1;
     }

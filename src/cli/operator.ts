@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import { DEFAULT_RESYNC_PERIOD_MS, startOperator, type Operator } from '../controller/operator.ts';
 import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, type KubeClientOptions } from '../kube/client.ts';
 import { loadCredentials } from '../kube/credentials.ts';
-import { isNotFound } from '../kube/errors.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { RESOURCES } from '../kube/paths.ts';
 import { parseAllowCidrs, type AllowedRange } from '../runners/webhook/address-policy.ts';
@@ -16,6 +15,7 @@ import { Metrics } from '../metrics/metrics.ts';
 import { DEFAULT_METRICS_PORT, serveMetrics } from '../metrics/server.ts';
 import { createCliLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
 import { COMMIT, VERSION } from '../version.ts';
+import { apiProblem } from './cluster.ts';
 import { booleanOption, intOption, parseOptions, secondsOption, stringOption, UsageError, type OptionValues } from './usage.ts';
 
 export const DEFAULT_HOOK_IMAGE = 'docker.io/library/alpine:3.22';
@@ -148,21 +148,6 @@ export function serveHealth(port: number, operator: () => Operator | undefined, 
       resolve(server);
     });
   });
-}
-
-/**
- * Why the operator cannot start against this API, said plainly (no stack trace): it cannot be
- * reached, or certhook's CRDs are not installed. Undefined when it can.
- */
-async function apiProblem(client: KubeClient, server: string): Promise<string | undefined> {
-  const { group, version } = RESOURCES.deployHooks;
-  try {
-    const resources = await client.get<{ resources?: { name: string }[] }>(`/apis/${group}/${version}`);
-    if (resources.resources?.some((r) => r.name === RESOURCES.deployHooks.plural)) return undefined;
-  } catch (err) {
-    if (!isNotFound(err)) return `cannot reach the Kubernetes API at ${server}: ${(err as Error).message}`;
-  }
-  return 'DeployHook CRD not found: install it with `certhook crds | kubectl apply -f -` or the Helm chart';
 }
 
 export function untilSignal(): Promise<string> {

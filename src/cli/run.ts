@@ -13,8 +13,7 @@ import { API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN } from '../api/names.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
 import { checkHook } from '../controller/hook-validity.ts';
 import { runCertificate } from '../controller/plan.ts';
-import { KubeClient } from '../kube/client.ts';
-import { loadCredentials } from '../kube/credentials.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
@@ -28,6 +27,7 @@ import { webhookDispatcher } from '../runners/webhook/guarded-dispatcher.ts';
 import { attemptHeaders, payloadFields, prepareRequest, renderBody, RequestProblem, type SecretKey } from '../runners/webhook/request.ts';
 import { keyLines, redact } from '../runners/webhook/redact.ts';
 import { webhookId } from '../runners/webhook/signing.ts';
+import { connect } from './cluster.ts';
 import { CommandError, parseOptions, stringOption, UsageError, type OptionValues } from './usage.ts';
 
 const HELP = `usage: certhook run -f HOOK.yaml (--secret SECRET.yaml | --cert-dir DIR | --secret-name NAME)
@@ -96,7 +96,7 @@ export async function runHookLocally(args: string[]): Promise<number> {
 
   const hook = await loadHook(file, stringOption(values, 'name'));
   const kubeconfig = stringOption(values, 'kubeconfig');
-  const cluster = kubeconfig || stringOption(values, 'secret-name') ? await connect(kubeconfig, namespaceOf(values, hook)) : undefined;
+  const cluster = kubeconfig || stringOption(values, 'secret-name') ? await clusterOf(kubeconfig, namespaceOf(values, hook)) : undefined;
   try {
     const namespace = cluster?.namespace ?? namespaceOf(values, hook) ?? 'default';
     const { secretName, files } = await certificateSource(values, cluster);
@@ -135,10 +135,9 @@ function namespaceOf(values: OptionValues, hook: DeployHook): string | undefined
   return stringOption(values, 'namespace') || hook.metadata.namespace || undefined;
 }
 
-async function connect(kubeconfig: string | undefined, namespace: string | undefined): Promise<Cluster> {
-  const credentials = await loadCredentials(kubeconfig);
-  const client = KubeClient.create(credentials);
-  const ns = namespace ?? credentials.context?.namespace ?? 'default';
+async function clusterOf(kubeconfig: string | undefined, namespace: string | undefined): Promise<Cluster> {
+  const { client, context } = await connect(kubeconfig);
+  const ns = namespace ?? context?.namespace ?? 'default';
   const objects = new Map<string, Promise<KubeObject | undefined>>();
   return {
     client,

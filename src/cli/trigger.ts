@@ -3,13 +3,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeployHookRunObject } from '../api/deployhookrun.ts';
 import { API_VERSION, DEPLOY_HOOK_RUN } from '../api/names.ts';
-import { KubeClient } from '../kube/client.ts';
-import { loadCredentials } from '../kube/credentials.ts';
-import { isNotFound } from '../kube/errors.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { FINAL_PHASES } from '../controller/run-state.ts';
-import { parseOptionsAndOperands, secondsOption, stringOption, UsageError } from './usage.ts';
+import { connect } from './cluster.ts';
+import { CommandError, parseOptionsAndOperands, secondsOption, stringOption, UsageError } from './usage.ts';
 
 const HELP = `usage: certhook trigger HOOK [-n NS] [--secret NAME] [--wait [--timeout SECONDS]] [--as-name NAME] [--kubeconfig FILE]
 
@@ -46,21 +46,12 @@ export async function runTrigger(args: string[], print: (line: string) => void =
   const timeoutSeconds = secondsOption(stringOption(values, 'timeout'), 'timeout', 7 * 24 * 3600, HELP) ?? 0;
   if (timeoutSeconds && !values.wait) throw new UsageError('--timeout is for --wait', HELP);
 
-  const credentials = await loadCredentials(stringOption(values, 'kubeconfig'));
-  const namespace = stringOption(values, 'namespace') || credentials.context?.namespace || 'default';
+  const { client, context } = await connect(stringOption(values, 'kubeconfig'));
+  const namespace = stringOption(values, 'namespace') || context?.namespace || 'default';
   const hook = operands[0]!;
   const secret = stringOption(values, 'secret');
-  const client = KubeClient.create(credentials);
   try {
-    try {
-      await client.get(objectPath(RESOURCES.deployHooks, namespace, hook));
-    } catch (err) {
-      if (isNotFound(err)) {
-        console.error(`certhook trigger: DeployHook "${hook}" not found in namespace ${namespace}`);
-        return 1;
-      }
-      throw err;
-    }
+    if (!(await getIfExists(client, objectPath(RESOURCES.deployHooks, namespace, hook)))) throw new CommandError(`DeployHook "${hook}" not found in namespace ${namespace}`);
     const run = await client.create<DeployHookRunObject>(collectionPath(RESOURCES.deployHookRuns, namespace), {
       apiVersion: API_VERSION,
       kind: DEPLOY_HOOK_RUN.kind,
@@ -69,7 +60,7 @@ export async function runTrigger(args: string[], print: (line: string) => void =
         hookRef: { name: hook },
         ...(secret ? { secretRef: { name: secret } } : {}),
         event: 'manual',
-        triggeredBy: stringOption(values, 'as-name') || credentials.context?.user || 'certhook trigger',
+        triggeredBy: stringOption(values, 'as-name') || context?.user || 'certhook trigger',
       },
     });
     const name = run.metadata.name!;

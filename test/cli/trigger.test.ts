@@ -79,6 +79,10 @@ describe('certhook trigger', () => {
     const none = await trigger([]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /name the DeployHook to run/);
+    // trigger passes the sandbox's kubeconfig first; a later --kubeconfig wins, as the last flag does.
+    const missingConfig = await trigger(['reload', '--kubeconfig', '/nonexistent/kubeconfig']);
+    assert.equal(missingConfig.code, 1);
+    assert.equal(missingConfig.stderr, "certhook trigger: cannot read the kubeconfig /nonexistent/kubeconfig: ENOENT: no such file or directory, open '/nonexistent/kubeconfig'\n");
     const timeout = await trigger(['x', '--timeout', '5']);
     assert.equal(timeout.code, 2);
     assert.match(timeout.stderr, /--timeout is for --wait/);
