@@ -21,8 +21,11 @@ export async function apiProblem(client: KubeClient, server: string): Promise<st
   return 'DeployHook CRD not found: install it with `certhook crds | kubectl apply -f -` or the Helm chart';
 }
 
-/** A client of the cluster the kubeconfig names, checked: its problems are CommandErrors. */
-export async function connect(kubeconfig: string | undefined, opts: KubeClientOptions = {}): Promise<{ client: KubeClient; context: Credentials['context'] }> {
+/**
+ * A client of the cluster the kubeconfig names, checked (unless `needsCrds` is false: a command
+ * that reads only Secrets and ConfigMaps): its problems are CommandErrors.
+ */
+export async function connect(kubeconfig: string | undefined, needsCrds = true, opts: KubeClientOptions = {}): Promise<{ client: KubeClient; context: Credentials['context'] }> {
   let credentials: Credentials;
   try {
     credentials = await loadCredentials(kubeconfig);
@@ -30,7 +33,7 @@ export async function connect(kubeconfig: string | undefined, opts: KubeClientOp
     throw new CommandError((err as Error).message);
   }
   const client = KubeClient.create(credentials, opts);
-  const problem = await apiProblem(client, credentials.server);
+  const problem = needsCrds ? await apiProblem(client, credentials.server) : undefined;
   if (problem) {
     await client.close();
     throw new CommandError(problem);

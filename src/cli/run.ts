@@ -136,7 +136,8 @@ function namespaceOf(values: OptionValues, hook: DeployHook): string | undefined
 }
 
 async function clusterOf(kubeconfig: string | undefined, namespace: string | undefined): Promise<Cluster> {
-  const { client, context } = await connect(kubeconfig);
+  // It reads Secrets and ConfigMaps only: a cluster without certhook installed will do.
+  const { client, context } = await connect(kubeconfig, false);
   const ns = namespace ?? context?.namespace ?? 'default';
   const objects = new Map<string, Promise<KubeObject | undefined>>();
   return {
