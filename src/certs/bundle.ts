@@ -2,7 +2,7 @@
 // chain and fullchain files. Never throws: a Secret is user input.
 import { createHash, X509Certificate } from 'node:crypto';
 import { commonNameOf, oneLineName, subjectAltDnsNames } from './names.ts';
-import { blockDer, pemBlocks, type PemBlock } from './pem.ts';
+import { blockDer, PEM_TEXT_LIMIT, scanPem, type PemBlock, type PemScan } from './pem.ts';
 
 export interface CertificateFacts {
   /** SHA-256 of the leaf's DER, lowercase hex without colons: the identity of a certificate version. */
@@ -45,11 +45,13 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
   const text = pem === undefined ? '' : pem.toString();
   if (text.trim() === '') return { ok: false, reason: 'Empty', message: 'tls.crt is empty' };
 
-  const blocks = pemBlocks(text);
-  const certificateBlocks = blocks.filter((block) => block.label === 'CERTIFICATE');
+  const scan = scanPem(text);
+  if (!scan) {
+    return { ok: false, reason: 'Unparsable', message: `tls.crt is ${Math.ceil(text.length / 1024)} KiB; certhook reads a certificate chain of at most ${PEM_TEXT_LIMIT / 1024} KiB` };
+  }
+  const certificateBlocks = scan.blocks.filter((block) => block.label === 'CERTIFICATE');
   if (certificateBlocks.length === 0) {
-    const found = blocks.length > 0 ? `only ${[...new Set(blocks.map((b) => b.label))].join(', ')} blocks` : 'no PEM blocks';
-    return { ok: false, reason: 'Unparsable', message: `tls.crt holds no CERTIFICATE PEM block (found ${found})` };
+    return { ok: false, reason: 'Unparsable', message: `tls.crt holds no CERTIFICATE PEM block (found ${whatIsThere(text, scan)})` };
   }
 
   const unreadable = (index: number) =>
@@ -72,6 +74,15 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
   const leafPem = leaf.toString();
   const chainPem = chain.map(derToPem).join('');
   return { ok: true, facts, leafPem, chainPem, fullchainPem: leafPem + chainPem };
+}
+
+/** What a tls.crt without a certificate block holds instead, said so that its writer knows what to fix. */
+function whatIsThere(text: string, scan: PemScan): string {
+  if (scan.blocks.length > 0) return `only ${[...new Set(scan.blocks.map((b) => b.label))].join(', ')} blocks: a certificate goes in tls.crt, its key in tls.key`;
+  if (scan.unclosed.length > 0) return `-----BEGIN ${scan.unclosed[0]}----- without its -----END ${scan.unclosed[0]}----- line: a truncated paste?`;
+  // DER bytes decoded as UTF-8 give replacement characters (and often NULs).
+  if (/[\u0000\ufffd]/.test(text)) return 'binary data, not PEM text: DER? convert it with openssl x509 -inform der -in cert.der -out tls.crt';
+  return 'no PEM blocks';
 }
 
 /**
@@ -112,7 +123,7 @@ function derToPem(der: Buffer): string {
  * base64. parseCertificateBundle is what says whether the certificates are readable.
  */
 export function splitCertificateChain(pem: string): ChainFiles | undefined {
-  const ders = pemBlocks(pem).filter((block) => block.label === 'CERTIFICATE').map(blockDer);
+  const ders = (scanPem(pem)?.blocks ?? []).filter((block) => block.label === 'CERTIFICATE').map(blockDer);
   if (!ders.length || ders.some((der) => !der)) return undefined;
   const [leaf, ...chain] = (ders as Buffer[]).map(derToPem);
   const chainPem = chain.join('');

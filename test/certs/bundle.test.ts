@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { createAuthority } from '../../src/certs/authority.ts';
 import { parseCertificateBundle, splitCertificateChain } from '../../src/certs/bundle.ts';
+import { PEM_TEXT_LIMIT } from '../../src/certs/pem.ts';
 
 const authority = createAuthority();
 
@@ -119,8 +120,34 @@ describe('parseCertificateBundle', () => {
     assert.deepEqual(result, {
       ok: false,
       reason: 'Unparsable',
-      message: 'tls.crt holds no CERTIFICATE PEM block (found only PRIVATE KEY blocks)',
+      message: 'tls.crt holds no CERTIFICATE PEM block (found only PRIVATE KEY blocks: a certificate goes in tls.crt, its key in tls.key)',
     });
+  });
+
+  test('what a tls.crt without a certificate holds is said, so its writer knows what to fix', () => {
+    const message = (pem: string | Buffer) => {
+      const result = parseCertificateBundle(pem);
+      assert.ok(!result.ok);
+      return result.message;
+    };
+    const truncated = issued.certPem.slice(0, issued.certPem.length / 2);
+    assert.equal(message(truncated), 'tls.crt holds no CERTIFICATE PEM block (found -----BEGIN CERTIFICATE----- without its -----END CERTIFICATE----- line: a truncated paste?)');
+    const der = new X509Certificate(issued.certPem).raw;
+    assert.match(message(der), /found binary data, not PEM text: DER\? convert it with openssl x509 -inform der/);
+    assert.match(message(Buffer.from([0xff, 0xfe, 0x00, 0x41])), /binary data, not PEM text/);
+    assert.equal(message('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'), 'tls.crt holds no CERTIFICATE PEM block (found only CERTIFICATE REQUEST blocks: a certificate goes in tls.crt, its key in tls.key)');
+  });
+
+  test('a tls.crt over the limit is refused unread, with its size and the limit', () => {
+    const huge = issued.fullchainPem + '#'.repeat(PEM_TEXT_LIMIT);
+    assert.deepEqual(parseCertificateBundle(huge), { ok: false, reason: 'Unparsable', message: `tls.crt is ${Math.ceil(huge.length / 1024)} KiB; certhook reads a certificate chain of at most 512 KiB` });
+    assert.equal(splitCertificateChain(huge), undefined);
+  });
+
+  test('a 200-certificate chain is within the limit and read whole', () => {
+    const chain = Array.from({ length: 199 }, () => authority.intermediatePem).join('');
+    const bundle = ok(issued.certPem + chain);
+    assert.equal(bundle.chainPem, chain);
   });
 
   test('a CERTIFICATE block that is not base64, or not a certificate', () => {
