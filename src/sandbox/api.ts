@@ -61,8 +61,8 @@ export interface ApplyOptions extends WriteOptions {
 /** What an in-process write (the sandbox's controllers) is recorded as when it names no manager. */
 const IN_PROCESS_MANAGER = 'kube-controller-manager';
 
-/** The managers an object has after a write, given the object before it (undefined: a create) and after. */
-type Ownership = (live: KubeObject | undefined, next: KubeObject) => Manager[];
+/** The managers an object has after a write, given the object the write stores. */
+type Ownership = (next: KubeObject) => Manager[];
 
 export interface ListResult {
   items: KubeObject[];
@@ -137,8 +137,7 @@ export class SandboxApi {
 
   create(t: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): KubeObject {
     const obj = this.checkBody(t, namespace, body);
-    const managers = startingManagers(obj, undefined);
-    return this.insert(t, obj, opts, (_live, next) => recordUpdate({}, next, managers, this.writer(t, opts)));
+    return this.insert(t, obj, opts, this.recordingUpdate(t, opts, undefined, obj));
   }
 
   private insert(t: ResourceType, obj: KubeObject, opts: WriteOptions, ownership: Ownership): KubeObject {
@@ -158,7 +157,7 @@ export class SandboxApi {
     if (t.definedBy && t.statusSubresource) delete obj.status;
     strategyFor(t).prepareForCreate?.(obj);
     const checked = this.admit(t, obj, undefined, opts);
-    setManagedFields(checked, ownership(undefined, checked));
+    setManagedFields(checked, ownership(checked));
     if (opts.dryRun) return checked;
     const stored = this.store.put(resourceKey(t.group, t.plural), checked);
     this.afterWrite(t, stored, undefined);
@@ -219,7 +218,7 @@ export class SandboxApi {
     const current = this.store.get(resourceKey(t.group, t.plural), this.scope(t, namespace), name);
     if (!current && subresource) throw ApiError.notFound(t, name);
     if (current) this.checkPrecondition(t, config, current);
-    const result = applyOrConflict(t, () => applyAfterClientSide(current ?? {}, config, current ? startingManagers(current, current) : [], writer, opts.force ?? false));
+    const result = applyOrConflict(() => applyAfterClientSide(current ?? {}, config, current ? storedManagers(current) : [], writer, opts.force ?? false));
     const ownership = () => result.managers;
     if (!current) return { object: this.insert(t, result.object as KubeObject, opts, ownership), created: true };
     return { object: this.replace(t, current, result.object as KubeObject, subresource, opts, ownership), created: false };
@@ -380,6 +379,13 @@ export class SandboxApi {
     opts.warnings?.push(...list);
   }
 
+  /** The ownership of a create, update or patch: its manager takes the fields it changed. */
+  private recordingUpdate(t: ResourceType, opts: WriteOptions, live: KubeObject | undefined, requested: KubeObject, subresource?: 'status'): Ownership {
+    const managers = startingManagers(requested, live);
+    const writer = this.writer(t, opts, subresource);
+    return (next) => recordUpdate(live ?? {}, next, managers, writer);
+  }
+
   /** A patch or apply that names a resourceVersion applies only to that version. */
   private checkPrecondition(t: ResourceType, obj: KubeObject, current: KubeObject): void {
     const rv = obj.metadata.resourceVersion;
@@ -403,8 +409,7 @@ export class SandboxApi {
   private replace(t: ResourceType, current: KubeObject, incoming: KubeObject, subresource: 'status' | undefined, opts: WriteOptions, ownership?: Ownership): KubeObject {
     const name = current.metadata.name!;
     // A subresource's write cannot set managedFields; a main resource's may (or reset them with [{}]).
-    const managers = startingManagers(subresource ? current : incoming, current);
-    const owners = ownership ?? ((live, next) => recordUpdate(live!, next, managers, this.writer(t, opts, subresource)));
+    const owners = ownership ?? this.recordingUpdate(t, opts, current, subresource ? current : incoming, subresource);
     let next: KubeObject;
     if (subresource === 'status') {
       // A status write changes status only (and, as in Kubernetes, nothing else of metadata).
@@ -434,7 +439,7 @@ export class SandboxApi {
     if (t.tracksGeneration && subresource !== 'status' && !isDeepStrictEqual(specOf(checked), specOf(current))) {
       checked.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
-    setManagedFields(checked, owners(current, checked));
+    setManagedFields(checked, owners(checked));
     if (isDeepStrictEqual(checked, current)) return structuredClone(current);
     if (opts.dryRun) return checked;
     const key = resourceKey(t.group, t.plural);
@@ -591,10 +596,12 @@ function startingManagers(incoming: KubeObject, live: KubeObject | undefined): M
   const requested = managedFieldsOf(incoming);
   if (isReset(requested)) return [];
   const decoded = decodeOrNone(requested);
-  return decoded?.length ? decoded : (decodeOrNone(live && managedFieldsOf(live)) ?? []);
+  return decoded?.length ? decoded : live ? storedManagers(live) : [];
 }
 
 const managedFieldsOf = (obj: KubeObject): unknown => (obj.metadata as Record<string, unknown>).managedFields;
+
+const storedManagers = (obj: KubeObject): Manager[] => decodeOrNone(managedFieldsOf(obj)) ?? [];
 
 function decodeOrNone(entries: unknown): Manager[] | undefined {
   try {
@@ -611,7 +618,7 @@ function setManagedFields(obj: KubeObject, managers: Manager[]): void {
   else delete meta.managedFields;
 }
 
-function applyOrConflict<T>(t: ResourceType, run: () => T): T {
+function applyOrConflict<T>(run: () => T): T {
   try {
     return run();
   } catch (err) {
