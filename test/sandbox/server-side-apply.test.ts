@@ -160,7 +160,9 @@ describe('kubectl apply --server-side', () => {
     const example = join(import.meta.dirname, '..', '..', 'examples', 'page-on-revocation.yaml');
     await kubectl('apply', '--server-side', '-n', 'gitops', '-f', example);
     const first = await getObject('deployhook', 'page-on-revocation', '-n', 'gitops');
-    const events = await watchEvents(['deployhooks.certhook.io', 'secrets'], async () => {
+    // Not the file's Secret: one applied with stringData is rewritten by every apply, as on a real
+    // cluster (kubernetes/kubernetes#96841), since stringData never stays to match the manifest.
+    const events = await watchEvents(['deployhooks.certhook.io'], async () => {
       assert.match(await kubectl('apply', '--server-side', '-n', 'gitops', '-f', example), /deployhook.certhook.io\/page-on-revocation serverside-applied/);
     });
     const second = await getObject('deployhook', 'page-on-revocation', '-n', 'gitops');
