@@ -143,6 +143,8 @@ describe('kubectl apply --server-side', () => {
     const main = "{name: main, image: busybox, command: [sh, -c, 'echo applied'], env: [{name: A, value: '1'}]}";
     const path = await file('job.yaml', `apiVersion: batch/v1\nkind: Job\nmetadata: {name: applied}\nspec: {backoffLimit: 0, template: {spec: {restartPolicy: Never, containers: [${main}]}}}\n`);
     await kubectl('apply', '--server-side', '-f', path);
+    // Once it has run, the Job controller writes its status no more.
+    await kubectl('wait', '--for=condition=complete', 'job/applied', '--timeout=60s');
     const first = await getObject('job', 'applied');
     await kubectl('apply', '--server-side', '-f', path);
     const second = await getObject('job', 'applied');
