@@ -58,7 +58,10 @@ export interface ApplyOptions extends WriteOptions {
   force?: boolean;
 }
 
-/** What an in-process write (the sandbox's controllers) is recorded as when it names no manager. */
+/**
+ * What an in-process write names no manager for is recorded as: the sandbox's controllers (Jobs,
+ * garbage collection, namespaces), whose real counterparts run in kube-controller-manager.
+ */
 const IN_PROCESS_MANAGER = 'kube-controller-manager';
 
 /** The managers an object has after a write, given the object the write stores. */
@@ -576,7 +579,7 @@ export class SandboxApi {
           { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: at },
         ],
       },
-    }, 'status');
+    }, 'status', { fieldManager: 'kube-apiserver' });
   }
 
   /** Deleting a CRD deletes its custom resources and then stops serving the kind. */

@@ -292,6 +292,7 @@ export class Kubelet {
         return true;
       },
       'status',
+      { fieldManager: 'kubelet' },
     );
   }
 

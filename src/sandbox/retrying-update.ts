@@ -1,7 +1,7 @@
 // Read-modify-write of one object with optimistic concurrency, as controllers do it: re-read and
 // retry on 409 Conflict.
 import { ApiError } from './api-error.ts';
-import type { SandboxApi } from './api.ts';
+import type { SandboxApi, WriteOptions } from './api.ts';
 import type { ResourceType } from './registry.ts';
 import type { KubeObject } from './store.ts';
 
@@ -27,13 +27,14 @@ export function updateWithRetry(
   ref: ObjectRef,
   change: (obj: KubeObject) => boolean,
   subresource?: 'status',
+  opts: WriteOptions = {},
 ): KubeObject | undefined {
   for (let attempt = 1; ; attempt++) {
     const current = getIfExists(api, t, ref);
     if (!current) return undefined;
     if (!change(current)) return current;
     try {
-      return api.update(t, ref.namespace, ref.name, current, subresource);
+      return api.update(t, ref.namespace, ref.name, current, subresource, opts);
     } catch (err) {
       if (isCode(err, 404)) return undefined;
       if (!isCode(err, 409) || attempt >= MAX_ATTEMPTS) throw err;

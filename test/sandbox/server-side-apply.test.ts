@@ -276,5 +276,7 @@ describe('kubectl create job', () => {
     assert.equal((await kubectl('logs', 'job/greet')).trim(), 'hi from sh');
     const job = await getObject('job', 'greet');
     assert.deepEqual(managers(job), ['kube-controller-manager/Update/status', 'kubectl-create/Update']);
+    const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'job-name=greet', '-o', 'json', '--show-managed-fields')) as { items: Obj[] };
+    assert.deepEqual(managers(pods.items[0]!), ['kube-controller-manager/Update', 'kubelet/Update/status']);
   });
 });
