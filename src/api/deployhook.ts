@@ -5,15 +5,29 @@ import { z } from 'zod';
 import { COMMAND_GUARDRAILS } from './command-guardrails.ts';
 import { CERTIFICATE_EVENTS, CertificateEventSchema, FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
 import { HOOK_POD_FIELDS } from './hook-pod.ts';
+import { dataKey, matchesRule, objectName } from './kube-names.ts';
 import { ConditionSchema, LabelSelectorSchema, ObjectMetaSchema, timestamp } from './metav1.ts';
 import { API_VERSION, DEPLOY_HOOK } from './names.ts';
 
 /** An exact DNS name, or `*.` followed by one: the wildcard stands for exactly one label. */
 const DOMAIN_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * A container image reference as the container runtime parses it (the distribution reference
+ * grammar): [registry[:port]/]path[:tag][@sha256:hex]; repository path components lowercase.
+ */
+const DOMAIN_COMPONENT = '([a-zA-Z0-9]|[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9])';
+const PATH_COMPONENT = '[a-z0-9]+(([.]|_|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE =
+  `(${DOMAIN_COMPONENT}([.]${DOMAIN_COMPONENT})*(:[0-9]+)?/)?${PATH_COMPONENT}(/${PATH_COMPONENT})*` +
+  '(:[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127})?(@(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128}))?';
+
+/** A TCP port number, 0 to 65535, as a URL spells it. */
+const PORT = '([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+
 const KeySelectorSchema = z.object({
-  name: z.string().min(1).max(253).describe('Name of the object in the hook\'s namespace.'),
-  key: z.string().min(1).max(253).describe('The key whose value becomes the variable\'s value.'),
+  name: objectName('name', "Name of the object in the hook's namespace."),
+  key: dataKey("The key whose value becomes the variable's value."),
   optional: z
     .boolean()
     .optional()
@@ -22,8 +36,8 @@ const KeySelectorSchema = z.object({
 
 const SecretKeyRefSchema = z
   .object({
-    name: z.string().min(1).max(253).describe('Name of the Secret in the hook\'s namespace.'),
-    key: z.string().min(1).max(253).describe('The key of the Secret that holds the value.'),
+    name: objectName('name', "Name of the Secret in the hook's namespace."),
+    key: dataKey('The key of the Secret that holds the value.'),
   })
   .describe('A key of a Secret in the hook\'s namespace.');
 
@@ -86,14 +100,21 @@ export const HookJobSchema = z
       .string()
       .min(1)
       .max(1024)
-      .optional()
-      .describe("Container image that runs the command. Defaults to the image in the operator's configuration."),
-    serviceAccountName: z
-      .string()
-      .min(1)
-      .max(253)
-      .optional()
-      .describe('Service account for the Job. By default none is used and no API token is mounted.'),
+      .meta({
+        description: "Container image that runs the command. Defaults to the image in the operator's configuration.",
+        'x-kubernetes-validations': [
+          matchesRule(
+            IMAGE_REFERENCE,
+            'image must be a container image reference such as registry.example.com/team/tool:1.2 or alpine@sha256:<64 hex digits>: ' +
+              'no spaces, a lowercase repository, a tag (letters, digits, _ . -) after a colon',
+          ),
+        ],
+      })
+      .optional(),
+    serviceAccountName: objectName(
+      'serviceAccountName',
+      "ServiceAccount of the hook's namespace the Job runs as, with its API token mounted. By default none is used and no API token is mounted.",
+    ).optional(),
     env: z
       .array(EnvVarSchema)
       .max(64)
@@ -142,7 +163,19 @@ export const WebhookHeaderSchema = z
           },
         ],
       }),
-    value: z.string().max(8192).optional().describe('Literal value. Not allowed for Authorization, Proxy-Authorization and Cookie: use valueFrom.'),
+    value: z
+      .string()
+      .max(8192)
+      .meta({
+        description: 'Literal value. Not allowed for Authorization, Proxy-Authorization and Cookie: use valueFrom.',
+        'x-kubernetes-validations': [
+          {
+            rule: "!self.matches(r'[\\x00-\\x08\\x0a-\\x1f\\x7f]')",
+            message: 'a header value cannot hold a line break or another control character (it would end the header): remove it',
+          },
+        ],
+      })
+      .optional(),
     valueFrom: z
       .object({ secretKeyRef: SecretKeyRefSchema.describe('Take the value from a key of a Secret.') })
       .describe('Take the value from a Secret key, read at each delivery.')
@@ -180,6 +213,15 @@ export const HookWebhookSchema = z
             rule: "!self.matches('^[A-Za-z][-+.A-Za-z0-9]*://[^/?#]*@')",
             message: 'credentials never stand in the url: send them in a header taken from a Secret with valueFrom.secretKeyRef',
           },
+          {
+            rule: "!self.matches(r'[\\s\\x00-\\x1f\\x7f]')",
+            message: 'the url cannot hold spaces or control characters: percent-encode them (a space is %20)',
+          },
+          {
+            rule: `self.matches(r'^[A-Za-z][-+.A-Za-z0-9]*://([^/?#@]*@)?(\\[[0-9A-Fa-f:.]+\\]|[^\\[\\]/?#@:]+)(:${PORT})?([/?#]|$)')`,
+            message: 'the url needs a host after the scheme, and a port (if any) from 0 to 65535: https://host[:port]/path',
+          },
+          { rule: "!self.contains('#')", message: 'a fragment (#…) is not allowed: it is never sent to the receiver' },
         ],
       }),
     headers: z
@@ -190,6 +232,13 @@ export const HookWebhookSchema = z
         description: 'Extra HTTP headers, each a literal value or a Secret key.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
+        'x-kubernetes-validations': [
+          {
+            // The list's map key tells X-Team from x-team; HTTP does not.
+            rule: 'self.all(h, self.exists_one(o, o.name.lowerAscii() == h.name.lowerAscii()))',
+            message: 'header names are case-insensitive: the same header is set twice, in two spellings; keep one',
+          },
+        ],
       }),
     signing: z
       .object({
@@ -244,14 +293,27 @@ export const DeployHookSpecSchema = z
         'x-kubernetes-list-type': 'set',
       }),
     domains: z
-      .array(z.string().min(1).max(253).regex(DOMAIN_PATTERN))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(DOMAIN_PATTERN)
+          .meta({
+            'x-kubernetes-validations': [
+              { rule: "!self.matches(r'[^.]{64}')", message: 'each label of a domain (the parts between dots) is at most 63 characters, as DNS allows' },
+            ],
+          }),
+      )
       .min(1)
       .max(100)
       .optional()
-      .describe(
-        'DNS names the hook is for: lowercase exact names (api.example.com) or one-label wildcards (*.example.com). ' +
-          "A certificate matches if any of its DNS names matches. Omit to match every certificate the selector allows.",
-      ),
+      .meta({
+        description:
+          'DNS names the hook is for: lowercase exact names (api.example.com) or one-label wildcards (*.example.com). ' +
+          'A certificate matches if any of its DNS names matches. Omit to match every certificate the selector allows.',
+        'x-kubernetes-list-type': 'set',
+      }),
     secretSelector: LabelSelectorSchema.optional().describe(
       'Labels of the TLS Secrets the hook is for. Omit to consider every TLS Secret in the namespace.',
     ),

@@ -5,16 +5,11 @@
 // only stay within the Pod Security "restricted" profile, with the reason when it would not.
 //
 // CEL cost: the API server estimates each rule's worst case from maxItems, maxProperties and
-// maxLength. Map keys have no maxLength, so rules on them use only `startsWith` and `in` with
-// literals, whose cost does not grow with the key.
+// maxLength (test/schema/cel-cost.test.ts bounds every rule's estimate).
 import { z } from 'zod';
+import { DNS_LABEL, LABEL_VALUE, LABEL_VALUE_WORDS, labelValueField, matchesRule, objectName, QUALIFIED_NAME, QUALIFIED_NAME_WORDS, qualifiedKeysRule, qualifiedName } from './kube-names.ts';
 import { LabelSelectorSchema } from './metav1.ts';
 
-/** A label value: at most 63 characters, alphanumerics with `-`, `_`, `.` inside; may be empty. */
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-/** A qualified name (label key, taint key): an optional DNS subdomain prefix and `/`, then a name. */
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A non-negative resource.Quantity in its string form: 100m, 0.5, 64Mi, 1G, 1e3. */
 const QUANTITY = /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 
@@ -25,7 +20,6 @@ export const RESERVED_LABELS = ['job-name', 'controller-uid'] as const;
 const MAP_LIMIT = 32;
 const LIST_LIMIT = 16;
 
-const labelValue = () => z.string().max(63).regex(LABEL_VALUE);
 const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
 
 function quantity(description: string) {
@@ -52,11 +46,13 @@ export const TolerationSchema = z
     key: z
       .string()
       .max(317)
-      .regex(/^$|^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/)
-      .optional()
-      .describe('The taint key the toleration applies to; empty, with operator Exists, tolerates every taint.'),
+      .meta({
+        description: 'The taint key the toleration applies to; empty, with operator Exists, tolerates every taint.',
+        'x-kubernetes-validations': [matchesRule(`|${QUALIFIED_NAME}`, `a toleration's key must be empty or ${QUALIFIED_NAME_WORDS}`)],
+      })
+      .optional(),
     operator: z.enum(['Exists', 'Equal']).optional().describe('Equal (the default) compares value; Exists tolerates any value.'),
-    value: labelValue().optional().describe('The taint value, for operator Equal.'),
+    value: labelValueField("a toleration's value").optional().describe('The taint value, for operator Equal.'),
     effect: z
       .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
       .optional()
@@ -84,9 +80,9 @@ export const TolerationSchema = z
     ],
   });
 
-const NodeSelectorRequirementSchema = z
+const nodeSelectorRequirement = (key: z.ZodType<string>) => z
   .object({
-    key: z.string().min(1).max(317).describe('The node label (or, in matchFields, the field) the requirement applies to.'),
+    key,
     operator: z
       .enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'])
       .describe('In, NotIn, Exists, DoesNotExist, Gt or Lt.'),
@@ -94,7 +90,12 @@ const NodeSelectorRequirementSchema = z
       .array(z.string().max(63))
       .max(64)
       .optional()
-      .describe('Values: at least one for In and NotIn, none for Exists and DoesNotExist, one integer for Gt and Lt.'),
+      .meta({
+        description: 'Values: at least one for In and NotIn, none for Exists and DoesNotExist, one integer for Gt and Lt.',
+        'x-kubernetes-validations': [
+          { rule: `self.all(v, v.matches(r'^(${LABEL_VALUE})$'))`, message: `every value must be a label value: ${LABEL_VALUE_WORDS}` },
+        ],
+      }),
   })
   .meta({
     description: 'A node selector requirement: a key, an operator and values.',
@@ -111,8 +112,16 @@ const NodeSelectorRequirementSchema = z
 
 const NodeSelectorTermSchema = z
   .object({
-    matchExpressions: z.array(NodeSelectorRequirementSchema).max(LIST_LIMIT).optional().describe("Requirements on the node's labels."),
-    matchFields: z.array(NodeSelectorRequirementSchema).max(LIST_LIMIT).optional().describe("Requirements on the node's fields (metadata.name)."),
+    matchExpressions: z
+      .array(nodeSelectorRequirement(qualifiedName('The node label the requirement applies to.', "a node selector requirement's key")))
+      .max(LIST_LIMIT)
+      .optional()
+      .describe("Requirements on the node's labels."),
+    matchFields: z
+      .array(nodeSelectorRequirement(z.enum(['metadata.name']).describe('The node field the requirement applies to: metadata.name, the only one Kubernetes supports.')))
+      .max(LIST_LIMIT)
+      .optional()
+      .describe("Requirements on the node's fields (metadata.name)."),
   })
   .describe('A node selector term: all its requirements must hold.');
 
@@ -122,13 +131,18 @@ const PodAffinityTermSchema = z
   .object({
     labelSelector: LabelSelectorSchema.optional().describe('The pods this term is about.'),
     namespaceSelector: LabelSelectorSchema.optional().describe("Namespaces of those pods, by label (default: the hook's namespace)."),
-    namespaces: z.array(z.string().min(1).max(63)).max(LIST_LIMIT).optional().describe('Namespaces of those pods, by name.'),
-    topologyKey: z
-      .string()
-      .min(1)
-      .max(317)
-      .regex(QUALIFIED_NAME)
-      .describe('The node label whose value defines "the same place": kubernetes.io/hostname, topology.kubernetes.io/zone.'),
+    namespaces: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(63)
+          .meta({ 'x-kubernetes-validations': [matchesRule(DNS_LABEL, "a namespace's name is a lowercase RFC 1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")] }),
+      )
+      .max(LIST_LIMIT)
+      .optional()
+      .describe('Namespaces of those pods, by name.'),
+    topologyKey: qualifiedName('The node label whose value defines "the same place": kubernetes.io/hostname, topology.kubernetes.io/zone.', 'topologyKey'),
   })
   .describe('Pods (selected by label, in some namespaces) this pod should (or should not) run with, per topologyKey.');
 
@@ -268,13 +282,13 @@ export type HookSecurityContext = z.infer<typeof HookSecurityContextSchema>;
 export const HOOK_POD_FIELDS = {
   resources: ResourceRequirementsSchema.optional(),
   nodeSelector: z
-    .record(z.string(), labelValue())
+    .record(z.string(), labelValueField('a nodeSelector value'))
     .optional()
-    .meta({ description: 'Node labels the hook\'s node must have.', maxProperties: MAP_LIMIT }),
+    .meta({ description: 'Node labels the hook\'s node must have.', maxProperties: MAP_LIMIT, 'x-kubernetes-validations': [qualifiedKeysRule('nodeSelector')] }),
   tolerations: z.array(TolerationSchema).max(LIST_LIMIT).optional().describe('Taints the hook\'s pod tolerates.'),
   affinity: AffinitySchema.optional(),
   podLabels: z
-    .record(z.string(), labelValue())
+    .record(z.string(), labelValueField('a podLabels value'))
     .optional()
     .meta({
       description:
@@ -282,6 +296,7 @@ export const HOOK_POD_FIELDS = {
         'controller-uid are certhook\'s and the Job controller\'s own.',
       maxProperties: MAP_LIMIT,
       'x-kubernetes-validations': [
+        qualifiedKeysRule('podLabels'),
         {
           rule:
             `self.all(k, ${RESERVED_LABEL_PREFIXES.map((p) => `!k.startsWith('${p}')`).join(' && ')} && ` +
@@ -301,13 +316,14 @@ export const HOOK_POD_FIELDS = {
         'the Job from completing. certhook.io/ keys are certhook\'s own.',
       maxProperties: MAP_LIMIT,
       'x-kubernetes-validations': [
+        qualifiedKeysRule('podAnnotations'),
         { rule: "self.all(k, !k.startsWith('certhook.io/'))", message: 'podAnnotations cannot set certhook.io/* annotations: they are certhook\'s own' },
       ],
     }),
   imagePullSecrets: z
     .array(
       z
-        .object({ name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN).describe("Name of a Secret in the hook's namespace.") })
+        .object({ name: objectName('an imagePullSecrets name', "Name of a Secret in the hook's namespace.") })
         .describe('A Secret with the credentials of a registry.'),
     )
     .max(8)
@@ -320,32 +336,12 @@ export const HOOK_POD_FIELDS = {
   securityContext: HookSecurityContextSchema.optional(),
 };
 
-const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-/** Why `key` is not a Kubernetes qualified name (a label or annotation key), or undefined. */
-function qualifiedNameProblem(key: string): string | undefined {
-  const parts = key.split('/');
-  if (parts.length > 2) return 'has more than one /';
-  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return 'has a prefix that is not a DNS subdomain (lowercase, at most 253 characters)';
-  if (!name || name.length > 63 || !NAME_PART.test(name)) return 'must be at most 63 characters, alphanumeric with -, _ or . inside (after an optional prefix/)';
-  return undefined;
-}
-
 /**
  * What the CRD cannot check of a Job hook's pod settings and Kubernetes would refuse when the Job
- * is created: the keys of podLabels, podAnnotations and nodeSelector (a CEL rule over map keys
- * costs too much for the API server's budget). The operator checks them; the hook is Ready=False.
+ * is created: the annotations' total size in bytes (CEL counts characters and cannot sum a map).
+ * The operator checks it; the hook is Ready=False.
  */
-export function podKeyProblems(job: { podLabels?: Record<string, string>; podAnnotations?: Record<string, string>; nodeSelector?: Record<string, string> }): string[] {
-  const problems: string[] = [];
-  for (const field of ['podLabels', 'podAnnotations', 'nodeSelector'] as const) {
-    for (const key of Object.keys(job[field] ?? {})) {
-      const problem = qualifiedNameProblem(key);
-      if (problem) problems.push(`spec.job.${field}[${JSON.stringify(key)}]: the key ${problem}`);
-    }
-  }
-  const annotationBytes = Object.entries(job.podAnnotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-  if (annotationBytes > 256 * 1024) problems.push(`spec.job.podAnnotations: ${annotationBytes} bytes, more than the 256 KiB Kubernetes allows`);
-  return problems;
+export function podAnnotationProblems(job: { podAnnotations?: Record<string, string> }): string[] {
+  const bytes = Object.entries(job.podAnnotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  return bytes > 256 * 1024 ? [`spec.job.podAnnotations: ${bytes} bytes, more than the 256 KiB Kubernetes allows`] : [];
 }

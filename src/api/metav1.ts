@@ -1,5 +1,6 @@
 // Zod schemas of the Kubernetes meta/v1 types the certhook resources embed.
 import { z } from 'zod';
+import { labelValueField, qualifiedKeysRule, qualifiedName } from './kube-names.ts';
 
 /** Now, as the API writes a metav1.Time: RFC 3339 in whole seconds. */
 export const nowTime = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -43,12 +44,12 @@ export type ObjectMeta = z.infer<typeof ObjectMetaSchema>;
 
 export const LabelSelectorRequirementSchema = z
   .object({
-    key: z.string().min(1).max(317).describe('The label key that the requirement applies to.'),
+    key: qualifiedName('The label key that the requirement applies to.', "a selector requirement's key"),
     operator: z
       .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
       .describe("How the key's value is compared with values: In, NotIn, Exists or DoesNotExist."),
     values: z
-      .array(z.string().max(63))
+      .array(labelValueField('a selector requirement\'s value'))
       .max(64)
       .optional()
       .describe('The values to compare with: non-empty for In and NotIn, empty for Exists and DoesNotExist.'),
@@ -67,9 +68,13 @@ export const LabelSelectorRequirementSchema = z
 export const LabelSelectorSchema = z
   .object({
     matchLabels: z
-      .record(z.string(), z.string())
+      .record(z.string(), labelValueField('a matchLabels value'))
       .optional()
-      .describe('Labels the object must carry with exactly these values (ANDed with matchExpressions).'),
+      .meta({
+        description: 'Labels the object must carry with exactly these values (ANDed with matchExpressions).',
+        maxProperties: 64,
+        'x-kubernetes-validations': [qualifiedKeysRule('matchLabels')],
+      }),
     matchExpressions: z
       .array(LabelSelectorRequirementSchema)
       .max(32)

@@ -19,9 +19,11 @@ interface Found {
 }
 
 /**
- * Validates a whole resource (`value`, and `oldValue` on update) against its CRD schema. Root
- * `metadata` is left to the caller, as the apiserver validates it as ObjectMeta. Returns the errors
- * in the order the apiserver reports them; empty when valid.
+ * Validates a whole resource (`value`, and `oldValue` on update) against its CRD schema. Of root
+ * `metadata` only what the schema declares is checked (a CRD may constrain metadata.name and
+ * generateName, and the apiserver holds a resource to that); the rest is the caller's, as the
+ * apiserver validates it as ObjectMeta. Returns the errors in the order the apiserver reports
+ * them; empty when valid.
  */
 export function validate(schema: JSONSchemaProps, value: unknown, oldValue?: unknown): FieldError[] {
   const found: Found = { schema: [], lists: [] };
@@ -134,7 +136,6 @@ function validateObject(schema: JSONSchemaProps, value: Record<string, unknown>,
   }
   const additional = additionalSchema(schema);
   for (const [key, child] of Object.entries(value)) {
-    if (isResource && key === 'metadata') continue;
     const prop = schema.properties?.[key];
     if (prop) validateValue(prop, child, childPath(path, key), isEmbeddedResource(prop), found);
     else if (additional) validateValue(additional, child, keyPath(path, key), isEmbeddedResource(additional), found);

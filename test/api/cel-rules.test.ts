@@ -131,3 +131,81 @@ describe('DeployHook job pod settings rules', () => {
     }
   });
 });
+
+describe('DeployHook names, keys and references Kubernetes would refuse later', () => {
+  const at = (path: string) => schemaAt('DeployHook', path);
+
+  test("serviceAccountName and the names of Secrets and ConfigMaps: a lowercase RFC 1123 subdomain of the hook's namespace", () => {
+    const nodes = ['spec.job.serviceAccountName', 'spec.job.env[].valueFrom.secretKeyRef.name', 'spec.job.env[].valueFrom.configMapKeyRef.name', 'spec.job.imagePullSecrets[].name', 'spec.webhook.headers[].valueFrom.secretKeyRef.name', 'spec.webhook.signing.secretRef.name'];
+    for (const path of nodes) {
+      for (const ok of ['edge-restarter', 'a', 'db.credentials', '0day']) assert.deepEqual(violations(at(path), ok), [], `${path}: ${ok}`);
+      for (const bad of ['Deployer', 'deploy_bot', 'kube-system/admin', '-deployer', 'deployer-', 'a..b', 'team secret']) {
+        assert.match(violations(at(path), bad).join(), /must be a lowercase RFC 1123 subdomain: .*no namespace\/ prefix/, `${path}: ${bad}`);
+      }
+    }
+  });
+
+  test('keys of Secrets and ConfigMaps: letters, digits, -, _ and ., not . or ..', () => {
+    for (const path of ['spec.job.env[].valueFrom.secretKeyRef.key', 'spec.webhook.signing.secretRef.key']) {
+      for (const ok of ['password', 'tls.crt', '.hidden', 'A_B-c']) assert.deepEqual(violations(at(path), ok), [], `${path}: ${ok}`);
+      for (const bad of ['db password', '.', '..', '../secret', 'a/b']) assert.match(violations(at(path), bad).join(), /a key of a Secret or ConfigMap/, `${path}: ${bad}`);
+    }
+  });
+
+  test('image: a container image reference', () => {
+    const image = at('spec.job.image');
+    const digest = `sha256:${'0a'.repeat(32)}`;
+    for (const ok of ['alpine', 'alpine:3.22', 'registry.k8s.io/kubectl:v1.34.0', 'localhost:5000/tools/reload', 'Registry.Example.com/team/tool', `ghcr.io/certhook/certhook:0.2.0@${digest}`, `alpine@${digest}`, 'my_org/tool__x']) {
+      assert.deepEqual(violations(image, ok), [], ok);
+    }
+    for (const bad of ['alpine:', 'Alpine', 'registry.example.com/Team/tool', 'alpine 3.22', ' alpine', 'alpine:3.22 ', 'alpine@sha256:abc', 'alpine@md5:0123456789abcdef0123456789abcdef', 'alpine:-x', 'a//b']) {
+      assert.match(violations(image, bad).join(), /image must be a container image reference/, bad);
+    }
+  });
+
+  test('domains: labels of at most 63 characters', () => {
+    const domain = at('spec.domains').items!;
+    assert.deepEqual(violations(domain, `${'a'.repeat(63)}.example.com`), []);
+    assert.deepEqual(violations(domain, `*.${'a'.repeat(63)}`), []);
+    assert.match(violations(domain, `${'a'.repeat(64)}.example.com`).join(), /at most 63 characters/);
+    assert.match(violations(domain, `api.${'a'.repeat(64)}`).join(), /at most 63 characters/);
+    assert.equal(at('spec.domains')['x-kubernetes-list-type'], 'set', 'a domain listed twice is a Duplicate');
+  });
+
+  test('selectors: keys are qualified names, values label values', () => {
+    const requirement = at('spec.secretSelector.matchExpressions[]');
+    assert.match(violations(requirement.properties!.key!, 'team name').join(), /key must be a name of at most 63 characters/);
+    assert.deepEqual(violations(requirement.properties!.key!, 'example.com/team'), []);
+    assert.match(violations(requirement.properties!.values!.items!, 'web team').join(), /must be a label value/);
+    assert.match(violations(at('spec.secretSelector.matchLabels'), { 'team name': 'web' }).join(), /every key of matchLabels/);
+    assert.equal(at('spec.secretSelector.matchLabels').maxProperties, 64);
+  });
+});
+
+describe('DeployHook webhook rules', () => {
+  const at = (path: string) => schemaAt('DeployHook', `spec.webhook.${path}`);
+
+  test('the url: a host, a port up to 65535, no spaces or control characters, no fragment', () => {
+    for (const ok of ['https://hooks.example.com/cert', 'https://hooks.example.com:8443', 'https://[2001:db8::1]:443/x?y=1', 'http://localhost:8080/hook', 'https://h.example.com?x=1']) {
+      assert.deepEqual(violations(at('url'), ok), [], ok);
+    }
+    const refused: [string, RegExp][] = [
+      ['https:///cert', /needs a host/],
+      ['https://', /needs a host/],
+      ['https://hooks.example.com:99999/cert', /port \(if any\) from 0 to 65535/],
+      ['https://hooks.example.com:80a/cert', /needs a host/],
+      ['https://hooks.example.com/cert path', /cannot hold spaces or control characters/],
+      ['https://hooks.example.com/cert\n', /cannot hold spaces or control characters/],
+      ['https://hooks.example.com/cert#top', /a fragment/],
+    ];
+    for (const [url, message] of refused) assert.match(violations(at('url'), url).join(), message, JSON.stringify(url));
+  });
+
+  test('header values stay on one line; a header is set once, whatever its case', () => {
+    assert.deepEqual(violations(at('headers[].value'), 'edge team\tA'), []);
+    for (const bad of ['edge\r\nX-Admin: true', 'edge\n', 'a\u0000b']) assert.match(violations(at('headers[].value'), bad).join(), /cannot hold a line break/, JSON.stringify(bad));
+    const headers = at('headers');
+    assert.deepEqual(violations(headers, [{ name: 'X-Team', value: 'a' }, { name: 'X-Env', value: 'b' }]), []);
+    assert.match(violations(headers, [{ name: 'X-Team', value: 'a' }, { name: 'x-team', value: 'b' }]).join(), /header names are case-insensitive/);
+  });
+});

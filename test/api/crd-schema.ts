@@ -1,8 +1,10 @@
 // Test helpers: reach into a generated CRD's openAPIV3Schema and evaluate its CEL rules the way
-// the API server does, with @bufbuild/cel (RE2 `matches`, like cel-go).
-import { run, type CelInput } from '@bufbuild/cel';
+// the API server does, in the operator's CEL environment (RE2 `matches` and the strings library,
+// like cel-go's).
+import type { CelInput } from '@bufbuild/cel';
 import { customResourceDefinitions, type CustomResourceDefinition } from '../../src/api/crd.ts';
 import type { StructuralSchema } from '../../src/api/structural-schema.ts';
+import { compileExpression } from '../../src/schema/cel.ts';
 
 export function crdOf(kind: string): CustomResourceDefinition {
   const crd = customResourceDefinitions().find((candidate) => candidate.spec.names.kind === kind);
@@ -30,8 +32,10 @@ export function schemaAt(kind: string, path: string): StructuralSchema {
 export function violations(node: StructuralSchema, self: CelInput, oldSelf?: CelInput): string[] {
   const bindings: Record<string, CelInput> = oldSelf === undefined ? { self } : { self, oldSelf };
   return (node['x-kubernetes-validations'] ?? []).flatMap(({ rule, message }) => {
-    const result = run(rule, bindings);
-    if (typeof result !== 'boolean') throw new Error(`rule ${rule} did not evaluate to a boolean: ${String(result)}`);
-    return result ? [] : [message];
+    const compiled = compileExpression(rule);
+    if (!compiled.ok) throw new Error(`rule ${rule} does not compile: ${compiled.error}`);
+    const result = compiled.evaluate(bindings);
+    if (!result.ok || typeof result.value !== 'boolean') throw new Error(`rule ${rule} did not evaluate to a boolean: ${result.ok ? String(result.value) : result.error}`);
+    return result.value ? [] : [message];
   });
 }

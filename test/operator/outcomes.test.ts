@@ -273,15 +273,16 @@ describe('retries', () => {
 });
 
 describe('pod settings the CRD cannot check', () => {
-  test('a pod label key Kubernetes would refuse makes the hook Ready=False with the field, and it never runs', async () => {
+  test('annotations over the 256 KiB Kubernetes allows (counted in bytes) make the hook Ready=False with the field, and it never runs', async () => {
     const ns = await namespace();
-    await createHook(env.custom, ns, 'labelled', { job: { command: 'true', podLabels: { 'team name': 'edge' } } });
+    const podAnnotations = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`example.com/a${i}`, 'é'.repeat(4096)]));
+    await createHook(env.custom, ns, 'labelled', { job: { command: 'true', podAnnotations } });
     await createTlsSecret(env.core, ns, 'labelled', issue('labelled.example.com'));
     await eventually(async () => {
       const hook = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'labelled' })) as any;
       const ready = hook.status?.conditions?.find((c: any) => c.type === 'Ready');
       assert.equal(ready?.status, 'False');
-      assert.match(ready.message, /^spec\.job\.podLabels\["team name"\]: the key must be at most 63 characters/);
+      assert.match(ready.message, /^spec\.job\.podAnnotations: \d+ bytes, more than the 256 KiB Kubernetes allows$/);
     });
     await env.op.operator.idle();
     assert.equal((await listRuns(env.custom, ns)).length, 0);

@@ -165,12 +165,14 @@ describe('validate: OpenAPI value validations', () => {
     assert.deepEqual(check(not, 'forbidden'), ['<nil>: Invalid value: "": "spec" must not validate the schema (not)']);
   });
 
-  test('root metadata is not validated by the schema', () => {
+  test("root metadata is held to what the schema declares of it (a CRD's metadata.name limit), and to nothing else", () => {
     const schema: JSONSchemaProps = {
       type: 'object',
-      properties: { metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 2 } } } },
+      properties: { metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 5 } } } },
     };
-    assert.deepEqual(validate(schema, { metadata: { name: 'much-too-long' } }), []);
+    assert.deepEqual(validate(schema, { metadata: { name: 'short', labels: { a: 'b' }, annotations: { 'x/y': 'z' } } }), []);
+    assert.deepEqual(validate(schema, { metadata: { name: 'much-too-long' } }).map(formatFieldError), ['metadata.name: Too long: may not be more than 5 bytes']);
+    assert.deepEqual(validate({ type: 'object', properties: { metadata: { type: 'object' } } }, { metadata: { name: 'x'.repeat(300) } }), []);
   });
 
   test('rules are skipped, with a note, when the object has blocking errors; not otherwise', () => {
