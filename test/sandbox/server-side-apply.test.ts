@@ -171,6 +171,13 @@ describe('kubectl apply --server-side', () => {
     assert.equal(second.metadata.generation, 1);
     assert.equal(second.metadata.resourceVersion, first.metadata.resourceVersion);
     assert.deepEqual(events, []);
+    // A second manager applying the same value changes managedFields only: a write, no new generation.
+    const shared = await file('shared-hook.yaml', 'apiVersion: certhook.io/v1alpha1\nkind: DeployHook\nmetadata: {name: page-on-revocation}\nspec: {timeoutSeconds: 60}\n');
+    await kubectl('apply', '--server-side', '--field-manager=auditor', '-n', 'gitops', '-f', shared);
+    const third = await getObject('deployhook', 'page-on-revocation', '-n', 'gitops');
+    assert.notEqual(third.metadata.resourceVersion, second.metadata.resourceVersion);
+    assert.equal(third.metadata.generation, 1);
+    assert.deepEqual(entryOf(third, 'auditor')!.fieldsV1, { 'f:spec': { 'f:timeoutSeconds': {} } });
   });
 
   test('on a DeployHook, managers own items of a map list apart, and CEL rules judge the merged object', async () => {
