@@ -81,6 +81,9 @@ export function apply(live: Json, config: Json, managers: readonly Manager[], wr
   const object = merge(live, config, writer.types) as Json;
   if (previous) prune(object, previous.fields.difference(applied), [applied, ...others.map((m) => m.fields)], writer.types);
   const remaining = takeOver(ownedChanges(live, object, writer), others, force);
+  // A field the configuration sets to null is removed, once it has counted as a change (and so
+  // as a conflict with whoever owns it), as the API server drops a null where none is allowed.
+  dropNulls(object, config);
   const changed = !previous || !previous.fields.equals(applied) || !isDeepStrictEqual(live, object);
   const time = changed ? writer.now : previous?.time;
   return { object, managers: [...remaining, { ...me, ...(time ? { time } : {}), fields: applied }] };
@@ -140,16 +143,13 @@ function isKeyField(path: FieldPath): boolean {
 /**
  * The configuration merged into the live value: maps merge key by key, associative lists and sets
  * item by item (live items the configuration does not name stay, in structured-merge-diff's
- * order), anything else (scalars, atomic lists and maps) is the configuration's. A null in the
- * configuration removes the field.
+ * order), anything else (scalars, atomic lists and maps) is the configuration's — a null too,
+ * which changes the field as any value does until dropNulls removes it.
  */
 export function merge(live: unknown, config: unknown, type: FieldType, atRoot = true): unknown {
   if (isObject(live) && isObject(config) && (atRoot || !type.atomicMap)) {
     const out: Json = structuredClone(live);
-    for (const [key, value] of Object.entries(config)) {
-      if (value === null) delete out[key];
-      else out[key] = merge(live[key], value, type.field(key), false);
-    }
+    for (const [key, value] of Object.entries(config)) out[key] = merge(live[key], value, type.field(key), false);
     return out;
   }
   if (Array.isArray(live) && Array.isArray(config)) {
@@ -158,6 +158,14 @@ export function merge(live: unknown, config: unknown, type: FieldType, atRoot = 
     if (left && right) return mergeItems(left, right, type.item());
   }
   return structuredClone(config);
+}
+
+/** Removes, in place, the fields of `object` that `config` sets to null (through its maps). */
+function dropNulls(object: Json, config: Json): void {
+  for (const [key, value] of Object.entries(config)) {
+    if (value === null) delete object[key];
+    else if (isObject(value) && isObject(object[key])) dropNulls(object[key], value);
+  }
 }
 
 // structured-merge-diff's visitListItems: configuration items in its order, live-only items kept

@@ -115,6 +115,14 @@ describe('server-side apply', () => {
     assert.deepEqual(fieldsOf(result.managers, 'bob'), { 'f:data': { 'f:a': {} } });
   });
 
+  test('a null in the configuration removes the field, and is a change like any other value', () => {
+    const first = applied({ data: { a: '1', b: '2' } }).managers;
+    assert.throws(() => applied({ data: { b: null } }, first, 'bob'), /conflict with "alice": \.data\.b$/);
+    const forced = applied({ data: { b: null } }, first, 'bob', true);
+    assert.deepEqual((forced.object as Json).data, { a: '1' });
+    assert.deepEqual(fieldsOf(forced.managers, 'alice'), { 'f:data': { 'f:a': {} } });
+  });
+
   test('an update takes the fields it changes from every manager, without conflict', () => {
     const first = applied({ data: { a: '1', b: '2' } }).managers;
     const managers = recordUpdate(live, { ...live, data: { a: '5', b: '2', c: '3' } }, first, writer('kubectl-edit'));
