@@ -11,29 +11,68 @@ const nameRef = (description: string) =>
     .object({ name: z.string().min(1).max(253).describe('Name of the object, in the run\'s namespace.') })
     .describe(description);
 
+/** How many of a certificate's DNS names a run lists; CAs issue certificates with a few hundred. */
+export const RUN_DNS_NAMES_LIMIT = 100;
+const DNS_NAME_LENGTH = 253;
+const SERIAL_LENGTH = 128;
+const ISSUER_LENGTH = 1024;
+
 export const RunCertificateSchema = z
   .object({
     fingerprint: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
       .describe('SHA-256 fingerprint of the leaf certificate (DER), lowercase hex without colons.'),
-    serial: z.string().min(1).max(128).optional().describe('Serial number of the leaf certificate, hex.'),
+    serial: z.string().min(1).max(SERIAL_LENGTH).optional().describe('Serial number of the leaf certificate, hex.'),
     domain: z
       .string()
-      .max(253)
+      .max(DNS_NAME_LENGTH)
       .optional()
       .describe("The certificate's primary name: its first DNS name, else its common name."),
     dnsNames: z
-      .array(z.string().max(253))
-      .max(100)
+      .array(z.string().max(DNS_NAME_LENGTH))
+      .max(RUN_DNS_NAMES_LIMIT)
       .optional()
-      .describe('All DNS names of the certificate (subjectAltName).'),
+      .describe(`The DNS names of the certificate (subjectAltName), in its order: all of them, or the first ${RUN_DNS_NAMES_LIMIT} when dnsNamesTotal says it has more. The hook gets every name.`),
+    dnsNamesTotal: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('How many DNS names the certificate has, when dnsNames lists only some of them.'),
     notBefore: timestamp('Start of the certificate\'s validity.').optional(),
     notAfter: timestamp('End of the certificate\'s validity.').optional(),
-    issuer: z.string().max(1024).optional().describe("The issuer's common name, else its full distinguished name."),
+    issuer: z.string().max(ISSUER_LENGTH).optional().describe("The issuer's common name, else its full distinguished name."),
   })
   .describe('Identifies one version of a certificate.');
 export type RunCertificate = z.infer<typeof RunCertificateSchema>;
+
+/**
+ * A certificate as a run records it: within the schema's limits whatever the certificate holds,
+ * so that the API never refuses a run for its certificate. The first RUN_DNS_NAMES_LIMIT DNS
+ * names, and how many there are when that is not all; a name no DNS name can be (over 253
+ * characters) is not listed; the free-text fields cut at their limits. The fingerprint keys the
+ * run, and the snapshot holds the whole certificate.
+ */
+export function fitCertificate(certificate: RunCertificate): RunCertificate {
+  const { dnsNamesTotal: _, ...rest } = certificate;
+  const fitted: RunCertificate = rest;
+  const names = certificate.dnsNames;
+  if (names) {
+    const listed = names.filter((name) => name.length <= DNS_NAME_LENGTH).slice(0, RUN_DNS_NAMES_LIMIT);
+    // Fitting a fitted certificate keeps its count.
+    const total = Math.max(names.length, certificate.dnsNamesTotal ?? 0);
+    fitted.dnsNames = listed;
+    if (listed.length < total) fitted.dnsNamesTotal = total;
+  }
+  if (certificate.domain !== undefined) fitted.domain = certificate.domain.slice(0, DNS_NAME_LENGTH);
+  if (certificate.serial !== undefined) fitted.serial = certificate.serial.slice(0, SERIAL_LENGTH);
+  if (certificate.issuer !== undefined) fitted.issuer = certificate.issuer.slice(0, ISSUER_LENGTH);
+  return fitted;
+}
+
+/** Whether a run's certificate lists every DNS name of the certificate. */
+export const listsAllDnsNames = (certificate: RunCertificate): boolean =>
+  certificate.dnsNamesTotal === undefined || certificate.dnsNamesTotal <= (certificate.dnsNames?.length ?? 0);
 
 export const DeployHookRunSpecSchema = z
   .object({

@@ -7,7 +7,7 @@
 // hook, a delete of a Secret no run recorded, tls.crt becoming readable); without it, after a
 // restart, the runs and the creation times alone decide. README "Exactly once" is the table.
 import type { DeployHook } from '../api/deployhook.ts';
-import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { listsAllDnsNames, type DeployHookRun } from '../api/deployhookrun.ts';
 import type { CertificateEvent } from '../api/enums.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 import { certificateNames, domainsAllow, hookFires, hookListens } from './match.ts';
@@ -42,10 +42,15 @@ export interface Observation {
   at: number;
 }
 
-/** Revoked for the certificate of a run: the Secret is gone, so the hook's domains are checked, its selector not. */
+/**
+ * Revoked for the certificate of a run: the Secret is gone, so the hook's domains are checked, its
+ * selector not. A run that lists only the first of its certificate's names is taken as allowed:
+ * the hook fired for that certificate, so its domains allowed it then.
+ */
 function revokedOfRun(hook: DeployHook, last: DeployHookRun): Firing | undefined {
   const certificate = last.spec.certificate!;
-  if (!hookListens(hook, 'revoked') || !domainsAllow(hook, certificateNames(certificate.dnsNames, certificate.domain))) return undefined;
+  const allowed = !listsAllDnsNames(certificate) || domainsAllow(hook, certificateNames(certificate.dnsNames, certificate.domain));
+  if (!hookListens(hook, 'revoked') || !allowed) return undefined;
   return { hook, event: 'revoked', secret: { name: last.spec.secretRef.name, uid: secretUidOf(last) ?? '' }, certificate };
 }
 

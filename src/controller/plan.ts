@@ -2,7 +2,7 @@
 // keys a firing, so two operators (or one, twice) planning the same firing create one object.
 import { createHash } from 'node:crypto';
 import type { DeployHook } from '../api/deployhook.ts';
-import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
+import { fitCertificate, type DeployHookRun, type RunCertificate } from '../api/deployhookrun.ts';
 import type { CertificateEvent } from '../api/enums.ts';
 import { ANNOTATIONS, API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN, LABELS, labelValue, NAME_LIMIT } from '../api/names.ts';
 import type { CertificateFacts } from '../certs/bundle.ts';
@@ -50,6 +50,7 @@ export interface Firing {
   hook: DeployHook;
   event: CertificateEvent;
   secret: { name: string; uid: string };
+  /** Every DNS name (a revoke's: what its last run recorded); the run records it fitted to its schema. */
   certificate: RunCertificate;
 }
 
@@ -92,7 +93,7 @@ export function planRun({ hook, event, secret, certificate }: Firing, plannedAt:
       hookRef: { name: hook.metadata.name! },
       secretRef: { name: secret.name },
       event,
-      certificate,
+      certificate: fitCertificate(certificate),
       triggeredBy: OPERATOR_IDENTITY,
       // As planned: the group's order never changes with a later edit of a hook.
       stage: hook.spec.stage,

@@ -6,7 +6,7 @@
 // reads what exists and does the next thing, so a restart at any point resumes, and nothing runs
 // twice.
 import type { DeployHook } from '../api/deployhook.ts';
-import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/deployhookrun.ts';
+import { fitCertificate, listsAllDnsNames, type DeployHookRun, type DeployHookRunStatus, type RunCertificate } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
 import { nowTime } from '../api/metav1.ts';
 import { ANNOTATIONS } from '../api/names.ts';
@@ -15,7 +15,7 @@ import { getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
 import type { Runner, RunContext } from '../runners/runner.ts';
-import { snapshotFiles, snapshotInfo, snapshotName, type SnapshotInfo } from '../runners/snapshot.ts';
+import { snapshotFiles, snapshotInfo, snapshotName, withAllDnsNames, type SnapshotInfo } from '../runners/snapshot.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
@@ -84,18 +84,19 @@ function runnerOf(ctx: OperatorContext, hook: DeployHook): Runner | undefined {
   return ctx.runners.find((r) => r.runs(hook));
 }
 
-/** The run's snapshot, if it has one, and the certificate it holds. */
+/** The run's snapshot, if it has one, and the certificate it holds, with every DNS name. */
 async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promise<{ snapshot: SnapshotInfo; certificate: RunCertificate } | undefined> {
   const key = cacheKey(run.metadata.namespace!, run.metadata.name!);
   const written = ctx.snapshots.get(key);
-  if (written && written !== 'writing' && run.spec.certificate) return { snapshot: written, certificate: run.spec.certificate };
+  // A certificate the run lists only some names of is read from the snapshot, for the rest.
+  if (written && written !== 'writing' && run.spec.certificate && listsAllDnsNames(run.spec.certificate)) return { snapshot: written, certificate: run.spec.certificate };
   const object = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
   const files = object && snapshotFiles(object);
   if (!object || !files) return undefined;
   // A manual run's certificate is the one its snapshot took from the Secret.
-  const bundle = parseCertificateBundle(files.fullchain);
-  const certificate = run.spec.certificate ?? (bundle.ok ? runCertificate(bundle.facts) : undefined);
-  return certificate && { snapshot: snapshotInfo(object), certificate };
+  const bundle = run.spec.certificate ? undefined : parseCertificateBundle(files.fullchain);
+  const certificate = run.spec.certificate ?? (bundle?.ok ? runCertificate(bundle.facts) : undefined);
+  return certificate && { snapshot: snapshotInfo(object), certificate: withAllDnsNames(certificate, files) };
 }
 
 /** A run not started yet: check, snapshot, start its runner, mark it Running. */
@@ -136,7 +137,7 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
     }
     const found = await filesForRun(ctx, run);
     if ('outcome' in found) return finish(ctx, run, found.outcome, hook);
-    prepared = { snapshot: await writeSnapshot(ctx, run, found.files), certificate: found.certificate };
+    prepared = { snapshot: await writeSnapshot(ctx, run, found.files), certificate: withAllDnsNames(found.certificate, found.files) };
   }
   if (run.spec.event !== 'revoked' && run.spec.event !== 'manual') {
     const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
@@ -166,7 +167,7 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
   const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot, context });
   await setStatus(ctx, run, {
     phase: 'Running',
-    certificate: prepared.certificate,
+    certificate: fitCertificate(prepared.certificate),
     startTime: started.startTime,
     snapshotSecretName: prepared.snapshot.name,
     ...context,

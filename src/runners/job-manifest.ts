@@ -3,7 +3,7 @@ import type { DeployHook, HookJob } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
-import { hookCommandLine, jobDeadlineSeconds } from './hook-script.ts';
+import { escapeExpansion, hookCommandLine, jobDeadlineSeconds } from './hook-script.ts';
 import type { RunContext } from './runner.ts';
 import { FILES, runLabels, type SnapshotInfo } from './snapshot.ts';
 
@@ -114,7 +114,8 @@ export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, cert
             name: 'hook',
             image: job.image ?? opts.defaultImage,
             ...hookCommandLine(job.command, timeoutSeconds),
-            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, context), ...(job.env ?? [])],
+            // The certificate's names are anyone's text: Kubernetes' $(VAR) expansion of env values must not touch them.
+            env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, context).map(({ name, value }) => ({ name, value: escapeExpansion(value) })), ...(job.env ?? [])],
             ...(job.resources ? { resources: structuredClone(job.resources) } : {}),
             volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
             securityContext: security.container,

@@ -1,8 +1,8 @@
 // The certificate snapshot: the files of exactly the certificate version a run is for, in a
 // Secret owned by the run. This module alone writes and reads its format (file names, keys).
-import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { listsAllDnsNames, type DeployHookRun, type RunCertificate } from '../api/deployhookrun.ts';
 import { LABELS, labelValue } from '../api/names.ts';
-import { splitCertificateChain } from '../certs/bundle.ts';
+import { parseCertificateBundle, splitCertificateChain } from '../certs/bundle.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
 
@@ -94,3 +94,13 @@ export const snapshotInfo = (snapshot: KubeObject): SnapshotInfo => ({
   name: snapshot.metadata.name!,
   hasKey: secretData(snapshot, FILES.key) !== undefined,
 });
+
+/**
+ * The certificate as a hook is told of it: every DNS name (CERTMATE_DOMAINS, a webhook's
+ * domains), read from the snapshot's leaf when the run lists only the first ones.
+ */
+export function withAllDnsNames(certificate: RunCertificate, files: CertificateFiles): RunCertificate {
+  if (listsAllDnsNames(certificate)) return certificate;
+  const leaf = parseCertificateBundle(files.cert);
+  return leaf.ok && leaf.facts.fingerprint === certificate.fingerprint ? { ...certificate, dnsNames: leaf.facts.dnsNames } : certificate;
+}

@@ -98,6 +98,17 @@ describe('firingsFor: live changes and restarts', () => {
     assert.deepEqual(firingsFor(owner, 'shop-tls', shop, [createdRun, renewedRun]).map(brief), [created(shop)]);
   });
 
+  test('a revoke of a run that lists only the first of its names fires even when those miss the hook\'s domains', () => {
+    const names = [...Array.from({ length: 120 }, (_, i) => `host-${i}.example.org`), 'api.example.com'];
+    const wide = secret('edge-tls', certificate(names), { uid: 'uid-1' });
+    const domains = hook({ domains: ['api.example.com'] });
+    const last = run(domains, 'created', wide, '2025-06-02T00:00:01.000Z');
+    assert.equal(last.spec.certificate!.dnsNames!.includes('api.example.com'), false, 'the run lists the first 100 names only');
+    assert.deepEqual(firingsFor(domains, name, undefined, [last]).map(brief), [revoked(last)]);
+    const listed = run(domains, 'created', secret('edge-tls', certificate(['shop.example.org']), { uid: 'uid-1' }), '2025-06-02T00:00:01.000Z');
+    assert.deepEqual(firingsFor(domains, name, undefined, [listed]), [], 'a run listing all its names is checked against the domains');
+  });
+
   test('a created or renewed firing is the firing of firingOf', () => {
     assert.deepEqual(firingsFor(owner, name, edgeRenewed, [createdRun]), [firingOf(owner, 'renewed', edgeRenewed)]);
   });

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateEvent } from '../../src/api/enums.ts';
+import { DeployHookRunSchema, fitCertificate, listsAllDnsNames, RUN_DNS_NAMES_LIMIT, RunCertificateSchema } from '../../src/api/deployhookrun.ts';
 import { firingOf, OPERATOR_IDENTITY, planRun, runCertificate, runName, type Firing, type HookIdentity } from '../../src/controller/plan.ts';
 import { labelValue } from '../../src/api/names.ts';
 import { certificate, hook, NAMESPACE, secret } from './objects.ts';
@@ -164,5 +165,39 @@ describe('firingOf and runCertificate', () => {
 
   test('no domain when the certificate has neither DNS names nor a common name', () => {
     assert.equal('domain' in runCertificate({ ...facts, dnsNames: [], commonName: undefined, primaryName: undefined }), false);
+  });
+});
+
+describe('a certificate of any size fits its run', () => {
+  const names = Array.from({ length: 150 }, (_, i) => `host-${i}.example.com`);
+  const many = certificate(names);
+  const firing = firingOf(hook(), 'created', secret('many-tls', many));
+
+  test('the firing carries every name; the run lists the first 100 and counts them all, within its schema', () => {
+    assert.equal(firing.certificate.dnsNames!.length, 150);
+    const planned = planRun(firing, '2025-06-02T00:00:00.000Z');
+    assert.deepEqual(planned.spec.certificate!.dnsNames, names.slice(0, RUN_DNS_NAMES_LIMIT));
+    assert.equal(planned.spec.certificate!.dnsNamesTotal, 150);
+    assert.equal(listsAllDnsNames(planned.spec.certificate!), false);
+    const parsed = DeployHookRunSchema.safeParse(planned);
+    assert.ok(parsed.success, parsed.error?.message);
+  });
+
+  test('a certificate whose names all fit is recorded as it is, with no count', () => {
+    const few = runCertificate(certificate(['a.example.com', 'b.example.com']));
+    assert.deepEqual(fitCertificate(few), few);
+    assert.equal(listsAllDnsNames(few), true);
+  });
+
+  test('fitting a fitted certificate keeps its count; what no schema field can hold is cut or left out', () => {
+    const fitted = fitCertificate(firing.certificate);
+    assert.deepEqual(fitCertificate(fitted), fitted);
+    const odd = fitCertificate({ ...runCertificate(many), dnsNames: ['ok.example.com', `${'a'.repeat(300)}.example.com`], domain: 'd'.repeat(300), issuer: 'i'.repeat(2000), serial: 'F'.repeat(200) });
+    assert.deepEqual(odd.dnsNames, ['ok.example.com']);
+    assert.equal(odd.dnsNamesTotal, 2);
+    assert.equal(odd.domain!.length, 253);
+    assert.equal(odd.issuer!.length, 1024);
+    assert.equal(odd.serial!.length, 128);
+    assert.ok(RunCertificateSchema.safeParse(odd).success);
   });
 });

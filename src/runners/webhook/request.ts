@@ -4,7 +4,7 @@
 import type { DeployHook, HookWebhook } from '../../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../../api/deployhookrun.ts';
 import { VERSION } from '../../version.ts';
-import type { CertificateFiles } from '../snapshot.ts';
+import { withAllDnsNames, type CertificateFiles } from '../snapshot.ts';
 import { defaultPayload, type PayloadFields } from './payload.ts';
 import { parseSigningSecrets, signatureHeader } from './signing.ts';
 import { compileBody, type CompiledBody } from './template.ts';
@@ -39,8 +39,9 @@ export interface PreparedRequest {
   secrets: string[];
 }
 
-export function payloadFields(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, files: CertificateFiles): PayloadFields {
+export function payloadFields(run: DeployHookRun, hook: DeployHook, recorded: RunCertificate, files: CertificateFiles): PayloadFields {
   const namespace = run.metadata.namespace!;
+  const certificate = withAllDnsNames(recorded, files);
   return {
     CertPEM: files.cert,
     ChainPEM: files.chain,
