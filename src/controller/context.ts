@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { CacheIndex } from '../kube/cache-index.ts';
 import type { KubeClient } from '../kube/client.ts';
+import type { CerthookMetrics } from '../metrics/certhook.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import type { JobOptions } from '../runners/job-manifest.ts';
 import type { Runner } from '../runners/runner.ts';
@@ -94,6 +95,8 @@ export interface OperatorContext {
   deadlines: Deadlines;
   /** What the operator counts for its metrics. */
   counters: { unmatchedCertificateEvents: number };
+  /** certhook's own metrics, for what is counted where it happens (a firing the API refused). */
+  metrics: CerthookMetrics;
 }
 
 export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;

@@ -10,6 +10,7 @@ import type { DeployHook } from '../api/deployhook.ts';
 import { listsAllDnsNames, type DeployHookRun } from '../api/deployhookrun.ts';
 import type { CertificateEvent } from '../api/enums.ts';
 import { ANNOTATIONS } from '../api/names.ts';
+import type { CertificateFacts } from '../certs/bundle.ts';
 import { certificateNames, domainsAllow, hookFires, hookListens } from './match.ts';
 import { newestFirst } from './run-state.ts';
 import { firingOf, type Firing } from './plan.ts';
@@ -40,7 +41,15 @@ export interface Observation {
   secret: TlsSecret | undefined;
   /** When, in ms since the epoch. */
   at: number;
+  /**
+   * While its tls.crt is unreadable: the certificate it last held, seen since. An unreadable
+   * spell does not erase it, so the next certificate is a renewal of that one.
+   */
+  lastCertificate?: CertificateFacts;
 }
+
+/** The certificate the Secret of an observation held last, readable now or before an unreadable spell. */
+export const lastCertificateOf = (seen: Observation): CertificateFacts | undefined => seen.secret?.certificate ?? seen.lastCertificate;
 
 /**
  * Revoked for the certificate of a run: the Secret is gone, so the hook's domains are checked, its
@@ -65,10 +74,10 @@ const revokedOfSecret = (hook: DeployHook, gone: TlsSecret): Firing | undefined 
 function unrecordedEvent(hook: DeployHook, secret: TlsSecret, seen: Observation | undefined): 'created' | 'renewed' | undefined {
   const certificate = secret.certificate!;
   if (seen) {
-    const before = seen.secret;
-    if (before?.uid !== secret.uid || !before.certificate) return 'created';
+    const before = lastCertificateOf(seen);
+    if (seen.secret?.uid !== secret.uid || !before) return 'created';
     // The same certificate, seen since the hook existed, fired nothing then: it predates the hook.
-    return before.certificate.fingerprint === certificate.fingerprint ? undefined : 'renewed';
+    return before.fingerprint === certificate.fingerprint ? undefined : 'renewed';
   }
   const hookCreated = hook.metadata.creationTimestamp ?? '';
   if (secret.creationTimestamp >= hookCreated) return 'created';
@@ -139,10 +148,11 @@ export function expiringFor(hook: DeployHook, secret: TlsSecret | undefined, run
  * telling users that no hook took it): none without a change, or for a change that is not one.
  */
 export function liveEvent(secret: TlsSecret | undefined, seen: Observation | undefined): { event: CertificateEvent; secret: TlsSecret } | undefined {
-  const before = seen?.secret?.certificate ? seen.secret : undefined;
   if (secret?.certificate) {
-    if (!before || before.uid !== secret.uid) return { event: 'created', secret };
-    return before.certificate!.fingerprint === secret.certificate.fingerprint ? undefined : { event: 'renewed', secret };
+    const last = seen && lastCertificateOf(seen);
+    if (!last || seen!.secret?.uid !== secret.uid) return { event: 'created', secret };
+    return last.fingerprint === secret.certificate.fingerprint ? undefined : { event: 'renewed', secret };
   }
+  const before = seen?.secret?.certificate ? seen.secret : undefined;
   return before && !secret ? { event: 'revoked', secret: before } : undefined;
 }

@@ -150,6 +150,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     retention: new RetentionTracker(),
     isActive: () => active && (opts.isLeader?.() ?? true),
     counters: { unmatchedCertificateEvents: 0 },
+    metrics: metrics.certhook,
     deadlines: new Deadlines((key) => ctx.secretQueue.add(key)),
     indexes: {
       secretsByNamespace: new CacheIndex((s) => [s.namespace]),

@@ -12,6 +12,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { certificateFiles, secretData, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
+import { isRefused, reportRefusal } from './firing-warnings.ts';
 import { capturingRun } from './ledger.ts';
 import { planRun, runCertificate, type Firing } from './plan.ts';
 
@@ -87,12 +88,17 @@ export async function writeSnapshot(ctx: OperatorContext, run: DeployHookRun, fi
   return info;
 }
 
+/** What planning a firing came to: its run planned (or nothing left to plan), or the run refused for good by the API. */
+export type Planned = 'planned' | 'refused';
+
 /**
  * Plans one firing: its files, then its run, then the run's snapshot. `changed`: the object the
  * Secret's last change carried, if any. A created or renewed firing whose certificate the Secret
- * no longer holds plans nothing: the Secret's newer change is reconciled on its own.
+ * no longer holds plans nothing: the Secret's newer change is reconciled on its own. A run the
+ * API refuses for good is reported, not thrown: retrying at once would be refused again, and the
+ * Secret's other firings go ahead.
  */
-export async function planFiring(ctx: OperatorContext, firing: Firing, changed: KubeObject | undefined): Promise<void> {
+export async function planFiring(ctx: OperatorContext, firing: Firing, changed: KubeObject | undefined): Promise<Planned> {
   const planned = planRun(firing, new Date().toISOString());
   const namespace = planned.metadata.namespace!;
   const secretKey = cacheKey(namespace, firing.secret.name);
@@ -100,14 +106,21 @@ export async function planFiring(ctx: OperatorContext, firing: Firing, changed: 
   if (!files && firing.event !== 'revoked') {
     const now = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
     files = filesOf(now, firing.secret.uid, firing.certificate.fingerprint);
-    if (!files) return;
+    if (!files) return 'planned';
   }
   const runKey = cacheKey(namespace, planned.metadata.name!);
   // The run's watch event usually comes before its snapshot is written: its reconcile waits for
   // this planner, which adds the run again once it is done.
   ctx.snapshots.set(runKey, 'writing');
   try {
-    const run = await createOrGet<DeployHookRun>(ctx.client, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, planned.metadata.name!), planned);
+    let run: DeployHookRun;
+    try {
+      run = await createOrGet<DeployHookRun>(ctx.client, collectionPath(RESOURCES.deployHookRuns, namespace), objectPath(RESOURCES.deployHookRuns, namespace, planned.metadata.name!), planned);
+    } catch (err) {
+      if (!isRefused(err)) throw err;
+      await reportRefusal(ctx, firing, planned.metadata.name!, err);
+      return 'refused';
+    }
     ctx.expectations.expect(secretKey, run);
     if (!run.status?.phase) {
       files ??= await revokedFiles(ctx, run);
@@ -115,6 +128,7 @@ export async function planFiring(ctx: OperatorContext, firing: Firing, changed: 
       if (files) await writeSnapshot(ctx, run, files);
     }
     ctx.log.info({ run: run.metadata.name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
+    return 'planned';
   } finally {
     if (ctx.snapshots.get(runKey) === 'writing') ctx.snapshots.delete(runKey);
     ctx.runQueue.add(runKey);

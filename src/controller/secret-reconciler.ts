@@ -42,8 +42,10 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   // One after another: a revoke of the Secret that went before the created of the one there now,
   // and a group's pre hooks' runs before its deploy hooks' before its post hooks' (so a run's
   // earlier stages exist, in the API and in the watch's order, before it does).
-  for (const firing of planningOrder(firings)) await planFiring(ctx, firing, change?.object);
-  ctx.secretsSeen.settled(key, secret, change, startedAt);
+  let refused = false;
+  for (const firing of planningOrder(firings)) refused = (await planFiring(ctx, firing, change?.object)) === 'refused' || refused;
+  // A refused firing is decided again at the next resync, from the same observation.
+  ctx.secretsSeen.settled(key, secret, change, startedAt, refused);
   // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
   if (firings.length) wakeWaitingRuns(ctx, namespace, name);
 }

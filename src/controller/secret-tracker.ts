@@ -3,7 +3,7 @@
 // came (for the quiet period) and the data it carried (the files a snapshot is taken from, held
 // only until the Secret is reconciled). Forgotten when this process stops acting.
 import type { KubeObject } from '../kube/object.ts';
-import type { Observation } from './ledger.ts';
+import { lastCertificateOf, type Observation } from './ledger.ts';
 import type { TlsSecret } from './tls-secret.ts';
 
 export interface PendingChange {
@@ -41,12 +41,23 @@ export class SecretTracker {
   /**
    * `key` was reconciled against `secret`, with `change` the pending change it settled: a change
    * that came meanwhile stays pending. A Secret that is gone needs no memory: with no run and no
-   * Secret, nothing fires either way.
+   * Secret, nothing fires either way. `refused`: a firing of it was refused, so what was seen
+   * before stays the observation, and the next reconcile decides the same again.
    */
-  settled(key: string, secret: TlsSecret | undefined, change: PendingChange | undefined, at: number): void {
-    if (secret) this.seen.set(key, { secret, at });
-    else this.seen.delete(key);
+  settled(key: string, secret: TlsSecret | undefined, change: PendingChange | undefined, at: number, refused = false): void {
+    if (!refused) this.observe(key, secret, at);
     if (this.pending.get(key) === change) this.pending.delete(key);
+  }
+
+  private observe(key: string, secret: TlsSecret | undefined, at: number): void {
+    if (!secret) {
+      this.seen.delete(key);
+      return;
+    }
+    const before = this.seen.get(key);
+    // An unreadable tls.crt keeps the certificate the same Secret held before it.
+    const lastCertificate = !secret.certificate && before?.secret?.uid === secret.uid ? lastCertificateOf(before) : undefined;
+    this.seen.set(key, lastCertificate ? { secret, at, lastCertificate } : { secret, at });
   }
 
   /** Secrets with changes not reconciled yet. */

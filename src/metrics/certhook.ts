@@ -27,6 +27,7 @@ export class CerthookMetrics {
   private readonly runDuration: Histogram<HookLabels>;
   private readonly deliveries: Counter<HookLabels | 'status_class'>;
   private readonly deliveryDuration: Histogram<HookLabels | 'status_class'>;
+  private readonly refused: Counter<HookLabels>;
   /** Read at scrape time from the hooks, runs and Secrets caches. */
   readonly lastSuccess: SampledGauge<HookLabels>;
   readonly hookReady: SampledGauge<HookLabels>;
@@ -50,6 +51,7 @@ export class CerthookMetrics {
         this.inc(sources.reduce((n, read) => n + read(), 0));
       },
     });
+    this.refused = new Counter({ name: 'certhook_firings_refused_total', help: 'Firings whose DeployHookRun the API refused for good (a 4xx other than 408, 409 and 429), each refusal; the periodic resync tries them again.', labelNames: ['namespace', 'hook'], registers });
     this.deliveries = new Counter({ name: 'certhook_webhook_delivery_attempts_total', help: 'Webhook delivery attempts sent, by how they ended: the answer\'s status class (2xx, 3xx, 4xx, 5xx), timeout or error (no answer).', labelNames: ['namespace', 'hook', 'status_class'], registers });
     this.deliveryDuration = new Histogram({ name: 'certhook_webhook_delivery_duration_seconds', help: 'How long webhook delivery attempts took, by how they ended.', labelNames: ['namespace', 'hook', 'status_class'], buckets: DELIVERY_BUCKETS, registers });
   }
@@ -58,6 +60,10 @@ export class CerthookMetrics {
     const hook = { namespace: run.namespace, hook: run.hook };
     this.runs.inc({ ...hook, event: run.event, phase: run.phase, reason: run.reason });
     if (run.durationSeconds !== undefined) this.runDuration.observe(hook, run.durationSeconds);
+  }
+
+  firingRefused(namespace: string, hook: string): void {
+    this.refused.inc({ namespace, hook });
   }
 
   webhookAttempt(namespace: string, hook: string, statusClass: string, seconds: number): void {

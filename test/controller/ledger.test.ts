@@ -43,6 +43,8 @@ const edgeOld = { ...edge, creationTimestamp: '2025-05-01T00:00:00Z' };
 const edgeBackdated = { ...edgeOld, certificate: beforeHook };
 /** Renewed to a certificate whose notBefore is also before the hook (issuers backdate notBefore). */
 const edgeBackdatedRenewal = { ...edgeOld, certificate: issued('2025-05-15T00:00:00Z') };
+/** Seen unreadable after it held `before`'s certificate, as the Secret tracker keeps it. */
+const unreadableAfter = (before: TlsSecret): Observation => ({ secret: { ...before, certificate: undefined, problem: { reason: 'Unparsable', message: 'garbage' } }, at: SEEN_AT, lastCertificate: before.certificate! });
 const revokedSecret = (s: TlsSecret): Brief => ({ event: 'revoked', uid: s.uid, fingerprint: s.certificate!.fingerprint });
 
 /**
@@ -75,6 +77,10 @@ describe('firingsFor: live changes and restarts', () => {
     ['a newer manual run does not hide a renewal', owner, edgeRenewed, [createdRun, run(owner, 'manual', edgeRenewed, '2025-07-02T00:00:00.000Z')], seen(edge), [renewed(edgeRenewed)], [renewed(edgeRenewed)]],
     ['only manual runs for a Secret that is gone: nothing', owner, undefined, [run(owner, 'manual', edge, '2025-06-03T00:00:00.000Z')], NOTHING_SEEN, [], []],
     ['tls.crt became unreadable: nothing', owner, secret('edge-tls', undefined, { uid: 'uid-1' }), [createdRun, renewedRun], seen(edgeRenewed), [], []],
+    ['valid, unreadable, then another certificate: renewed (the runs know the earlier one)', owner, edgeRenewed, [createdRun], unreadableAfter(edge), [renewed(edgeRenewed)], [renewed(edgeRenewed)]],
+    ['valid, unreadable, then the same certificate again: nothing', owner, edge, [createdRun], unreadableAfter(edge), [], []],
+    ['predates the hook, unreadable for a while, then another certificate: renewed (the one before the spell is remembered)', owner, edgeOld, [], unreadableAfter(edgeBackdated), [renewed(edgeOld)], [renewed(edgeOld)]],
+    ['predates the hook, unreadable for a while, then the same certificate again: nothing', owner, edgeBackdated, [], unreadableAfter(edgeBackdated), [], []],
     ['a disabled hook: no renewal', hook({ enabled: false }), edgeRenewed, [createdRun], seen(edge), [], []],
     ['a disabled hook: no revoke', hook({ enabled: false }), undefined, [createdRun], seen(edge), [], []],
     ['a disabled hook: nothing for a re-created Secret', hook({ enabled: false }), edgeRecreated, [createdRun], seen(edge), [], []],

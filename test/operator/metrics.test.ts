@@ -43,6 +43,7 @@ const TYPES: Record<string, string> = {
   certhook_hook_ready: 'gauge',
   certhook_certificate_not_after_timestamp_seconds: 'gauge',
   certhook_unmatched_certificate_events_total: 'counter',
+  certhook_firings_refused_total: 'counter',
   certhook_webhook_delivery_attempts_total: 'counter',
   certhook_webhook_delivery_duration_seconds: 'histogram',
   certhook_watch_restarts_total: 'counter',

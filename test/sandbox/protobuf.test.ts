@@ -103,8 +103,9 @@ describe('decodeKubernetesProtobuf', () => {
   }
 
   // Bodies captured from kubectl 1.34's `create namespace x`, `create secret generic s
-  // --from-literal=a=b -n x`, `create configmap c --from-literal=a=b -n x` and `create
-  // serviceaccount sa -n x`. Go writes every non-pointer field, empty or not.
+  // --from-literal=a=b -n x`, `create configmap c --from-literal=a=b -n x`, `create
+  // serviceaccount sa -n x` and `create job j --image=busybox -n default -- sh -c 'echo hi'`. Go
+  // writes every non-pointer field, empty or not.
   const captured: [string, Json][] = [
     [
       '6b3873000a0f0a02763112094e616d65737061636512190a110a017812001a0022002a0032003800420012001a020a001a002200',
@@ -121,6 +122,15 @@ describe('decodeKubernetesProtobuf', () => {
     [
       '6b3873000a140a027631120e536572766963654163636f756e7412150a130a02736112001a017822002a003200380042001a002200',
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa', namespace: 'x' } },
+    ],
+    [
+      '6b3873000a0f0a0862617463682f763112034a6f621290010a180a016a12001a0764656661756c7422002a00320038004200126a32680a100a0012001a0022002a00320038004200125412310a016a120762757379626f781a0273681a022d631a076563686f2068692a0042006a007200800100880100900100a201001a054e65766572320042004a0052005800600068008201008a01009a0100c201001a082000280030003a001a002200',
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'j', namespace: 'default' },
+        spec: { template: { metadata: {}, spec: { containers: [{ name: 'j', image: 'busybox', command: ['sh', '-c', 'echo hi'], resources: {} }], restartPolicy: 'Never' } } },
+      },
     ],
   ];
 

@@ -1,0 +1,29 @@
+// Warnings a firing raises where people look (`kubectl describe` of the Secret, the hook, the run):
+// a run the API refuses for good (FiringRefused, also counted and logged).
+import { KubeApiError } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { OperatorContext } from './context.ts';
+import type { Firing } from './plan.ts';
+
+/** What an Event about a Secret needs of it. */
+const secretObject = (namespace: string, name: string, uid: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, uid } });
+
+/**
+ * Whether the API refused a request for good: a 4xx the same request would get again (invalid,
+ * forbidden, too large), not a conflict, a timeout or a rate limit.
+ */
+export const isRefused = (err: unknown): err is KubeApiError =>
+  err instanceof KubeApiError && err.code >= 400 && err.code < 500 && ![408, 409, 429].includes(err.code);
+
+/** A firing whose run the API refused: said on the Secret and the hook, counted and logged; the resync tries it again. */
+export async function reportRefusal(ctx: OperatorContext, firing: Firing, runName: string, err: KubeApiError): Promise<void> {
+  const namespace = firing.hook.metadata.namespace!;
+  const hook = firing.hook.metadata.name!;
+  const message = `the API refused run ${runName} (DeployHook ${hook}, ${firing.event}, Secret ${firing.secret.name}): ${err.code} ${err.message}; it is tried again at the next resync`;
+  ctx.metrics.firingRefused(namespace, hook);
+  ctx.log.warn({ run: runName, hook, secret: firing.secret.name, namespace, event: firing.event, code: err.code, err: err.message }, 'the API refused a firing\'s run; it is tried again at the next resync');
+  await Promise.all([
+    ctx.recorder.record(secretObject(namespace, firing.secret.name, firing.secret.uid), 'Warning', 'FiringRefused', message, runName),
+    ctx.recorder.record(firing.hook as KubeObject, 'Warning', 'FiringRefused', message, runName),
+  ]);
+}
