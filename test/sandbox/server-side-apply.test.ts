@@ -265,6 +265,22 @@ describe('--dry-run=server', () => {
     assert.deepEqual(events, []);
   });
 
+  test('a dry-run create generates the name and uid it would have, and keeps neither', async () => {
+    const events = await watchEvents(['configmaps'], async () => {
+      const res = await fetch(`${sandbox.url}/api/v1/namespaces/default/configmaps?dryRun=All`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'draft-' }, data: { a: 'b' } }),
+      });
+      assert.equal(res.status, 201);
+      const answered = (await res.json()) as { metadata: { name: string; uid: string; resourceVersion?: string } };
+      assert.match(answered.metadata.name, /^draft-[a-z0-9]{5}$/);
+      assert.match(answered.metadata.uid, /^[0-9a-f-]{36}$/);
+      assert.equal(answered.metadata.resourceVersion, undefined);
+    });
+    assert.deepEqual(events, []);
+  });
+
   test('a dryRun other than All is refused', async () => {
     const res = await fetch(`${sandbox.url}/api/v1/namespaces/default/configmaps?dryRun=Some`, {
       method: 'POST',
