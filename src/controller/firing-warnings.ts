@@ -1,7 +1,12 @@
 // Warnings a firing raises where people look (`kubectl describe` of the Secret, the hook, the run):
-// a run the API refuses for good (FiringRefused, also counted and logged).
+// a run the API refuses for good (FiringRefused, also counted and logged), and a certificate whose
+// tls.key is not its key (KeyMismatch: the hook still runs, with a pair that will not work).
+import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { ANNOTATIONS } from '../api/names.ts';
+import { checkKeyPair } from '../certs/key-pair.ts';
 import { KubeApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
+import type { CertificateFiles } from '../runners/snapshot.ts';
 import type { OperatorContext } from './context.ts';
 import type { Firing } from './plan.ts';
 
@@ -25,5 +30,25 @@ export async function reportRefusal(ctx: OperatorContext, firing: Firing, runNam
   await Promise.all([
     ctx.recorder.record(secretObject(namespace, firing.secret.name, firing.secret.uid), 'Warning', 'FiringRefused', message, runName),
     ctx.recorder.record(firing.hook as KubeObject, 'Warning', 'FiringRefused', message, runName),
+  ]);
+}
+
+/** When a run's files pair a certificate with a key that is not its own: said on the run and on the Secret. */
+export async function warnOfKeyMismatch(ctx: OperatorContext, run: DeployHookRun, files: CertificateFiles): Promise<void> {
+  if (files.key === undefined) return;
+  const check = checkKeyPair(files.cert, files.key);
+  if (check === 'match') return;
+  const namespace = run.metadata.namespace!;
+  const fingerprint = run.spec.certificate?.fingerprint ?? '';
+  const problem = check === 'mismatch'
+    ? 'tls.key does not hold the private key of the certificate in tls.crt'
+    : 'tls.key holds no private key certhook can read (not PEM, encrypted, or of an unknown kind)';
+  const consequence = 'the hook runs anyway, and deploys a certificate and key that do not work together: put the matching key in tls.key';
+  ctx.log.warn({ run: run.metadata.name, secret: run.spec.secretRef.name, namespace, check }, 'the certificate and key of a firing do not belong together');
+  const secretUid = run.metadata.annotations?.[ANNOTATIONS.secretUid];
+  await Promise.all([
+    ctx.recorder.record(run as KubeObject, 'Warning', 'KeyMismatch', `${problem}: ${consequence}`, fingerprint),
+    // Once per certificate version, however many hooks it fires.
+    secretUid && ctx.recorder.record(secretObject(namespace, run.spec.secretRef.name, secretUid), 'Warning', 'KeyMismatch', `${problem} (certificate ${fingerprint.slice(0, 16)}): ${consequence}`, fingerprint),
   ]);
 }

@@ -12,7 +12,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { certificateFiles, secretData, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
-import { isRefused, reportRefusal } from './firing-warnings.ts';
+import { isRefused, reportRefusal, warnOfKeyMismatch } from './firing-warnings.ts';
 import { capturingRun } from './ledger.ts';
 import { planRun, runCertificate, type Firing } from './plan.ts';
 
@@ -79,12 +79,17 @@ export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Pro
   return files ? { files, certificate: run.spec.certificate! } : { outcome: supersededStatus(run, sameSecret ? current?.fingerprint : undefined) };
 }
 
-/** Writes a run's snapshot (unless it exists) and remembers it until the run starts. */
+/**
+ * Writes a run's snapshot (unless it exists) and remembers it until the run starts. A key that is
+ * not the certificate's is warned of here, where the pair the hook gets is put together.
+ */
 export async function writeSnapshot(ctx: OperatorContext, run: DeployHookRun, files: CertificateFiles): Promise<SnapshotInfo> {
   const snapshot = snapshotSecret(run, files);
   await createIfMissing(ctx.client, collectionPath(RESOURCES.secrets, run.metadata.namespace!), snapshot);
   const info = snapshotInfo(snapshot);
   ctx.snapshots.set(cacheKey(run.metadata.namespace!, run.metadata.name!), info);
+  // A revoke's files are those an earlier run was warned of already.
+  if (run.spec.event !== 'revoked') await warnOfKeyMismatch(ctx, run, files);
   return info;
 }
 
