@@ -13,8 +13,8 @@ export const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9
 const NAME_PART = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
 /** A label or annotation key: an optional DNS subdomain prefix and `/`, then a name part. */
 export const QUALIFIED_NAME = `(${DNS_SUBDOMAIN}/)?${NAME_PART}`;
-/** A label value: empty, or a name part. */
-export const LABEL_VALUE = `(${NAME_PART})?`;
+/** A label value: empty, or a name part (its field's maxLength of 63 bounds the length, which keeps the rule cheap). */
+export const LABEL_VALUE = '([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?';
 /** A key of a Secret or ConfigMap (IsConfigMapKey). */
 const CONFIG_KEY = '[-._a-zA-Z0-9]+';
 

@@ -50,7 +50,7 @@ export const LabelSelectorRequirementSchema = z
       .describe("How the key's value is compared with values: In, NotIn, Exists or DoesNotExist."),
     values: z
       .array(labelValueField('a selector requirement\'s value'))
-      .max(64)
+      .max(32)
       .optional()
       .describe('The values to compare with: non-empty for In and NotIn, empty for Exists and DoesNotExist.'),
   })
@@ -77,7 +77,7 @@ export const LabelSelectorSchema = z
       }),
     matchExpressions: z
       .array(LabelSelectorRequirementSchema)
-      .max(32)
+      .max(16)
       .optional()
       .describe('Requirements on the object\'s labels, all of which must hold.'),
   })
