@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { compare, type Comparison, fieldSetOf, isObject, listItems, removePath, type Json } from './field-sets.ts';
 import type { FieldType } from './field-types.ts';
-import { describeManager, FieldSet, pathString, sameManager, type FieldPath, type Manager, type PathElement } from './managed-fields.ts';
+import { describeManager, FieldSet, pathString, sameManager, type FieldPath, type Manager, type Operation, type PathElement } from './managed-fields.ts';
 
 /** Who writes, and where: what every write's bookkeeping needs besides the objects. */
 export interface Writer {
@@ -74,7 +74,7 @@ export function ownablePaths(hasStatusSubresource: boolean, subresource: 'status
  * Returns the object to store and the new managers; throws ApplyConflictError.
  */
 export function apply(live: Json, config: Json, managers: readonly Manager[], writer: Writer, force: boolean): { object: Json; managers: Manager[] } {
-  const me = { manager: writer.manager, operation: 'Apply' as const, apiVersion: writer.apiVersion, ...(writer.subresource ? { subresource: writer.subresource } : {}) };
+  const me = identity(writer, 'Apply');
   const previous = managers.find((m) => sameManager(m, me));
   const applied = fieldSetOf(config, writer.types).filter(writer.ownable);
   const others = managers.filter((m) => m !== previous);
@@ -91,7 +91,7 @@ export function apply(live: Json, config: Json, managers: readonly Manager[], wr
 
 /** The managers after a create, update or patch by `writer` took `live` ({} when creating) to `object`. */
 export function recordUpdate(live: Json, object: Json, managers: readonly Manager[], writer: Writer): Manager[] {
-  const me = { manager: writer.manager, operation: 'Update' as const, apiVersion: writer.apiVersion, ...(writer.subresource ? { subresource: writer.subresource } : {}) };
+  const me = identity(writer, 'Update');
   const diff = ownedChanges(live, object, writer);
   const taken = diff.added.union(diff.modified);
   const remaining = takeOver(diff, managers, true);
@@ -101,14 +101,21 @@ export function recordUpdate(live: Json, object: Json, managers: readonly Manage
   return [...remaining.filter((m) => m !== previous), mine];
 }
 
+const identity = (writer: Writer, operation: Operation): Omit<Manager, 'fields'> => ({
+  manager: writer.manager,
+  operation,
+  apiVersion: writer.apiVersion,
+  ...(writer.subresource ? { subresource: writer.subresource } : {}),
+});
+
 function ownedChanges(live: Json, object: Json, writer: Writer): Comparison {
   const diff = compare(live, object, writer.types);
   return { added: diff.added.filter(writer.ownable), modified: diff.modified.filter(writer.ownable), removed: diff.removed.filter(writer.ownable) };
 }
 
 /**
- * Other managers lose the fields this write removed, and (forced, or there is a conflict) those it
- * changed; managers left with nothing are dropped.
+ * Other managers lose the fields this write removed and those it changed — the latter a conflict
+ * unless forced; managers left with nothing are dropped.
  */
 function takeOver(diff: Comparison, others: readonly Manager[], force: boolean): Manager[] {
   const changed = diff.added.union(diff.modified);
