@@ -282,3 +282,18 @@ describe('snapshotSecret', () => {
     assert.equal(volumes[0]!.secret.secretName, snapshotSecret(renewal, files).metadata.name);
   });
 });
+
+describe('a certificate\'s names in the Job', () => {
+  test('reach the container as written, through Kubernetes\' $(VAR) expansion of env values', () => {
+    const odd = run(owner, 'created', secret('odd-tls', certificate(['a$$b.example.com', '$(echo pwned)'], { commonName: '$(CERTMATE_KEY_PATH)' })), '2025-06-02T00:00:01.000Z');
+    const cn = run(owner, 'created', secret('cn-tls', certificate([], { commonName: '$(CERTMATE_KEY_PATH)' })), '2025-06-02T00:00:01.000Z');
+    for (const r of [odd, cn]) {
+      const container = (jobOf(owner, r).spec as JobSpec).template.spec.containers[0]!;
+      // The kubelet expands each value against the variables defined before it.
+      const vars = new Map<string, string>();
+      for (const { name, value } of container.env as { name: string; value: string }[]) vars.set(name, expandReferences(value, vars));
+      for (const { name, value } of certmateEnv(r, owner, r.spec.certificate!, true)) assert.equal(vars.get(name), value, name);
+    }
+    assert.equal(certmateEnv(cn, owner, cn.spec.certificate!, true).find((e) => e.name === 'CERTMATE_DOMAIN')?.value, '$(CERTMATE_KEY_PATH)');
+  });
+});

@@ -2,7 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import type { HookWebhook } from '../../../src/api/deployhook.ts';
-import { attemptHeaders, BODY_LIMIT, prepareRequest, renderBody, RequestProblem, type SecretKey } from '../../../src/runners/webhook/request.ts';
+import { createAuthority } from '../../../src/certs/authority.ts';
+import { parseCertificateBundle } from '../../../src/certs/bundle.ts';
+import { attemptHeaders, BODY_LIMIT, payloadFields, prepareRequest, renderBody, RequestProblem, type SecretKey } from '../../../src/runners/webhook/request.ts';
+import { hook, run, secret } from '../../controller/objects.ts';
 import { fields, KEY } from './fields.ts';
 
 const SECRET = `whsec_${Buffer.from('a signing key of thirty-two bytes').subarray(0, 32).toString('base64')}`;
@@ -67,5 +70,19 @@ describe('a delivery\'s headers', () => {
       assert.ok(!err.message.includes('not-a-whsec-secret'), 'the secret itself is never in a message');
       return true;
     });
+  });
+});
+
+describe('a delivery\'s domains', () => {
+  test('every DNS name of the certificate, also when its run lists only the first 100', () => {
+    const names = Array.from({ length: 150 }, (_, i) => `host-${i}.example.com`);
+    const issued = createAuthority().issue({ dnsNames: names });
+    const bundle = parseCertificateBundle(issued.fullchainPem);
+    assert.ok(bundle.ok);
+    const owner = hook({ webhook: webhook() });
+    const created = run(owner, 'created', secret('many-tls', bundle.facts), '2025-06-02T00:00:01.000Z');
+    assert.equal(created.spec.certificate!.dnsNames!.length, 100);
+    const files = { cert: issued.certPem, chain: issued.chainPem, fullchain: issued.fullchainPem, key: undefined };
+    assert.deepEqual(payloadFields(created, owner, created.spec.certificate!, files).Domains, names);
   });
 });
