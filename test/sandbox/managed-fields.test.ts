@@ -200,7 +200,7 @@ describe('merging lists', () => {
     assert.deepEqual(merge(live, config, podTypes), { metadata: { finalizers: ['x', 'y'] }, spec: { containers: [{ name: 'a', command: ['true'] }] } });
   });
 
-  test('a custom resource\'s lists follow its schema: map lists by their keys, the rest atomic', () => {
+  test('a custom resource\'s lists follow its schema: map lists by their keys, sets by value, the rest atomic', () => {
     const schema: JSONSchemaProps = {
       type: 'object',
       properties: {
@@ -209,17 +209,20 @@ describe('merging lists', () => {
           properties: {
             routes: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['host', 'port'], items: { type: 'object', properties: { host: { type: 'string' }, port: { type: 'integer' }, weight: { type: 'integer' } } } },
             tags: { type: 'array', items: { type: 'string' } },
+            aliases: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
             selector: { type: 'object', 'x-kubernetes-map-type': 'atomic', additionalProperties: { type: 'string' } },
           },
         },
       },
     };
     const types = fieldTypesOf({ ...configMaps, kind: 'Route', schema });
-    const live = { spec: { routes: [{ host: 'a', port: 80, weight: 1 }, { host: 'a', port: 443, weight: 1 }], tags: ['x'], selector: { app: 'a', tier: 'b' } } };
-    const config = { spec: { routes: [{ host: 'a', port: 443, weight: 5 }], tags: ['y'], selector: { app: 'c' } } };
-    assert.deepEqual(merge(live, config, types), { spec: { routes: [{ host: 'a', port: 80, weight: 1 }, { host: 'a', port: 443, weight: 5 }], tags: ['y'], selector: { app: 'c' } } });
+    const live = { spec: { routes: [{ host: 'a', port: 80, weight: 1 }, { host: 'a', port: 443, weight: 1 }], tags: ['x'], aliases: ['old'], selector: { app: 'a', tier: 'b' } } };
+    const config = { spec: { routes: [{ host: 'a', port: 443, weight: 5 }], tags: ['y'], aliases: ['new'], selector: { app: 'c' } } };
+    assert.deepEqual(merge(live, config, types), {
+      spec: { routes: [{ host: 'a', port: 80, weight: 1 }, { host: 'a', port: 443, weight: 5 }], tags: ['y'], aliases: ['old', 'new'], selector: { app: 'c' } },
+    });
     assert.deepEqual(fieldSetOf(config, types).toFieldsV1(), {
-      'f:spec': { 'f:routes': { 'k:{"host":"a","port":443}': { '.': {}, 'f:host': {}, 'f:port': {}, 'f:weight': {} } }, 'f:selector': {}, 'f:tags': {} },
+      'f:spec': { 'f:aliases': { 'v:"new"': {} }, 'f:routes': { 'k:{"host":"a","port":443}': { '.': {}, 'f:host': {}, 'f:port': {}, 'f:weight': {} } }, 'f:selector': {}, 'f:tags': {} },
     });
   });
 });
