@@ -7,7 +7,7 @@
 // CEL cost: the API server estimates each rule's worst case from maxItems, maxProperties and
 // maxLength (test/schema/cel-cost.test.ts bounds every rule's estimate).
 import { z } from 'zod';
-import { DNS_LABEL, LABEL_VALUE, LABEL_VALUE_WORDS, labelValueField, matchesRule, objectName, QUALIFIED_NAME, QUALIFIED_NAME_WORDS, qualifiedKeysRule, qualifiedName } from './kube-names.ts';
+import { DNS_LABEL, DNS_SUBDOMAIN, LABEL_VALUE, LABEL_VALUE_WORDS, labelValueField, matchesRule, objectName, QUALIFIED_NAME, QUALIFIED_NAME_WORDS, qualifiedKeysRule, qualifiedName } from './kube-names.ts';
 import { LabelSelectorSchema } from './metav1.ts';
 
 /** A non-negative resource.Quantity in its string form: 100m, 0.5, 64Mi, 1G, 1e3. */
@@ -80,9 +80,9 @@ export const TolerationSchema = z
     ],
   });
 
-const nodeSelectorRequirement = (key: z.ZodType<string>) => z
+const NodeSelectorRequirementSchema = z
   .object({
-    key,
+    key: qualifiedName('The node label the requirement applies to.', "a node selector requirement's key"),
     operator: z
       .enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'])
       .describe('In, NotIn, Exists, DoesNotExist, Gt or Lt.'),
@@ -110,15 +110,34 @@ const nodeSelectorRequirement = (key: z.ZodType<string>) => z
     ],
   });
 
+/** Kubernetes selects nodes by one field only, metadata.name, with In or NotIn and one name. */
+const NodeFieldRequirementSchema = z
+  .object({
+    key: z.enum(['metadata.name']).describe('The node field the requirement applies to: metadata.name, the only one Kubernetes supports.'),
+    operator: z.enum(['In', 'NotIn']).describe('In or NotIn.'),
+    values: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .meta({ description: 'The name of a node.', 'x-kubernetes-validations': [matchesRule(DNS_SUBDOMAIN, "a node's name is a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit")] }),
+      )
+      .min(1)
+      .max(1)
+      .describe('Exactly one node name.'),
+  })
+  .describe('A node field requirement: metadata.name In or NotIn one name.');
+
 const NodeSelectorTermSchema = z
   .object({
     matchExpressions: z
-      .array(nodeSelectorRequirement(qualifiedName('The node label the requirement applies to.', "a node selector requirement's key")))
+      .array(NodeSelectorRequirementSchema)
       .max(LIST_LIMIT)
       .optional()
       .describe("Requirements on the node's labels."),
     matchFields: z
-      .array(nodeSelectorRequirement(z.enum(['metadata.name']).describe('The node field the requirement applies to: metadata.name, the only one Kubernetes supports.')))
+      .array(NodeFieldRequirementSchema)
       .max(LIST_LIMIT)
       .optional()
       .describe("Requirements on the node's fields (metadata.name)."),
@@ -318,6 +337,18 @@ export const HOOK_POD_FIELDS = {
       'x-kubernetes-validations': [
         qualifiedKeysRule('podAnnotations'),
         { rule: "self.all(k, !k.startsWith('certhook.io/'))", message: 'podAnnotations cannot set certhook.io/* annotations: they are certhook\'s own' },
+        {
+          // The profile checks the annotation of AppArmor's beta as it checks appArmorProfile.
+          rule:
+            "self.all(k, !k.startsWith('container.apparmor.security.beta.kubernetes.io/') || self[k] == 'runtime/default' || self[k].startsWith('localhost/'))",
+          message:
+            'an AppArmor annotation may only be runtime/default or localhost/<profile>: the Pod Security restricted profile forbids any other; better, set securityContext.appArmorProfile',
+        },
+        {
+          // The API server refuses a pod whose seccomp annotation differs from its seccompProfile, which certhook always sets.
+          rule: "self.all(k, !k.startsWith('seccomp.security.alpha.kubernetes.io/') && !k.startsWith('container.seccomp.security.alpha.kubernetes.io/'))",
+          message: 'seccomp annotations are not allowed: set securityContext.seccompProfile instead',
+        },
       ],
     }),
   imagePullSecrets: z
