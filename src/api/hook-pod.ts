@@ -367,12 +367,35 @@ export const HOOK_POD_FIELDS = {
   securityContext: HookSecurityContextSchema.optional(),
 };
 
+const SUFFIX_FACTORS: Record<string, number> = {
+  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A quantity's value, of a form the CRD's pattern accepts (100m, 0.5, 64Mi, 1e3). */
+function quantityValue(quantity: number | string): number {
+  if (typeof quantity === 'number') return quantity;
+  const [, number, suffix = ''] = /^([0-9.]+(?:[eE][-+]?[0-9.]+)?)(.*)$/.exec(quantity) ?? [];
+  return Number(number) * (SUFFIX_FACTORS[suffix] ?? Number.NaN);
+}
+
 /**
- * What the CRD cannot check of a Job hook's pod settings and Kubernetes would refuse when the Job
- * is created: the annotations' total size in bytes (CEL counts characters and cannot sum a map).
- * The operator checks it; the hook is Ready=False.
+ * What the CRD cannot check of a Job hook's pod settings and Kubernetes would refuse when the pod
+ * is created: the annotations' total size in bytes (CEL counts characters and cannot sum a map),
+ * and a request above its limit (CEL here has no quantities). The operator checks them; the hook
+ * is Ready=False.
  */
-export function podAnnotationProblems(job: { podAnnotations?: Record<string, string> }): string[] {
+export function podSettingProblems(job: { podAnnotations?: Record<string, string>; resources?: z.infer<typeof ResourceRequirementsSchema> }): string[] {
+  const problems: string[] = [];
   const bytes = Object.entries(job.podAnnotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-  return bytes > 256 * 1024 ? [`spec.job.podAnnotations: ${bytes} bytes, more than the 256 KiB Kubernetes allows`] : [];
+  if (bytes > 256 * 1024) problems.push(`spec.job.podAnnotations: ${bytes} bytes, more than the 256 KiB Kubernetes allows`);
+  const { requests = {}, limits = {} } = job.resources ?? {};
+  for (const [resource, request] of Object.entries(requests)) {
+    const limit = limits[resource as keyof typeof limits];
+    if (request === undefined || limit === undefined || quantityValue(request) <= quantityValue(limit)) continue;
+    problems.push(
+      `spec.job.resources.requests.${resource}: ${request} is more than its limit, ${limit}: Kubernetes would refuse the pod; lower the request or raise the limit`,
+    );
+  }
+  return problems;
 }

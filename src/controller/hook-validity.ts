@@ -5,7 +5,7 @@ import { DeployHookSchema, type DeployHook } from '../api/deployhook.ts';
 import { DEPLOY_HOOK } from '../api/names.ts';
 import { fromLabelSelector } from '../kube/label-selector.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { podAnnotationProblems } from '../api/hook-pod.ts';
+import { podSettingProblems } from '../api/hook-pod.ts';
 import { webhookProblems } from '../runners/webhook/validation.ts';
 import { formatFieldError } from '../schema/field-error.ts';
 import { applyDefaults, validate, type JSONSchemaProps } from '../schema/structural.ts';
@@ -32,7 +32,7 @@ export function checkHook(raw: KubeObject): CheckedHook {
         problems.push((err as Error).message);
       }
       if (parsed.data.spec.webhook) problems.push(...webhookProblems(parsed.data.spec.webhook));
-      if (parsed.data.spec.job) problems.push(...podAnnotationProblems(parsed.data.spec.job));
+      if (parsed.data.spec.job) problems.push(...podSettingProblems(parsed.data.spec.job));
       if (problems.length === 0) return { valid: true, hook: parsed.data, raw, problems: [] };
     }
   }
