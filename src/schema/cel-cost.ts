@@ -23,7 +23,8 @@ const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 const STRING_TRAVERSAL = 0.1;
 const REGEX_LENGTH = 0.25;
 const LIST_CREATE = 10;
-const MAP_CREATE = 30;
+/** A map literal costs 30, a message 40; both parse as a struct expression. */
+const STRUCT_CREATE = 40;
 
 export interface RuleCost {
   /** Where the rule is, in the schema: spec.job.env[].name. */
@@ -120,7 +121,7 @@ function estimate(expr: Expr | undefined, scope: Map<string, Shape>, source: str
       return { cost: LIST_CREATE + sum(elements), shape: { kind: 'list', size: elements.length, elem } };
     }
     case 'structExpr':
-      return { cost: MAP_CREATE + sum(kind.value.entries.map((e) => estimate(e.value, scope, source))), shape: SCALAR };
+      return { cost: STRUCT_CREATE + sum(kind.value.entries.map((e) => estimate(e.value, scope, source))), shape: SCALAR };
     case 'comprehensionExpr': {
       const c = kind.value;
       const range = estimate(c.iterRange, scope, source);
