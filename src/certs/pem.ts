@@ -22,8 +22,12 @@ export interface ScanWork {
   characters: number;
 }
 
-/** Larger than any certificate chain (a 200-certificate chain of RSA-4096 certificates is about 400 KiB). */
-export const PEM_TEXT_LIMIT = 512 * 1024;
+/**
+ * Larger than any certificate chain (a 200-certificate chain of RSA-4096 certificates is about
+ * 400 KiB), and small enough that a run's snapshot, which holds the chain twice (cert and chain,
+ * and fullchain) and the key, fits in a Secret's 1 MiB.
+ */
+export const PEM_TEXT_LIMIT = 448 * 1024;
 /** Labels are short words (RFC 7468); a longer run of label characters is not a marker. */
 const LABEL_LIMIT = 64;
 const DASHES = '-----';

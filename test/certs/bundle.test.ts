@@ -140,8 +140,17 @@ describe('parseCertificateBundle', () => {
 
   test('a tls.crt over the limit is refused unread, with its size and the limit', () => {
     const huge = issued.fullchainPem + '#'.repeat(PEM_TEXT_LIMIT);
-    assert.deepEqual(parseCertificateBundle(huge), { ok: false, reason: 'Unparsable', message: `tls.crt is ${Math.ceil(huge.length / 1024)} KiB; certhook reads a certificate chain of at most 512 KiB` });
+    assert.deepEqual(parseCertificateBundle(huge), { ok: false, reason: 'Unparsable', message: `tls.crt is ${Math.ceil(huge.length / 1024)} KiB; certhook reads a certificate chain of at most 448 KiB` });
     assert.equal(splitCertificateChain(huge), undefined);
+  });
+
+  test('a chain at the limit, with a key, still fits a run\'s snapshot (cert, chain, fullchain, key) in a Secret\'s 1 MiB', () => {
+    // One-line bodies grow most when split into the 64-character lines the snapshot writes.
+    const oneLine = authority.intermediatePem.replace(/\n(?!-----)/g, '');
+    const chain = oneLine.repeat(Math.floor((PEM_TEXT_LIMIT - issued.certPem.length) / oneLine.length));
+    const split = splitCertificateChain(issued.certPem + chain)!;
+    const snapshot = split.leafPem.length + split.chainPem.length + split.fullchainPem.length + 64 * 1024;
+    assert.ok(snapshot <= 1024 * 1024, `${snapshot} bytes`);
   });
 
   test('a 200-certificate chain is within the limit and read whole', () => {

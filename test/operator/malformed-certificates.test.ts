@@ -182,7 +182,7 @@ function existsPwned(out: string): boolean {
 }
 
 describe('a tls.crt built to stall the operator', () => {
-  test('1 MiB (over the cap, not read) and 500 KiB (read, in one pass) of unclosed BEGIN lines: /healthz answers and a good Secret fires', async (t) => {
+  test('1 MiB (over the cap, not read) and 400 KiB (read, in one pass) of unclosed BEGIN lines: /healthz answers and a good Secret fires', async (t) => {
     const ns = await env.namespace();
     const op = await env.operatorFor(t, {});
     const health = await serveHealth(0, () => op.operator, pino({ level: 'silent' }));
@@ -191,7 +191,7 @@ describe('a tls.crt built to stall the operator', () => {
     const line = '-----BEGIN X-----\n';
     const key = pem(issue('stall.example.com').keyPem);
     const huge = line.repeat(Math.floor((1024 * 1024 - key.length) / line.length));
-    const large = line.repeat(Math.floor((500 * 1024) / line.length));
+    const large = line.repeat(Math.floor((400 * 1024) / line.length));
     await env.core.createNamespacedSecret({ namespace: ns, body: secretOf('huge', pem(huge), key) as never });
     await env.core.createNamespacedSecret({ namespace: ns, body: secretOf('large', pem(large), key) as never });
     await createTlsSecret(env.core, ns, 'good', issue('good.stall.example.com'));
@@ -202,7 +202,7 @@ describe('a tls.crt built to stall the operator', () => {
     const res = await fetch(`http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`);
     assert.equal(res.status, 200);
     await eventually(async () => {
-      assert.match((await eventsOf(ns, 'huge'))[0]?.message ?? '', /tls.crt is \d+ KiB; certhook reads a certificate chain of at most 512 KiB/);
+      assert.match((await eventsOf(ns, 'huge'))[0]?.message ?? '', /tls.crt is \d+ KiB; certhook reads a certificate chain of at most 448 KiB/);
       assert.match((await eventsOf(ns, 'large'))[0]?.message ?? '', /-----BEGIN X----- without its -----END X----- line/);
     });
     // They sit there through a renewal of the good one and a resync of everything.
