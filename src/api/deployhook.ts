@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { COMMAND_GUARDRAILS } from './command-guardrails.ts';
 import { CERTIFICATE_EVENTS, CertificateEventSchema, FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
 import { HOOK_POD_FIELDS } from './hook-pod.ts';
-import { dataKey, matchesRule, objectName } from './kube-names.ts';
+import { dataKey, DNS_SUBDOMAIN, matchesRule, objectName } from './kube-names.ts';
 import { ConditionSchema, LabelSelectorSchema, ObjectMetaSchema, timestamp } from './metav1.ts';
 import { API_VERSION, DEPLOY_HOOK } from './names.ts';
 
 /** An exact DNS name, or `*.` followed by one: the wildcard stands for exactly one label. */
-const DOMAIN_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DOMAIN_PATTERN = `([*][.])?${DNS_SUBDOMAIN}`;
 
 /**
  * A container image reference as the container runtime parses it (the distribution reference
@@ -47,10 +47,10 @@ export const EnvVarSchema = z
       .string()
       .min(1)
       .max(256)
-      .regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/)
       .meta({
         description: 'Name of the environment variable. Names starting with CERTMATE_ are reserved for the variables certhook sets.',
         'x-kubernetes-validations': [
+          matchesRule('[-._a-zA-Z][-._a-zA-Z0-9]*', "an env name consists of letters, digits, '_', '-' and '.', and does not start with a digit (e.g. API_TOKEN)"),
           {
             rule: "!self.startsWith('CERTMATE_')",
             message: 'env names starting with CERTMATE_ are reserved for the variables certhook sets: choose another name',
@@ -153,10 +153,13 @@ export const WebhookHeaderSchema = z
       .string()
       .min(1)
       .max(256)
-      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/)
       .meta({
         description: 'Header name (an HTTP token).',
         'x-kubernetes-validations': [
+          matchesRule(
+            String.raw`[!#$%&\x27*+.^_\x60|~0-9A-Za-z-]+`,
+            "a header name is an HTTP token: letters, digits and !#$%&'*+-.^_`|~, without spaces or a colon (e.g. X-Team)",
+          ),
           {
             rule: `!(self.lowerAscii() in ${celList(RESERVED_WEBHOOK_HEADERS)})`,
             message: `certhook sets this header itself: ${RESERVED_WEBHOOK_HEADERS.join(', ')} cannot be set on a webhook`,
@@ -298,9 +301,12 @@ export const DeployHookSpecSchema = z
           .string()
           .min(1)
           .max(253)
-          .regex(DOMAIN_PATTERN)
           .meta({
             'x-kubernetes-validations': [
+              matchesRule(
+                DOMAIN_PATTERN,
+                "a domain is a lowercase DNS name (api.example.com) or a wildcard of one label (*.example.com): letters, digits, '-' and '.'",
+              ),
               { rule: "!self.matches(r'[^.]{64}')", message: 'each label of a domain (the parts between dots) is at most 63 characters, as DNS allows' },
             ],
           }),
@@ -321,12 +327,15 @@ export const DeployHookSpecSchema = z
       .string()
       .min(2)
       .max(32)
-      .regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/)
       .default('336h')
-      .describe(
-        'With the expiring event: how long before its notAfter a certificate that no renewal replaced fires it, as a ' +
+      .meta({
+        description:
+          'With the expiring event: how long before its notAfter a certificate that no renewal replaced fires it, as a ' +
           'duration (168h, 90m); once per certificate version. Default 336h (14 days).',
-      ),
+        'x-kubernetes-validations': [
+          matchesRule('([0-9]+h)?([0-9]+m)?([0-9]+s)?', 'expiringWithin is a duration in hours, minutes and seconds, such as 336h, 90m or 1h30m (no days: 14 days is 336h)'),
+        ],
+      }),
     timeoutSeconds: z
       .int()
       .min(1)
