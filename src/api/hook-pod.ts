@@ -11,7 +11,7 @@ import { DNS_LABEL, DNS_SUBDOMAIN, LABEL_VALUE, LABEL_VALUE_WORDS, labelValueFie
 import { LabelSelectorSchema } from './metav1.ts';
 
 /** A non-negative resource.Quantity in its string form: 100m, 0.5, 64Mi, 1G, 1e3. */
-const QUANTITY = /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+const QUANTITY = String.raw`(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?`;
 
 /** Label keys certhook and the Job controller set on the hook's pod. */
 export const RESERVED_LABEL_PREFIXES = ['certhook.io/', 'batch.kubernetes.io/'] as const;
@@ -24,8 +24,17 @@ const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).joi
 
 function quantity(description: string) {
   return z
-    .union([z.int().min(0), z.string().min(1).max(64).regex(QUANTITY)])
-    .meta({ 'x-kubernetes-int-or-string': true, description });
+    .union([z.int().min(0), z.string().min(1).max(64)])
+    .meta({
+      'x-kubernetes-int-or-string': true,
+      description,
+      'x-kubernetes-validations': [
+        {
+          rule: `type(self) != string || self.matches(r'^${QUANTITY}$')`,
+          message: 'a quantity is a number with an optional suffix, such as 100m, 0.5, 64Mi, 1Gi or 1e3 (not MB: write M or Mi)',
+        },
+      ],
+    });
 }
 
 const ResourceListSchema = z.object({

@@ -117,7 +117,8 @@ function convert(node: JsonSchemaNode, path: string): StructuralSchema {
 /**
  * An int-or-string node (a resource quantity, say): zod's union of an integer and a string, marked
  * `x-kubernetes-int-or-string`. Kubernetes wants it without a type; the integer's bounds and the
- * string's constraints apply to values of their kind, so they move up to the node itself.
+ * string's constraints apply to values of their kind, so they move up to the node itself. Its
+ * rules (x-kubernetes-validations) see either kind: `type(self) == string` tells them apart.
  */
 function intOrString(node: JsonSchemaNode, at: string): StructuralSchema {
   const branches = node.anyOf as JsonSchemaNode[] | undefined;
@@ -127,7 +128,7 @@ function intOrString(node: JsonSchemaNode, at: string): StructuralSchema {
     throw new Error(`${at}: x-kubernetes-int-or-string needs a union of exactly an integer and a string`);
   }
   for (const key of Object.keys(node)) {
-    if (!['anyOf', 'x-kubernetes-int-or-string', 'description'].includes(key)) throw new Error(`${at}: keyword "${key}" on an int-or-string node: put it on the integer or string`);
+    if (!['anyOf', 'x-kubernetes-int-or-string', 'description', 'x-kubernetes-validations'].includes(key)) throw new Error(`${at}: keyword "${key}" on an int-or-string node: put it on the integer or string`);
   }
   for (const key of [...Object.keys(integer), ...Object.keys(string)]) {
     if (!['type', 'minimum', 'maximum', 'format', 'pattern', 'minLength', 'maxLength'].includes(key)) throw new Error(`${at}: keyword "${key}" in an int-or-string union`);
@@ -141,6 +142,7 @@ function intOrString(node: JsonSchemaNode, at: string): StructuralSchema {
     pattern: string.pattern,
     minLength: string.minLength,
     maxLength: string.maxLength,
+    'x-kubernetes-validations': node['x-kubernetes-validations'],
   };
   for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
   return out as unknown as StructuralSchema;

@@ -162,6 +162,7 @@ function call(fn: string, target: Estimate | undefined, args: Estimate[], source
     case '_>=_':
     case '-_':
     case 'size':
+    case 'type':
       return own(1);
     case '_?_:_':
       return { cost: first!.cost + Math.max(second!.cost, args[2]!.cost) + 1, shape: sizeOf(second!.shape) >= sizeOf(args[2]!.shape) ? second!.shape : args[2]!.shape };
