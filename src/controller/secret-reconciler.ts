@@ -9,7 +9,7 @@ import { expiringFor, expiringFrom, firingsFor, liveEvent } from './ledger.ts';
 import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
 import type { Firing } from './plan.ts';
-import { planningOrder } from './stages.ts';
+import { planningOrder, stageRank } from './stages.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
 export async function reconcileSecret(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
@@ -42,10 +42,17 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   // One after another: a revoke of the Secret that went before the created of the one there now,
   // and a group's pre hooks' runs before its deploy hooks' before its post hooks' (so a run's
   // earlier stages exist, in the API and in the watch's order, before it does).
-  let refused = false;
-  for (const firing of planningOrder(firings)) refused = (await planFiring(ctx, firing, change?.object)) === 'refused' || refused;
-  // A refused firing is decided again at the next resync, from the same observation.
-  ctx.secretsSeen.settled(key, secret, change, startedAt, refused);
+  // A refused firing holds back the later stages of its group, which must not run before it; the
+  // next resync decides them all again, from the same observation.
+  const refusedStage = new Map<string, number>();
+  for (const firing of planningOrder(firings)) {
+    const group = `${firing.event}/${firing.secret.uid}/${firing.certificate.fingerprint}`;
+    const rank = stageRank(firing.hook.spec.stage);
+    if ((refusedStage.get(group) ?? Infinity) < rank) continue;
+    // In planning order, a group's first refusal is its earliest stage's.
+    if ((await planFiring(ctx, firing, change?.object)) === 'refused' && !refusedStage.has(group)) refusedStage.set(group, rank);
+  }
+  ctx.secretsSeen.settled(key, secret, change, startedAt, refusedStage.size > 0);
   // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
   if (firings.length) wakeWaitingRuns(ctx, namespace, name);
 }

@@ -8,6 +8,8 @@ import { ANNOTATIONS } from '../api/names.ts';
 import { isFinished } from './run-state.ts';
 
 const RANK: Record<Stage, number> = { pre: 0, deploy: 1, post: 2 };
+/** A stage's place in its group's order (absent: deploy). */
+export const stageRank = (stage: Stage | undefined): number => RANK[stage ?? 'deploy'];
 
 export const stageOf = (run: DeployHookRun): Stage => run.spec.stage ?? 'deploy';
 
@@ -17,7 +19,7 @@ export const failurePolicyOf = (run: DeployHookRun): FailurePolicy => run.spec.f
 
 /** Firings to plan in this order: revokes first (an old Secret's before the new one's), then by stage. */
 export function planningOrder<T extends { event: string; hook: { spec: { stage?: Stage } } }>(firings: T[]): T[] {
-  const rank = (f: T) => (f.event === 'revoked' ? 0 : 3) + RANK[f.hook.spec.stage ?? 'deploy'];
+  const rank = (f: T) => (f.event === 'revoked' ? 0 : 3) + stageRank(f.hook.spec.stage);
   return firings.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
 }
 

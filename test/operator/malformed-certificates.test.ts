@@ -1,7 +1,7 @@
 // Malformed certificates against the sandbox and the real operator: each case of the corpus gets
 // its Warning Event and fires nothing, or fires once, as the README says; none stalls, crashes or
 // silently drops anything, and a good Secret still fires normally afterwards.
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -256,17 +256,26 @@ describe('the ledger across an unreadable spell', () => {
   });
 });
 
+/**
+ * Has the API refuse the runs of hooks whose names are over 8 characters long, as it refuses a
+ * field over its limit, until `accept()` (or the test's end).
+ */
+function refuseRunsOfLongHookNames(t: TestContext): { accept(): void } {
+  const runType = env.sandbox.api.type('certhook.io', 'deployhookruns');
+  const schema = runType.schema!;
+  const strict = structuredClone(schema);
+  strict.properties!.spec!.properties!.hookRef!.properties!.name!.maxLength = 8;
+  runType.schema = strict;
+  const accept = () => { runType.schema = schema; };
+  t.after(accept);
+  return { accept };
+}
+
 describe('a firing the API refuses', () => {
   test('is recorded on the Secret and the hook, counted, and planned at a later resync once the API takes it', async (t) => {
     const ns = await env.namespace();
     const op = await env.operatorFor(t, { resyncPeriodMs: 500 });
-    // The API refuses the runs of hooks with names over 8 characters, as it would a field over its limit.
-    const runType = env.sandbox.api.type('certhook.io', 'deployhookruns');
-    const schema = runType.schema!;
-    const strict = structuredClone(schema);
-    strict.properties!.spec!.properties!.hookRef!.properties!.name!.maxLength = 8;
-    runType.schema = strict;
-    t.after(() => { runType.schema = schema; });
+    const api = refuseRunsOfLongHookNames(t);
     await createHook(env.custom, ns, 'accepted', { job: { command: 'true' } });
     await createHook(env.custom, ns, 'refused-hook', { job: { command: 'true' } });
     await createTlsSecret(env.core, ns, 'web', issue('web.example.com'));
@@ -286,7 +295,7 @@ describe('a firing the API refuses', () => {
       assert.ok(await refusedTotal() >= 2, `refused ${await refusedTotal()} times`);
     });
 
-    runType.schema = schema;
+    api.accept();
     const runs = await finishedRuns(env.custom, ns, 2);
     const planned = runs.find((r) => r.spec.hookRef.name === 'refused-hook')!;
     assert.equal(planned.spec.event, 'created');
@@ -294,5 +303,23 @@ describe('a firing the API refuses', () => {
     const settled = await refusedTotal();
     await op.operator.idle();
     assert.equal(await refusedTotal(), settled, 'nothing refused once the API takes it');
+  });
+
+  test('holds back the later stages of its group until it is planned, so none runs before it', async (t) => {
+    const ns = await env.namespace();
+    const op = await env.operatorFor(t, { resyncPeriodMs: 500 });
+    const api = refuseRunsOfLongHookNames(t);
+    const out = await outputDir();
+    await createHook(env.custom, ns, 'refused-pre', { stage: 'pre', job: { command: `touch ${out}/pre` } });
+    await createHook(env.custom, ns, 'deploy', { job: { command: `test -e ${out}/pre` } });
+    await createTlsSecret(env.core, ns, 'web', issue('web.example.com'));
+    await eventually(async () => {
+      const refused = parseExposition(await op.operator.metrics.registry.metrics()).sum('certhook_firings_refused_total', { namespace: ns, hook: 'refused-pre' });
+      assert.ok(refused >= 2, `refused ${refused} times`);
+    });
+    assert.deepEqual(await listRuns(env.custom, ns), [], 'the deploy hook waits for its pre hook\'s run');
+    api.accept();
+    const runs = await finishedRuns(env.custom, ns, 2);
+    assert.deepEqual(runs.map((r) => [r.spec.hookRef.name, r.status?.phase]).sort(), [['deploy', 'Succeeded'], ['refused-pre', 'Succeeded']]);
   });
 });
