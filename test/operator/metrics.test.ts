@@ -95,7 +95,8 @@ describe('metrics', () => {
     await createHook(env.custom, ns, 'notify', { onEvents: ['renewed'], secretSelector: { matchLabels: { app: 'good' } }, webhook: { url: `${receiver.url}/certs`, retries: 2 } });
     await createHook(env.custom, ns, 'failing', { onEvents: ['created'], secretSelector: { matchLabels: { app: 'bad' } }, job: { command: 'echo broken; exit 3' } });
     // Valid for the API server, refused by the operator (a pod label key Kubernetes would refuse): never Ready.
-    await createHook(env.custom, ns, 'invalid', { secretSelector: { matchLabels: { app: 'never' } }, job: { command: 'true', podLabels: { 'team name': 'edge' } } });
+    // The API takes it; the operator finds its body template unusable.
+    await createHook(env.custom, ns, 'invalid', { secretSelector: { matchLabels: { app: 'never' } }, webhook: { url: 'http://127.0.0.1:9/never', body: { '{{ .Domain }}': 'x' } } });
 
     const good = issue('good.example.com');
     const bad = issue('bad.example.com');
