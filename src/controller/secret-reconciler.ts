@@ -4,6 +4,7 @@
 // new hook and the periodic resync all come here. Writes to one Secret within the quiet period
 // are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
 import type { DeployHook } from '../api/deployhook.ts';
+import type { KubeObject } from '../kube/object.ts';
 import { cacheKey, runsOfSecret, splitKey, wakeWaitingRuns, type OperatorContext } from './context.ts';
 import { expiringFor, expiringFrom, firingsFor, liveEvent } from './ledger.ts';
 import { hookFires } from './match.ts';
@@ -39,22 +40,30 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   if (expiresAt > startedAt && expiresAt < Infinity) ctx.deadlines.schedule(key, expiresAt);
   if (firings.length) ctx.log.debug({ secret: key, firings: firings.map((f) => `${f.hook.metadata.name}:${f.event}`) }, 'certificate events');
   else if (change) noteUnmatched(ctx, namespace, liveEvent(secret, observed));
-  // One after another: a revoke of the Secret that went before the created of the one there now,
-  // and a group's pre hooks' runs before its deploy hooks' before its post hooks' (so a run's
-  // earlier stages exist, in the API and in the watch's order, before it does).
-  // A refused firing holds back the later stages of its group, which must not run before it; the
-  // next resync decides them all again, from the same observation.
+  // A refused firing is decided again at the next resync, from the same observation.
+  const refused = await planAll(ctx, firings, change?.object);
+  ctx.secretsSeen.settled(key, secret, change, startedAt, refused);
+  // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
+  if (firings.length) wakeWaitingRuns(ctx, namespace, name);
+}
+
+/**
+ * Plans the firings one after another: a revoke of the Secret that went before the created of the
+ * one there now, and a group's pre hooks' runs before its deploy hooks' before its post hooks' (so
+ * a run's earlier stages exist, in the API and in the watch's order, before it does). A refused
+ * firing holds back the later stages of its group, which must not run before it. Whether any was
+ * refused.
+ */
+async function planAll(ctx: OperatorContext, firings: Firing[], changed: KubeObject | undefined): Promise<boolean> {
   const refusedStage = new Map<string, number>();
   for (const firing of planningOrder(firings)) {
     const group = `${firing.event}/${firing.secret.uid}/${firing.certificate.fingerprint}`;
     const rank = stageRank(firing.hook.spec.stage);
     if ((refusedStage.get(group) ?? Infinity) < rank) continue;
     // In planning order, a group's first refusal is its earliest stage's.
-    if ((await planFiring(ctx, firing, change?.object)) === 'refused' && !refusedStage.has(group)) refusedStage.set(group, rank);
+    if ((await planFiring(ctx, firing, changed)) === 'refused' && !refusedStage.has(group)) refusedStage.set(group, rank);
   }
-  ctx.secretsSeen.settled(key, secret, change, startedAt, refusedStage.size > 0);
-  // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
-  if (firings.length) wakeWaitingRuns(ctx, namespace, name);
+  return refusedStage.size > 0;
 }
 
 /** A live certificate event no hook takes: said (CertMate's audit line) and counted. */
