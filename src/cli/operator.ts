@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { DEFAULT_RESYNC_PERIOD_MS, startOperator, type Operator } from '../controller/operator.ts';
+import { parseAllowedServiceAccounts } from '../controller/service-account-policy.ts';
 import { DEFAULT_BURST, DEFAULT_QPS, KubeClient, type KubeClientOptions } from '../kube/client.ts';
 import { loadCredentials } from '../kube/credentials.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
@@ -51,6 +52,9 @@ options:
   --dry-run-issuers NAMES    cert-manager issuers (cert-manager.io/issuer-name), comma-separated,
                              whose certificates fire dry runs, as "(STAGING)" issuers always do
   --webhook-concurrency N    webhook deliveries in flight at once, over every hook (default: ${DEFAULT_WEBHOOK_CONCURRENCY})
+  --allowed-service-accounts NAMES  the only ServiceAccounts hooks may run their Jobs as,
+                             comma-separated, each NAME (any namespace) or NAMESPACE/NAME; a hook
+                             naming another is Ready=False and never runs (default: any)
   --webhook-allow-cidr CIDR  let webhooks reach this private range (10/8, 172.16/12, 192.168/16,
                              fc00::/7, 100.64/10 are refused otherwise); repeatable. Loopback,
                              link-local and metadata addresses are never allowed
@@ -83,6 +87,7 @@ export const OPERATOR_OPTIONS = {
   'dry-run-issuers': { type: 'string' },
   'webhook-concurrency': { type: 'string' },
   'webhook-allow-cidr': { type: 'string', multiple: true },
+  'allowed-service-accounts': { type: 'string' },
 } as const;
 
 /** The API client's rate limits from the command line. */
@@ -117,7 +122,18 @@ export function operatorConfig(values: OptionValues, help: string) {
     dryRunIssuers: (stringOption(values, 'dry-run-issuers') ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     webhookConcurrency: intOption(stringOption(values, 'webhook-concurrency'), 'webhook-concurrency', 1, 1024, help) ?? DEFAULT_WEBHOOK_CONCURRENCY,
     webhookAllow: allowCidrs(values, help),
+    ...allowedServiceAccounts(values, help),
   };
+}
+
+function allowedServiceAccounts(values: OptionValues, help: string): { allowedServiceAccounts?: string[] } {
+  const given = stringOption(values, 'allowed-service-accounts');
+  if (given === undefined) return {};
+  try {
+    return { allowedServiceAccounts: parseAllowedServiceAccounts(given) };
+  } catch (err) {
+    throw new UsageError((err as Error).message, help);
+  }
 }
 
 function allowCidrs(values: OptionValues, help: string): AllowedRange[] {

@@ -1,6 +1,7 @@
 // What the operator's controllers share: the client, the caches and their indexes, the queues,
 // the runners and the settings.
 import type { Logger } from 'pino';
+import type { AllowedServiceAccounts } from './service-account-policy.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { CacheIndex } from '../kube/cache-index.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -40,6 +41,8 @@ export interface OperatorConfig extends JobOptions {
   webhookConcurrency?: number;
   /** Resolves webhook host names (default: the system's resolver; tests keep it on this machine). */
   webhookLookup?: Lookup;
+  /** The ServiceAccounts hooks may run as (`--allowed-service-accounts`); undefined: any. */
+  allowedServiceAccounts?: AllowedServiceAccounts;
 }
 
 export interface Caches {

@@ -9,6 +9,7 @@ import { podSettingProblems } from '../api/hook-pod.ts';
 import { webhookProblems } from '../runners/webhook/validation.ts';
 import { formatFieldError } from '../schema/field-error.ts';
 import { applyDefaults, validate, type JSONSchemaProps } from '../schema/structural.ts';
+import { serviceAccountProblem, type AllowedServiceAccounts } from './service-account-policy.ts';
 
 const hookSchema = customResourceDefinitions().find((crd) => crd.spec.names.kind === DEPLOY_HOOK.kind)!
   .spec.versions[0]!.schema.openAPIV3Schema as JSONSchemaProps;
@@ -17,8 +18,11 @@ export type CheckedHook =
   | { valid: true; hook: DeployHook; raw: KubeObject; problems: [] }
   | { valid: false; raw: KubeObject; problems: string[] };
 
-/** The hook with defaults applied and typed, or every problem found, each saying what to fix. */
-export function checkHook(raw: KubeObject): CheckedHook {
+/**
+ * The hook with defaults applied and typed, or every problem found, each saying what to fix.
+ * `allowedServiceAccounts` is the operator's own policy (none for lint and `certhook run`).
+ */
+export function checkHook(raw: KubeObject, allowedServiceAccounts?: AllowedServiceAccounts): CheckedHook {
   const defaulted = applyDefaults(hookSchema, raw) as KubeObject;
   const problems = validate(hookSchema, defaulted).map(formatFieldError);
   if (problems.length === 0) {
@@ -33,6 +37,8 @@ export function checkHook(raw: KubeObject): CheckedHook {
       }
       if (parsed.data.spec.webhook) problems.push(...webhookProblems(parsed.data.spec.webhook));
       if (parsed.data.spec.job) problems.push(...podSettingProblems(parsed.data.spec.job));
+      const serviceAccount = serviceAccountProblem(parsed.data, allowedServiceAccounts);
+      if (serviceAccount) problems.push(serviceAccount);
       if (problems.length === 0) return { valid: true, hook: parsed.data, raw, problems: [] };
     }
   }

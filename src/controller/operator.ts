@@ -169,7 +169,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       hooks: new Reflector<CheckedHook>({
         ...common,
         path: collectionPath(RESOURCES.deployHooks, ns),
-        transform: checkHook,
+        transform: (raw) => checkHook(raw, config.allowedServiceAccounts),
         onChange: (c) => {
           ctx.indexes.hooksByNamespace.update(c.key, c.previous, c.current);
           if (!c.current) ctx.hookKnownSince.delete(c.key);

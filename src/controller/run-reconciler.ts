@@ -77,7 +77,7 @@ async function hookOf(ctx: OperatorContext, run: DeployHookRun): Promise<Checked
   const cached = ctx.caches.hooks.cache.get(cacheKey(namespace, run.spec.hookRef.name));
   if (cached) return cached;
   const raw = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.deployHooks, namespace, run.spec.hookRef.name));
-  return raw && checkHook(raw);
+  return raw && checkHook(raw, ctx.config.allowedServiceAccounts);
 }
 
 function runnerOf(ctx: OperatorContext, hook: DeployHook): Runner | undefined {
