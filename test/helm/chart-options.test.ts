@@ -55,6 +55,7 @@ describe('every option at once (every-option.yaml)', () => {
     assert.deepEqual(kinds(everything), [
       'ClusterRole', 'ClusterRole', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget',
       'PodMonitor', 'PrometheusRule', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
     ]);
     for (const object of everything) assert.match(object.metadata.labels?.['app.kubernetes.io/component'] ?? '', /^(operator|metrics|rbac|crds)$/, object.kind);
     const keys = everything.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
@@ -65,6 +66,7 @@ describe('every option at once (every-option.yaml)', () => {
     const args = operatorContainer(everything).args as string[];
     assert.equal(args.at(-1), '--kubeconfig=/etc/certhook/kubeconfig');
     assert.ok(args.includes('--log-format=text'));
+    assert.ok(args.includes('--allowed-service-accounts=hook-runner,web/deployer'));
     assert.ok(args.includes('--metrics-port=9090'));
     assert.ok(parseOptions(args.slice(1), OPERATOR_OPTIONS, ''));
   });
@@ -295,5 +297,20 @@ describe('values.schema.json refuses what the chart would mis-render', () => {
     ] as const) {
       assert.match(await chart.renderError([...sets]), message, sets.join(' '));
     }
+  });
+});
+
+describe('the admission policy for hooks\' ServiceAccounts', () => {
+  test('off by default; on, a hook may name a ServiceAccount only when its writer may create Jobs there', () => {
+    assert.equal(defaults.some((o) => o.kind === 'ValidatingAdmissionPolicy'), false);
+    const policy = only(everything, 'ValidatingAdmissionPolicy');
+    assert.equal(policy.spec.failurePolicy, 'Fail');
+    assert.deepEqual(policy.spec.matchConstraints.resourceRules, [{ apiGroups: ['certhook.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['deployhooks'] }]);
+    const [validation] = policy.spec.validations;
+    assert.equal(validation.expression, "!has(object.spec.job) || !has(object.spec.job.serviceAccountName) || authorizer.group('batch').resource('jobs').namespace(object.metadata.namespace).check('create').allowed()");
+    assert.equal(validation.reason, 'Forbidden');
+    const binding = only(everything, 'ValidatingAdmissionPolicyBinding');
+    assert.equal(binding.spec.policyName, policy.metadata.name);
+    assert.deepEqual(binding.spec.validationActions, ['Deny']);
   });
 });
