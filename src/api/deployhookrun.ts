@@ -3,12 +3,13 @@
 // is the manual trigger. The spec is the request and never changes; the status is the outcome.
 import { z } from 'zod';
 import { FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
+import { objectName } from './kube-names.ts';
 import { ObjectMetaSchema, timestamp } from './metav1.ts';
 import { API_VERSION, DEPLOY_HOOK_RUN } from './names.ts';
 
 const nameRef = (description: string) =>
   z
-    .object({ name: z.string().min(1).max(253).describe('Name of the object, in the run\'s namespace.') })
+    .object({ name: objectName('name', 'Name of the object, in the run\'s namespace.', 'run') })
     .describe(description);
 
 /** How many of a certificate's DNS names a run lists; CAs issue certificates with a few hundred. */

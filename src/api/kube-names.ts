@@ -37,9 +37,9 @@ function checkedString(maxLength: number, description: string, rule: ValidationR
   return z.string().min(1).max(maxLength).meta({ description, 'x-kubernetes-validations': [rule] });
 }
 
-/** The name of an object of the hook's namespace (a Secret, a ConfigMap, a ServiceAccount). */
-export function objectName(what: string, description: string) {
-  const message = `${what} must be ${SUBDOMAIN_WORDS}, the name of an object in the hook's namespace (no namespace/ prefix)`;
+/** The name of an object of the hook's (or run's) namespace (a Secret, a ConfigMap, a ServiceAccount). */
+export function objectName(what: string, description: string, owner = 'hook') {
+  const message = `${what} must be ${SUBDOMAIN_WORDS}, the name of an object in the ${owner}'s namespace (no namespace/ prefix)`;
   return checkedString(253, description, matchesRule(DNS_SUBDOMAIN, message));
 }
 
