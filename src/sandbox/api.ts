@@ -24,14 +24,25 @@ export interface SelectorOptions {
   fieldSelector?: string;
 }
 
-export interface ListOptions extends SelectorOptions {
+/**
+ * For a caller that only reads what it gets, at once (the HTTP server serializes it): the stored
+ * objects themselves rather than copies. The store never changes an object it holds, so a copy
+ * for each watcher of each event, or of each item of a list, would be work for nothing.
+ */
+interface ReadOnlyOption {
+  readOnly?: boolean;
+}
+
+export interface ListOptions extends SelectorOptions, ReadOnlyOption {
   limit?: number;
   continue?: string;
 }
 
-export interface WatchOptions extends SelectorOptions {
+export interface WatchOptions extends SelectorOptions, ReadOnlyOption {
   resourceVersion?: string;
 }
+
+const copyUnless = (readOnly: boolean | undefined) => (readOnly ? <T>(o: T) => o : <T>(o: T) => structuredClone(o));
 
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
@@ -129,13 +140,13 @@ export class SandboxApi {
     if (opts.limit && opts.limit > 0 && items.length > opts.limit) {
       const page = items.slice(0, opts.limit);
       return {
-        items: page.map((o) => structuredClone(o)),
+        items: page.map(copyUnless(opts.readOnly)),
         resourceVersion: String(rv),
         continue: encodeContinue({ rv, after: sortKey(page.at(-1)!) }),
         remainingItemCount: items.length - page.length,
       };
     }
-    return { items: items.map((o) => structuredClone(o)), resourceVersion: String(rv) };
+    return { items: items.map(copyUnless(opts.readOnly)), resourceVersion: String(rv) };
   }
 
   create(t: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): KubeObject {
@@ -263,19 +274,20 @@ export class SandboxApi {
     const key = resourceKey(t.group, t.plural);
     const ns = t.namespaced ? namespace : undefined;
     const inScope = (o: KubeObject) => ns === undefined || o.metadata.namespace === ns;
+    const copy = copyUnless(opts.readOnly);
     const deliver = (e: StoredEvent) => {
       if (e.resource !== key || !inScope(e.object)) return;
       const now = matches(e.object);
       const before = e.previous ? matches(e.previous) : false;
       if (e.type === 'MODIFIED') {
-        if (now && before) emit({ type: 'MODIFIED', object: structuredClone(e.object) });
-        else if (now) emit({ type: 'ADDED', object: structuredClone(e.object) });
-        else if (before) emit({ type: 'DELETED', object: structuredClone(e.object) });
-      } else if (now) emit({ type: e.type, object: structuredClone(e.object) });
+        if (now && before) emit({ type: 'MODIFIED', object: copy(e.object) });
+        else if (now) emit({ type: 'ADDED', object: copy(e.object) });
+        else if (before) emit({ type: 'DELETED', object: copy(e.object) });
+      } else if (now) emit({ type: e.type, object: copy(e.object) });
     };
     const rv = opts.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0') {
-      for (const obj of this.store.list(key, ns)) if (matches(obj)) emit({ type: 'ADDED', object: structuredClone(obj) });
+      for (const obj of this.store.list(key, ns)) if (matches(obj)) emit({ type: 'ADDED', object: copy(obj) });
     } else {
       const from = Number(rv);
       if (!Number.isInteger(from) || from < 0) throw ApiError.badRequest(`invalid resource version: ${rv}`);

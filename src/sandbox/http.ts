@@ -73,6 +73,7 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
       }
       case 'list': {
         const result = api.list(t, namespace, {
+          readOnly: true,
           ...selectors(url),
           ...(url.searchParams.has('limit') ? { limit: Number(url.searchParams.get('limit')) } : {}),
           ...(url.searchParams.get('continue') ? { continue: url.searchParams.get('continue')! } : {}),
@@ -200,7 +201,7 @@ export function createSandboxServer(api: SandboxApi, faults: Faults, logs: PodLo
     };
     silent = faults.watchOpened(handle);
     try {
-      stop = api.watch(t, namespace, { ...selectors(url), ...(url.searchParams.has('resourceVersion') ? { resourceVersion: url.searchParams.get('resourceVersion')! } : {}) }, (e) => write(encode(e)));
+      stop = api.watch(t, namespace, { readOnly: true, ...selectors(url), ...(url.searchParams.has('resourceVersion') ? { resourceVersion: url.searchParams.get('resourceVersion')! } : {}) }, (e) => write(encode(e)));
     } catch (err) {
       write({ type: 'ERROR', object: toApiError(err).toStatus() });
       close();
