@@ -5,13 +5,13 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { loadAll } from 'js-yaml';
 import type { DeployHook, EnvVar, HookJob, HookWebhook } from '../api/deployhook.ts';
 import { boundRun, type DeployHookRun, type RunCertificate } from '../api/deployhookrun.ts';
 import { RunEventSchema } from '../api/enums.ts';
 import { API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN } from '../api/names.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
 import { checkHook } from '../controller/hook-validity.ts';
+import { parseManifests } from '../lint/kubectl-yaml.ts';
 import { runCertificate } from '../controller/plan.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { getIfExists } from '../kube/idempotent.ts';
@@ -111,13 +111,17 @@ export async function runHookLocally(args: string[]): Promise<number> {
   }
 }
 
-async function loadHook(file: string, name: string | undefined): Promise<DeployHook> {
-  let docs: unknown[];
+/** The documents of a manifest file, read as kubectl reads them. */
+async function readManifests(file: string): Promise<unknown[]> {
   try {
-    docs = loadAll(await readFile(file, 'utf8'));
+    return parseManifests(await readFile(file, 'utf8'));
   } catch (err) {
     throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
   }
+}
+
+async function loadHook(file: string, name: string | undefined): Promise<DeployHook> {
+  const docs = await readManifests(file);
   const hooks = docs.filter((d): d is KubeObject => isObject(d) && d.apiVersion === API_VERSION && d.kind === DEPLOY_HOOK.kind);
   const chosen = name ? hooks.filter((h) => h.metadata?.name === name) : hooks;
   if (chosen.length !== 1) {
@@ -176,13 +180,7 @@ async function certificateSource(values: OptionValues, cluster: Cluster | undefi
 }
 
 async function secretFromManifest(file: string): Promise<KubeObject> {
-  let docs: unknown[];
-  try {
-    docs = loadAll(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  const secret = docs.find((d): d is KubeObject => isObject(d) && d.kind === 'Secret');
+  const secret = (await readManifests(file)).find((d): d is KubeObject => isObject(d) && d.kind === 'Secret');
   if (!secret) throw new CommandError(`${file} holds no Secret`);
   // stringData is what people write by hand; the API server would merge it into data.
   const data = { ...(secret.data as Record<string, string> | undefined) };

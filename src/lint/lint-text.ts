@@ -1,6 +1,7 @@
 // Linting one file's text: every YAML document in it, each certhook object checked as the API
 // server and the operator would check it, each problem placed at its field's line and column.
-import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { KUBECTL_YAML } from './kubectl-yaml.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isObject } from '../schema/json.ts';
 import { unknownFields, prune } from '../schema/structural.ts';
@@ -32,13 +33,6 @@ export interface LintOptions {
   strict: boolean;
 }
 
-// kubectl reads manifests as YAML 1.1 (yes/no are booleans) but keeps unquoted dates as strings.
-const PARSE_OPTIONS = {
-  version: '1.1' as const,
-  prettyErrors: false,
-  customTags: (tags: Tags) => tags.filter((tag) => (typeof tag === 'string' ? tag !== 'timestamp' : tag.tag !== 'tag:yaml.org,2002:timestamp')),
-};
-
 export function lintText(file: string, text: string, opts: LintOptions): LintResult {
   const lineCounter = new LineCounter();
   const result: LintResult = { problems: [], checked: 0, skipped: 0 };
@@ -48,7 +42,7 @@ export function lintText(file: string, text: string, opts: LintOptions): LintRes
   };
   const invalidYaml = (offset: number, message: string) =>
     result.problems.push({ ...at(offset), path: '', message: `invalid YAML: ${message}`, kind: null, name: null });
-  for (const doc of parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter })) {
+  for (const doc of parseAllDocuments(text, { ...KUBECTL_YAML, lineCounter })) {
     for (const error of doc.errors) invalidYaml(error.pos[0], error.message);
     let value: unknown;
     try {

@@ -115,6 +115,14 @@ describe('certhook run', () => {
     assert.match(slow.stdout, /^started\n[\s\S]*certhook: timeout after 1s: the command was stopped\n$/);
   });
 
+  test('a manifest is read as kubectl reads it: yes is true (YAML 1.1)', async () => {
+    const file = join(work, 'yaml11.yaml');
+    await writeFile(file, 'apiVersion: certhook.io/v1alpha1\nkind: DeployHook\nmetadata: {name: yaml11}\nspec:\n  dryRun: yes\n  job: {command: \'echo "dry run: $CERTMATE_DRY_RUN"\'}\n');
+    const result = await certhook(['run', '-f', file, '--secret', join(work, 'edge-tls.yaml')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'dry run: 1\n');
+  });
+
   test('--cert-dir takes CertMate\'s files or tls.crt and tls.key', async () => {
     const certmate = await mkdtemp(join(work, 'certmate-'));
     const leaf = certificate.fullchainPem.slice(0, certificate.fullchainPem.indexOf('-----END CERTIFICATE-----') + 26);
