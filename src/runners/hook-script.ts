@@ -74,19 +74,20 @@ export function watchdogScript(timeoutSeconds: number, graceSeconds = KILL_GRACE
   ].join('\n');
 }
 
-/** The hook container's `command` and `args`: the wrapper, and the hook's command as written. */
-export function hookCommandLine(command: string, timeoutSeconds: number): { command: string[]; args: string[] } {
-  return {
-    command: ['sh', '-c', escapeExpansion(watchdogScript(timeoutSeconds)), SCRIPT_NAME],
-    args: [escapeExpansion(command)],
-  };
-}
-
 /**
- * The same wrapper and command as one argv for a process on this machine (`certhook run`): as
- * written, for no `$(VAR)` expansion comes between them and the shell.
+ * The wrapper and the hook's command as written, as one argv: what a process on this machine
+ * runs (`certhook run`), where no `$(VAR)` expansion comes between them and the shell.
  */
 export const localHookArgv = (command: string, timeoutSeconds: number): string[] => ['sh', '-c', watchdogScript(timeoutSeconds), SCRIPT_NAME, command];
+
+/**
+ * The hook container's `command` and `args`: the same argv, escaped so that Kubernetes' `$(VAR)`
+ * expansion gives it back unchanged; the hook's command is the one argument.
+ */
+export function hookCommandLine(command: string, timeoutSeconds: number): { command: string[]; args: string[] } {
+  const argv = localHookArgv(command, timeoutSeconds).map(escapeExpansion);
+  return { command: argv.slice(0, -1), args: argv.slice(-1) };
+}
 
 /** The Job controller's backoff before retry `n` (1-based): 10 s, doubling, at most 6 minutes. */
 const retryBackoffSeconds = (n: number) => Math.min(10 * 2 ** (n - 1), 360);
