@@ -12,6 +12,7 @@ import { API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN } from '../api/names.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
 import { checkHook } from '../controller/hook-validity.ts';
 import { parseManifests } from '../lint/kubectl-yaml.ts';
+import { isObject } from '../schema/json.ts';
 import { runCertificate } from '../controller/plan.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { getIfExists } from '../kube/idempotent.ts';
@@ -132,8 +133,6 @@ async function loadHook(file: string, name: string | undefined): Promise<DeployH
   if (!checked.valid) throw new CommandError(`DeployHook "${chosen[0]!.metadata?.name}" is invalid, as the operator would find it:\n  ${checked.problems.join('\n  ')}`);
   return checked.hook;
 }
-
-const isObject = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function namespaceOf(values: OptionValues, hook: DeployHook): string | undefined {
   return stringOption(values, 'namespace') || hook.metadata.namespace || undefined;
