@@ -6,9 +6,9 @@
 // pruning, validation including CEL) on what it reads. Never add a check that lives in only one
 // of the two places: add it to the zod schema.
 import type { z } from 'zod';
-import { DeployHookSchema } from './deployhook.ts';
+import { ClusterDeployHookSchema, DeployHookSchema } from './deployhook.ts';
 import { DeployHookRunSchema } from './deployhookrun.ts';
-import { CATEGORY, DEPLOY_HOOK, DEPLOY_HOOK_RUN, GROUP, VERSION } from './names.ts';
+import { CATEGORY, CLUSTER_DEPLOY_HOOK, DEPLOY_HOOK, DEPLOY_HOOK_RUN, GROUP, VERSION } from './names.ts';
 import { structuralSchema, type StructuralSchema } from './structural-schema.ts';
 
 export interface PrinterColumn {
@@ -26,7 +26,7 @@ export interface CustomResourceDefinition {
   spec: {
     group: string;
     names: { kind: string; listKind: string; plural: string; singular: string; shortNames: string[]; categories: string[] };
-    scope: 'Namespaced';
+    scope: 'Namespaced' | 'Cluster';
     versions: Array<{
       name: string;
       served: true;
@@ -39,8 +39,9 @@ export interface CustomResourceDefinition {
 }
 
 interface Resource {
-  names: typeof DEPLOY_HOOK | typeof DEPLOY_HOOK_RUN;
-  schema: typeof DeployHookSchema | typeof DeployHookRunSchema;
+  names: typeof DEPLOY_HOOK | typeof CLUSTER_DEPLOY_HOOK | typeof DEPLOY_HOOK_RUN;
+  schema: typeof DeployHookSchema | typeof ClusterDeployHookSchema | typeof DeployHookRunSchema;
+  scope: 'Namespaced' | 'Cluster';
   /** metadata.name limit, when stricter than the API server's own. */
   nameMaxLength?: number;
   printerColumns: PrinterColumn[];
@@ -48,29 +49,46 @@ interface Resource {
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
+/** The columns of both kinds of hook; a ClusterDeployHook's namespaces go after its events. */
+function hookColumns(extra: PrinterColumn[] = []): PrinterColumn[] {
+  return [
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the hook is valid and can run.' },
+    { name: 'Type', type: 'string', jsonPath: '.status.type', description: 'What the hook runs: job or webhook.' },
+    { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Whether the hook fires on certificate events.' },
+    { name: 'Events', type: 'string', jsonPath: '.status.events', description: 'Certificate events the hook fires on.' },
+    ...extra,
+    { name: 'Last Result', type: 'string', jsonPath: '.status.lastRun.phase', description: 'Phase of the most recent run.' },
+    { name: 'Last Run', type: 'date', jsonPath: '.status.lastRun.completionTime', description: 'When the most recent run finished.' },
+    AGE,
+    { name: 'Domains', type: 'string', jsonPath: '.status.domains', description: 'DNS names the hook is for.', priority: 1 },
+    { name: 'Selector', type: 'string', jsonPath: '.status.selector', description: 'Labels of the TLS Secrets the hook is for.', priority: 1 },
+  ];
+}
+
 const RESOURCES: Resource[] = [
   {
     names: DEPLOY_HOOK,
     schema: DeployHookSchema,
+    scope: 'Namespaced',
     // The hook's name is the value of the certhook.io/hook label on its runs and Jobs.
     nameMaxLength: 63,
-    printerColumns: [
-      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the hook is valid and can run.' },
-      { name: 'Type', type: 'string', jsonPath: '.status.type', description: 'What the hook runs: job or webhook.' },
-      { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Whether the hook fires on certificate events.' },
-      { name: 'Events', type: 'string', jsonPath: '.status.events', description: 'Certificate events the hook fires on.' },
-      { name: 'Last Result', type: 'string', jsonPath: '.status.lastRun.phase', description: 'Phase of the most recent run.' },
-      { name: 'Last Run', type: 'date', jsonPath: '.status.lastRun.completionTime', description: 'When the most recent run finished.' },
-      AGE,
-      { name: 'Domains', type: 'string', jsonPath: '.status.domains', description: 'DNS names the hook is for.', priority: 1 },
-      { name: 'Selector', type: 'string', jsonPath: '.status.selector', description: 'Labels of the TLS Secrets the hook is for.', priority: 1 },
-    ],
+    printerColumns: hookColumns(),
+  },
+  {
+    names: CLUSTER_DEPLOY_HOOK,
+    schema: ClusterDeployHookSchema,
+    scope: 'Cluster',
+    nameMaxLength: 63,
+    printerColumns: hookColumns([
+      { name: 'Namespaces', type: 'string', jsonPath: '.status.namespaces', description: 'Labels of the namespaces the hook is for (empty: every namespace).' },
+    ]),
   },
   {
     names: DEPLOY_HOOK_RUN,
     schema: DeployHookRunSchema,
+    scope: 'Namespaced',
     printerColumns: [
-      { name: 'Hook', type: 'string', jsonPath: '.spec.hookRef.name', description: 'The DeployHook that ran.' },
+      { name: 'Hook', type: 'string', jsonPath: '.spec.hookRef.name', description: 'The hook that ran (a DeployHook, unless Hook Kind says otherwise).' },
       { name: 'Domain', type: 'string', jsonPath: '.status.certificate.domain', description: "The certificate's primary name." },
       { name: 'Event', type: 'string', jsonPath: '.spec.event', description: 'Why the run fired.' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Phase of the run.' },
@@ -78,6 +96,8 @@ const RESOURCES: Resource[] = [
       { name: 'Exit Code', type: 'integer', jsonPath: '.status.exitCode', description: "The hook's exit code." },
       { name: 'Duration', type: 'number', jsonPath: '.status.durationSeconds', description: 'Seconds the hook ran.' },
       AGE,
+      { name: 'Hook Kind', type: 'string', jsonPath: '.spec.hookRef.kind', description: 'ClusterDeployHook for a cluster hook\'s run (empty: DeployHook).', priority: 1 },
+      { name: 'Secret Namespace', type: 'string', jsonPath: '.spec.secretRef.namespace', description: 'For a ClusterDeployHook\'s run: the namespace of its TLS Secret.', priority: 1 },
     ],
   },
 ];
@@ -102,7 +122,7 @@ function customResourceDefinition(resource: Resource): CustomResourceDefinition 
         shortNames: [...names.shortNames],
         categories: [CATEGORY],
       },
-      scope: 'Namespaced',
+      scope: resource.scope,
       versions: [
         {
           name: VERSION,

@@ -7,7 +7,7 @@ import { CERTIFICATE_EVENTS, CertificateEventSchema, FailurePolicySchema, RunEve
 import { HOOK_POD_FIELDS } from './hook-pod.ts';
 import { dataKey, DNS_SUBDOMAIN, matchesRule, objectName } from './kube-names.ts';
 import { ConditionSchema, LabelSelectorSchema, ObjectMetaSchema, timestamp } from './metav1.ts';
-import { API_VERSION, DEPLOY_HOOK } from './names.ts';
+import { API_VERSION, CLUSTER_DEPLOY_HOOK, DEPLOY_HOOK } from './names.ts';
 
 /** An exact DNS name, or `*.` followed by one: the wildcard stands for exactly one label. */
 const DOMAIN_PATTERN = `([*][.])?${DNS_SUBDOMAIN}`;
@@ -277,8 +277,8 @@ export const HookWebhookSchema = z
   .describe('Deliver the certificate event as a signed HTTPS POST.');
 export type HookWebhook = z.infer<typeof HookWebhookSchema>;
 
-export const DeployHookSpecSchema = z
-  .object({
+/** The fields of a hook's spec, the same for both kinds of hook. */
+const HOOK_SPEC_FIELDS = {
     enabled: z
       .boolean()
       .default(true)
@@ -321,7 +321,7 @@ export const DeployHookSpecSchema = z
         'x-kubernetes-list-type': 'set',
       }),
     secretSelector: LabelSelectorSchema.optional().describe(
-      'Labels of the TLS Secrets the hook is for. Omit to consider every TLS Secret in the namespace.',
+      'Labels of the TLS Secrets the hook is for. Omit to consider every TLS Secret in the namespace (for a ClusterDeployHook: in every namespace it selects).',
     ),
     expiringWithin: z
       .string()
@@ -367,12 +367,31 @@ export const DeployHookSpecSchema = z
       ),
     job: HookJobSchema.optional(),
     webhook: HookWebhookSchema.optional(),
+};
+
+const ONE_KIND_OF_HOOK = { rule: 'has(self.job) != has(self.webhook)', message: 'set exactly one of job or webhook' };
+
+export const DeployHookSpecSchema = z.object(HOOK_SPEC_FIELDS).meta({
+  description: 'What the hook runs and for which certificates.',
+  'x-kubernetes-validations': [ONE_KIND_OF_HOOK],
+});
+export type DeployHookSpec = z.infer<typeof DeployHookSpecSchema>;
+
+export const ClusterDeployHookSpecSchema = z
+  .object({
+    ...HOOK_SPEC_FIELDS,
+    namespaceSelector: LabelSelectorSchema.optional().describe(
+      'Labels of the Namespaces whose TLS Secrets the hook is for. Omit to consider every namespace. Relabelling a ' +
+        'namespace fires nothing by itself: later certificate events follow the new selection.',
+    ),
   })
   .meta({
-    description: 'What the hook runs and for which certificates.',
-    'x-kubernetes-validations': [{ rule: 'has(self.job) != has(self.webhook)', message: 'set exactly one of job or webhook' }],
+    description:
+      "What the hook runs and for which certificates. Its runs, Jobs and snapshots live in the operator's namespace " +
+      '(--cluster-hook-namespace), where job.serviceAccountName and valueFrom references are resolved.',
+    'x-kubernetes-validations': [ONE_KIND_OF_HOOK],
   });
-export type DeployHookSpec = z.infer<typeof DeployHookSpecSchema>;
+export type ClusterDeployHookSpec = z.infer<typeof ClusterDeployHookSpecSchema>;
 
 /** One run as the hook's status summarises it. */
 export const RunSummarySchema = z
@@ -383,6 +402,7 @@ export const RunSummarySchema = z
     reason: z.string().max(128).optional().describe('Why the run is in its phase, e.g. Completed, ExitCode, TimedOut.'),
     exitCode: z.int32().optional().describe("The hook's exit code, when it ran to completion."),
     secretName: z.string().max(253).optional().describe('Name of the TLS Secret the run was for.'),
+    secretNamespace: z.string().max(63).optional().describe("For a ClusterDeployHook's run: the namespace of its TLS Secret."),
     domain: z.string().max(253).optional().describe("The certificate's primary name (first DNS name, else common name)."),
     startTime: timestamp('When the run started.').optional(),
     completionTime: timestamp('When the run finished.').optional(),
@@ -392,8 +412,7 @@ export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 const countSchema = (description: string) => z.int().min(0).optional().describe(description);
 
-export const DeployHookStatusSchema = z
-  .object({
+const HOOK_STATUS_FIELDS = {
     observedGeneration: z
       .int()
       .min(0)
@@ -429,9 +448,27 @@ export const DeployHookStatusSchema = z
       .max(20)
       .optional()
       .describe('Recent runs of the hook, newest first.'),
+};
+
+export const DeployHookStatusSchema = z.object(HOOK_STATUS_FIELDS).describe('Observed state of the hook.');
+
+export const ClusterDeployHookStatusSchema = z
+  .object({
+    ...HOOK_STATUS_FIELDS,
+    runNamespace: z
+      .string()
+      .max(63)
+      .optional()
+      .describe("The namespace the hook's DeployHookRuns, Jobs and snapshots live in (the operator's --cluster-hook-namespace)."),
+    namespaces: z
+      .string()
+      .max(65_536)
+      .optional()
+      .describe("spec.namespaceSelector in kubectl's selector syntax, for kubectl get; absent when the hook takes every namespace."),
   })
   .describe('Observed state of the hook.');
-export type DeployHookStatus = z.infer<typeof DeployHookStatusSchema>;
+/** A hook's status, of either kind (the cluster kind's fields absent on a DeployHook's). */
+export type DeployHookStatus = z.infer<typeof ClusterDeployHookStatusSchema>;
 
 export const DeployHookSchema = z
   .object({
@@ -446,3 +483,20 @@ export const DeployHookSchema = z
       'a changed certificate (renewed) or is deleted (revoked). Each firing is recorded as a DeployHookRun.',
   );
 export type DeployHook = z.infer<typeof DeployHookSchema>;
+
+export const ClusterDeployHookSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(CLUSTER_DEPLOY_HOOK.kind),
+    metadata: ObjectMetaSchema,
+    spec: ClusterDeployHookSpecSchema,
+    status: ClusterDeployHookStatusSchema.optional(),
+  })
+  .describe(
+    'A ClusterDeployHook is a DeployHook for the TLS Secrets of every namespace its namespaceSelector selects, for ' +
+      "platform teams. Its DeployHookRuns and Jobs live in the operator's namespace, out of the tenants' reach.",
+  );
+export type ClusterDeployHook = z.infer<typeof ClusterDeployHookSchema>;
+
+/** A hook of either kind: what fires, plans and runs treats them alike. */
+export type Hook = DeployHook | ClusterDeployHook;

@@ -3,14 +3,37 @@
 // is the manual trigger. The spec is the request and never changes; the status is the outcome.
 import { z } from 'zod';
 import { FailurePolicySchema, RunEventSchema, RunPhaseSchema, StageSchema } from './enums.ts';
-import { objectName } from './kube-names.ts';
+import { DNS_LABEL, matchesRule, objectName } from './kube-names.ts';
 import { ObjectMetaSchema, timestamp } from './metav1.ts';
-import { API_VERSION, DEPLOY_HOOK_RUN } from './names.ts';
+import { API_VERSION, DEPLOY_HOOK_RUN, HOOK_KINDS } from './names.ts';
 
-const nameRef = (description: string) =>
+export const HookRefSchema = z
+  .object({
+    kind: z
+      .enum(HOOK_KINDS)
+      .optional()
+      .describe("The hook's kind: DeployHook (the default), in the run's namespace, or ClusterDeployHook."),
+    name: objectName('name', 'Name of the hook.', 'run'),
+  })
+  .describe('The hook to run.');
+
+const secretRef = (description: string) =>
   z
-    .object({ name: objectName('name', 'Name of the object, in the run\'s namespace.', 'run') })
+    .object({
+      namespace: z
+        .string()
+        .min(1)
+        .max(63)
+        .meta({
+          description: "The Secret's namespace, for a ClusterDeployHook's run (which lives in the operator's namespace); a DeployHook's run takes a Secret of its own namespace.",
+          'x-kubernetes-validations': [matchesRule(DNS_LABEL, "secretRef.namespace must be a namespace's name: a lowercase RFC 1123 label of at most 63 characters (letters, digits and '-', e.g. team-a)")],
+        })
+        .optional(),
+      name: objectName('name', 'Name of the Secret.', 'run'),
+    })
     .describe(description);
+
+const IS_CLUSTER_RUN = "has(self.hookRef.kind) && self.hookRef.kind == 'ClusterDeployHook'";
 
 /** How many of a certificate's DNS names a run lists; CAs issue certificates with a few hundred. */
 export const RUN_DNS_NAMES_LIMIT = 100;
@@ -77,9 +100,9 @@ export const listsAllDnsNames = (certificate: RunCertificate): boolean =>
 
 export const DeployHookRunSpecSchema = z
   .object({
-    hookRef: nameRef('The DeployHook to run.'),
-    secretRef: nameRef(
-      'The TLS Secret whose certificate the run is for. A manual run may omit it: the operator then chooses, among ' +
+    hookRef: HookRefSchema,
+    secretRef: secretRef(
+      'The TLS Secret whose certificate the run is for: in the run\'s namespace, or for a ClusterDeployHook\'s run in secretRef.namespace. A manual run may omit it: the operator then chooses, among ' +
         'the TLS Secrets the hook selects, the one whose certificate is the most recent (latest notBefore), and ' +
         'records it in status.secretRef.',
     ).optional(),
@@ -103,6 +126,14 @@ export const DeployHookRunSpecSchema = z
       { rule: 'self == oldSelf', message: 'spec is immutable' },
       { rule: "self.event == 'manual' || has(self.certificate)", message: 'certificate is required unless event is manual' },
       { rule: "self.event == 'manual' || has(self.secretRef)", message: 'secretRef is required unless event is manual' },
+      {
+        rule: `!has(self.secretRef) || !has(self.secretRef.namespace) || (${IS_CLUSTER_RUN})`,
+        message: "secretRef.namespace is only for a ClusterDeployHook's run: a DeployHook's run takes a Secret of its own namespace (leave namespace out)",
+      },
+      {
+        rule: `!has(self.secretRef) || has(self.secretRef.namespace) || !(${IS_CLUSTER_RUN})`,
+        message: "a ClusterDeployHook's run names its Secret's namespace too: secretRef: {namespace: ..., name: ...}",
+      },
     ],
   });
 export type DeployHookRunSpec = z.infer<typeof DeployHookRunSpecSchema>;
@@ -157,7 +188,7 @@ export const DeployHookRunStatusSchema = z
           'NetworkPolicy, BodyTooLarge, HookDeleted, EarlierStageFailed, WaitingForStage, HooksDisabled.',
       ),
     message: z.string().max(32768).optional().describe('Human-readable detail about the phase.'),
-    secretRef: nameRef('For a manual run that named no Secret: the TLS Secret the operator chose for it.').optional(),
+    secretRef: secretRef('For a manual run that named no Secret: the TLS Secret the operator chose for it.').optional(),
     certificate: RunCertificateSchema.optional().describe(
       'The certificate version the run acted on: spec.certificate, or for a manual run without one, ' +
         "the Secret's certificate when the run started.",
@@ -226,8 +257,8 @@ export const DeployHookRunSchema = z
     status: DeployHookRunStatusSchema.optional(),
   })
   .describe(
-    'A DeployHookRun is one firing of a DeployHook for one certificate version of one TLS Secret, ' +
-      'and its outcome. Create one by hand (event: manual) to test a hook.',
+    'A DeployHookRun is one firing of a DeployHook (or ClusterDeployHook) for one certificate version of one TLS ' +
+      'Secret, and its outcome. Create one by hand (event: manual) to test a hook.',
   );
 /** A run as the API holds it: a manual run may name no Secret. */
 export type DeployHookRunObject = z.infer<typeof DeployHookRunSchema>;
@@ -236,7 +267,7 @@ export type DeployHookRunObject = z.infer<typeof DeployHookRunSchema>;
  * A run as the operator works with it: its Secret always named — for a manual run that named none,
  * the one the operator chose (status.secretRef), and "" (no Secret's name) until it has chosen.
  */
-export type DeployHookRun = Omit<DeployHookRunObject, 'spec'> & { spec: DeployHookRunSpec & { secretRef: { name: string } } };
+export type DeployHookRun = Omit<DeployHookRunObject, 'spec'> & { spec: DeployHookRunSpec & { secretRef: { name: string; namespace?: string } } };
 
 export function boundRun(run: DeployHookRunObject): DeployHookRun {
   if (run.spec.secretRef) return run as DeployHookRun;

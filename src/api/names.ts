@@ -15,6 +15,18 @@ export const DEPLOY_HOOK = {
   shortNames: ['dh'],
 } as const;
 
+export const CLUSTER_DEPLOY_HOOK = {
+  kind: 'ClusterDeployHook',
+  listKind: 'ClusterDeployHookList',
+  plural: 'clusterdeployhooks',
+  singular: 'clusterdeployhook',
+  shortNames: ['cdh'],
+} as const;
+
+/** The kinds of hook a run's hookRef may name. */
+export const HOOK_KINDS = [DEPLOY_HOOK.kind, CLUSTER_DEPLOY_HOOK.kind] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+
 export const DEPLOY_HOOK_RUN = {
   kind: 'DeployHookRun',
   listKind: 'DeployHookRunList',
@@ -37,10 +49,12 @@ export function labelValue(text: string): string {
  * by whoever writes the label.
  */
 export const LABELS = {
-  /** The DeployHook's name, on its DeployHookRuns, Jobs and snapshot Secrets. */
+  /** The hook's name (DeployHook or ClusterDeployHook), on its DeployHookRuns, Jobs and snapshot Secrets. */
   hook: 'certhook.io/hook',
   /** The TLS Secret's name, on DeployHookRuns, Jobs and snapshot Secrets. */
   secret: 'certhook.io/secret',
+  /** The TLS Secret's namespace, on a ClusterDeployHook's runs, Jobs and snapshot Secrets (they live elsewhere). */
+  secretNamespace: 'certhook.io/secret-namespace',
   /** The DeployHookRun's name, on its Job and snapshot Secret. */
   run: 'certhook.io/run',
   /** The certificate event (created, renewed, revoked, manual), on DeployHookRuns and Jobs. */

@@ -1,4 +1,5 @@
 // `certhook operator`: run the operator against a cluster.
+import { DNS_LABEL } from '../api/kube-names.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
@@ -30,7 +31,11 @@ once per certificate created, renewed or revoked.
 
 options:
   --kubeconfig FILE          kubeconfig to use (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)
-  --namespace NS             watch only this namespace (default: all namespaces)
+  --namespace NS             watch only this namespace (default: all namespaces); ClusterDeployHooks
+                             are then not served
+  --cluster-hook-namespace NS  where ClusterDeployHooks' runs, Jobs and snapshots live, and their
+                             ServiceAccounts and valueFrom references are (default: $POD_NAMESPACE,
+                             else default)
   --hook-image IMAGE         image for hooks that name none (default: ${DEFAULT_HOOK_IMAGE})
   --job-ttl-seconds N        how long finished hook Jobs are kept (default: ${DEFAULT_JOB_TTL_SECONDS})
   --quiet-period SECONDS     writes to one Secret within this time fire once, for the final version
@@ -67,6 +72,7 @@ options:
 export const OPERATOR_OPTIONS = {
   kubeconfig: { type: 'string' },
   namespace: { type: 'string' },
+  'cluster-hook-namespace': { type: 'string' },
   'hook-image': { type: 'string' },
   'job-ttl-seconds': { type: 'string' },
   'quiet-period': { type: 'string' },
@@ -114,6 +120,7 @@ export function logFormatOption(values: OptionValues, help: string): LogFormat {
 export function operatorConfig(values: OptionValues, help: string) {
   return {
     namespace: stringOption(values, 'namespace') || undefined,
+    ...clusterHookNamespace(values, help),
     defaultImage: stringOption(values, 'hook-image') ?? DEFAULT_HOOK_IMAGE,
     ttlSecondsAfterFinished: intOption(stringOption(values, 'job-ttl-seconds'), 'job-ttl-seconds', 0, 7 * 24 * 3600, help) ?? DEFAULT_JOB_TTL_SECONDS,
     quietPeriodMs: Math.round(1000 * (secondsOption(stringOption(values, 'quiet-period'), 'quiet-period', 300, help) ?? DEFAULT_QUIET_PERIOD_SECONDS)),
@@ -124,6 +131,18 @@ export function operatorConfig(values: OptionValues, help: string) {
     webhookAllow: allowCidrs(values, help),
     ...allowedServiceAccounts(values, help),
   };
+}
+
+/** Where ClusterDeployHooks' runs live; none for an operator that watches one namespace. */
+function clusterHookNamespace(values: OptionValues, help: string): { clusterHookNamespace?: string } {
+  const given = stringOption(values, 'cluster-hook-namespace');
+  if (stringOption(values, 'namespace')) {
+    if (given) throw new UsageError('--cluster-hook-namespace has no use with --namespace: an operator watching one namespace serves no ClusterDeployHooks', help);
+    return {};
+  }
+  const namespace = given || process.env.POD_NAMESPACE || 'default';
+  if (!new RegExp(`^${DNS_LABEL}$`).test(namespace)) throw new UsageError(`--cluster-hook-namespace must be a namespace's name, a lowercase RFC 1123 label (got "${namespace}")`, help);
+  return { clusterHookNamespace: namespace };
 }
 
 function allowedServiceAccounts(values: OptionValues, help: string): { allowedServiceAccounts?: string[] } {

@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { DeployHook, EnvVar, HookJob, HookWebhook } from '../api/deployhook.ts';
+import type { Hook, EnvVar, HookJob, HookWebhook } from '../api/deployhook.ts';
 import { boundRun, type DeployHookRun, type RunCertificate } from '../api/deployhookrun.ts';
 import { RunEventSchema } from '../api/enums.ts';
 import { API_VERSION, DEPLOY_HOOK, DEPLOY_HOOK_RUN } from '../api/names.ts';
@@ -121,7 +121,7 @@ async function readManifests(file: string): Promise<unknown[]> {
   }
 }
 
-async function loadHook(file: string, name: string | undefined): Promise<DeployHook> {
+async function loadHook(file: string, name: string | undefined): Promise<Hook> {
   const docs = await readManifests(file);
   const hooks = docs.filter((d): d is KubeObject => isObject(d) && d.apiVersion === API_VERSION && d.kind === DEPLOY_HOOK.kind);
   const chosen = name ? hooks.filter((h) => h.metadata?.name === name) : hooks;
@@ -134,7 +134,7 @@ async function loadHook(file: string, name: string | undefined): Promise<DeployH
   return checked.hook;
 }
 
-function namespaceOf(values: OptionValues, hook: DeployHook): string | undefined {
+function namespaceOf(values: OptionValues, hook: Hook): string | undefined {
   return stringOption(values, 'namespace') || hook.metadata.namespace || undefined;
 }
 
@@ -205,7 +205,7 @@ async function secretFromDirectory(dir: string): Promise<KubeObject> {
 }
 
 /** The run the operator would make: manual by default, named for this machine. */
-function localRun(hook: DeployHook, namespace: string, secretName: string, event: DeployHookRun['spec']['event'], dryRun: boolean): DeployHookRun {
+function localRun(hook: Hook, namespace: string, secretName: string, event: DeployHookRun['spec']['event'], dryRun: boolean): DeployHookRun {
   return boundRun({
     apiVersion: API_VERSION,
     kind: DEPLOY_HOOK_RUN.kind,
@@ -215,7 +215,7 @@ function localRun(hook: DeployHook, namespace: string, secretName: string, event
   });
 }
 
-async function runJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, files: CertificateFiles, cluster: Cluster | undefined): Promise<number> {
+async function runJob(run: DeployHookRun, hook: Hook, job: HookJob, certificate: RunCertificate, files: CertificateFiles, cluster: Cluster | undefined): Promise<number> {
   const extra = await jobEnv(job.env ?? [], cluster);
   const dir = await mkdtemp(join(tmpdir(), 'certhook-run-'));
   try {
@@ -262,7 +262,7 @@ async function jobEnv(vars: EnvVar[], cluster: Cluster | undefined): Promise<{ n
 }
 
 /** Prints the request; with `allow` (--send), sends it once. */
-async function runWebhook(run: DeployHookRun, hook: DeployHook, webhook: HookWebhook, certificate: RunCertificate, files: CertificateFiles, cluster: Cluster | undefined, allow: ReturnType<typeof parseAllowCidrs> | undefined): Promise<number> {
+async function runWebhook(run: DeployHookRun, hook: Hook, webhook: HookWebhook, certificate: RunCertificate, files: CertificateFiles, cluster: Cluster | undefined, allow: ReturnType<typeof parseAllowCidrs> | undefined): Promise<number> {
   const fields = payloadFields(run, hook, certificate, files);
   const id = webhookId(run.metadata.namespace!, run.metadata.name!);
   const fromSecret = new Set((webhook.headers ?? []).filter((h) => h.valueFrom).map((h) => h.name.toLowerCase()));

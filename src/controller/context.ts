@@ -2,6 +2,8 @@
 // the runners and the settings.
 import type { Logger } from 'pino';
 import type { AllowedServiceAccounts } from './service-account-policy.ts';
+import { isClusterHookKey } from '../api/hook-ref.ts';
+import type { ClusterHookSelection, NamespaceLabels } from './cluster-hooks.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { CacheIndex } from '../kube/cache-index.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -43,24 +45,33 @@ export interface OperatorConfig extends JobOptions {
   webhookLookup?: Lookup;
   /** The ServiceAccounts hooks may run as (`--allowed-service-accounts`); undefined: any. */
   allowedServiceAccounts?: AllowedServiceAccounts;
+  /**
+   * Where ClusterDeployHooks' runs, Jobs and snapshots live (`--cluster-hook-namespace`);
+   * undefined: ClusterDeployHooks are not served (an operator watching one namespace).
+   */
+  clusterHookNamespace?: string;
 }
 
 export interface Caches {
   secrets: Reflector<TlsSecret>;
   hooks: Reflector<CheckedHook>;
   runs: Reflector<DeployHookRun>;
+  /** ClusterDeployHooks and the Namespaces' labels, when ClusterDeployHooks are served. */
+  cluster?: { hooks: Reflector<CheckedHook>; namespaces: Reflector<NamespaceLabels> };
 }
 
 /** The caches' secondary indexes: a lookup costs its group's size, never the whole cache. */
 export interface Indexes {
   /** TLS Secrets by namespace. */
   secretsByNamespace: CacheIndex<TlsSecret>;
-  /** Hooks by namespace. */
+  /** DeployHooks by namespace. */
   hooksByNamespace: CacheIndex<CheckedHook>;
-  /** Runs by `namespace/hook`. */
+  /** Runs by their hook's key (`namespace/hook`, `/hook` for a ClusterDeployHook). */
   runsByHook: CacheIndex<DeployHookRun>;
-  /** Runs by `namespace/secret`: every hook's runs for one Secret name. */
+  /** Runs by their Secret's `namespace/name`: every hook's runs for one Secret name, of both kinds. */
   runsBySecret: CacheIndex<DeployHookRun>;
+  /** The valid ClusterDeployHooks that select each namespace. */
+  clusterHooks: ClusterHookSelection;
 }
 
 export interface OperatorContext {
@@ -104,14 +115,24 @@ export interface OperatorContext {
 
 export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
+/** A hook of either kind by its key (`namespace/name`, or `/name` for a ClusterDeployHook). */
+export function hookEntry(ctx: OperatorContext, hookKey: string): CheckedHook | undefined {
+  return isClusterHookKey(hookKey) ? ctx.caches.cluster?.hooks.cache.get(hookKey) : ctx.caches.hooks.cache.get(hookKey);
+}
+
+/** The hooks that may fire for the Secrets of a namespace: its DeployHooks and the ClusterDeployHooks that select it. */
+export function hooksOfNamespace(ctx: OperatorContext, namespace: string): CheckedHook[] {
+  return [...ctx.indexes.hooksByNamespace.get(namespace).values(), ...ctx.indexes.clusterHooks.of(namespace)];
+}
+
 export function splitKey(key: string): [namespace: string, name: string] {
   const i = key.indexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
-/** The cached runs of one hook. */
-export function runsOfHook(ctx: OperatorContext, namespace: string, hookName: string): DeployHookRun[] {
-  return ctx.indexes.runsByHook.list(cacheKey(namespace, hookName));
+/** The cached runs of one hook, by its key. */
+export function runsOfHook(ctx: OperatorContext, hookKey: string): DeployHookRun[] {
+  return ctx.indexes.runsByHook.list(hookKey);
 }
 
 /** Every hook's runs for one Secret name: the cached ones and those this process just created. */
@@ -120,9 +141,9 @@ export function runsOfSecret(ctx: OperatorContext, namespace: string, secretName
   return ctx.expectations.merge(key, ctx.indexes.runsBySecret.get(key));
 }
 
-/** Requeues the runs of one Secret name that wait for an earlier stage: one of theirs finished, or a newer certificate came. */
-export function wakeWaitingRuns(ctx: OperatorContext, namespace: string, secretName: string): void {
-  for (const [key, run] of ctx.indexes.runsBySecret.get(cacheKey(namespace, secretName))) {
+/** Requeues the runs of one Secret name (`namespace/name`) that wait for an earlier stage: one of theirs finished, or a newer certificate came. */
+export function wakeWaitingRuns(ctx: OperatorContext, secretKey: string): void {
+  for (const [key, run] of ctx.indexes.runsBySecret.get(secretKey)) {
     if (run.status?.phase === 'Waiting') ctx.runQueue.add(key);
   }
 }

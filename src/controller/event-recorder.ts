@@ -9,6 +9,9 @@ import { withRetry } from '../kube/retry.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** Where an Event about an object goes: its namespace, or for a cluster-scoped one (a ClusterDeployHook) default, as Kubernetes' recorders do. */
+const eventNamespace = (about: KubeObject): string => about.metadata.namespace ?? 'default';
+
 export class EventRecorder {
   private readonly client: KubeClient;
   private readonly log: Logger;
@@ -30,7 +33,7 @@ export class EventRecorder {
     const event = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${about.metadata.name}.${hash}`, namespace: about.metadata.namespace },
+      metadata: { name: `${about.metadata.name}.${hash}`, namespace: eventNamespace(about) },
       involvedObject: {
         apiVersion: about.apiVersion,
         kind: about.kind,
@@ -50,7 +53,7 @@ export class EventRecorder {
     };
     try {
       // A few quick tries: the run or hook it is about must not wait on it for long.
-      await withRetry(() => this.client.create(collectionPath(RESOURCES.events, about.metadata.namespace), event, { discardBody: true }), { signal: this.signal, attempts: 3 });
+      await withRetry(() => this.client.create(collectionPath(RESOURCES.events, eventNamespace(about)), event, { discardBody: true }), { signal: this.signal, attempts: 3 });
     } catch (err) {
       // An event is a courtesy: failing to write one must not fail the work it describes.
       if (!isAlreadyExists(err) && !this.signal.aborted) this.log.warn({ err: (err as Error).message, reason }, 'could not record event');

@@ -2,6 +2,7 @@
 // a run the API refuses for good (FiringRefused, also counted and logged), and a certificate whose
 // tls.key is not its key (KeyMismatch: the hook still runs, with a pair that will not work).
 import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { secretNamespaceOf } from '../api/hook-ref.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 import { checkKeyPair } from '../certs/key-pair.ts';
 import { KubeApiError } from '../kube/errors.ts';
@@ -22,10 +23,10 @@ export const isRefused = (err: unknown): err is KubeApiError =>
 
 /** A firing whose run the API refused: said on the Secret and the hook, counted and logged; the resync tries it again. */
 export async function reportRefusal(ctx: OperatorContext, firing: Firing, runName: string, err: KubeApiError): Promise<void> {
-  const namespace = firing.hook.metadata.namespace!;
+  const namespace = firing.secret.namespace;
   const hook = firing.hook.metadata.name!;
-  const message = `the API refused run ${runName} (DeployHook ${hook}, ${firing.event}, Secret ${firing.secret.name}): ${err.code} ${err.message}; it is tried again at the next resync`;
-  ctx.metrics.firingRefused(namespace, hook);
+  const message = `the API refused run ${runName} (${firing.hook.kind} ${hook}, ${firing.event}, Secret ${firing.secret.name}): ${err.code} ${err.message}; it is tried again at the next resync`;
+  ctx.metrics.firingRefused(firing.hook.metadata.namespace ?? '', hook);
   ctx.log.warn({ run: runName, hook, secret: firing.secret.name, namespace, event: firing.event, code: err.code, err: err.message }, 'the API refused a firing\'s run; it is tried again at the next resync');
   await Promise.all([
     ctx.recorder.record(secretObject(namespace, firing.secret.name, firing.secret.uid), 'Warning', 'FiringRefused', message, runName),
@@ -38,7 +39,7 @@ export async function warnOfKeyMismatch(ctx: OperatorContext, run: DeployHookRun
   if (files.key === undefined) return;
   const check = checkKeyPair(files.cert, files.key);
   if (check === 'match') return;
-  const namespace = run.metadata.namespace!;
+  const namespace = secretNamespaceOf(run);
   const fingerprint = run.spec.certificate?.fingerprint ?? '';
   const problem = check === 'mismatch'
     ? 'tls.key does not hold the private key of the certificate in tls.crt'

@@ -1,8 +1,9 @@
 // A hook's status from its runs and its validity. Pure, and computed from scratch each time
 // (level-triggered): the same runs always give the same status.
-import type { DeployHook, DeployHookStatus, RunSummary } from '../api/deployhook.ts';
+import type { Hook, DeployHookStatus, RunSummary } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
-import type { Condition } from '../api/metav1.ts';
+import type { Condition, LabelSelector } from '../api/metav1.ts';
+import { isClusterHook } from '../api/hook-ref.ts';
 import { formatLabelSelector, fromLabelSelector, SelectorError } from '../kube/label-selector.ts';
 import type { HookCondition } from '../runners/runner.ts';
 import { newestFirst } from './run-state.ts';
@@ -20,6 +21,7 @@ export function runSummary(run: DeployHookRun): RunSummary {
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
     ...(run.spec.secretRef.name ? { secretName: run.spec.secretRef.name } : {}),
+    ...(run.spec.secretRef.namespace ? { secretNamespace: run.spec.secretRef.namespace } : {}),
     ...(domain ? { domain } : {}),
     ...(s.startTime ? { startTime: s.startTime } : {}),
     ...(s.completionTime ? { completionTime: s.completionTime } : {}),
@@ -39,9 +41,9 @@ export interface Validity {
 
 /**
  * `others`: the conditions its runner reports (a webhook's Reachable), each with the generation
- * it was learnt for.
+ * it was learnt for; `runNamespace`: where a ClusterDeployHook's runs live.
  */
-export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Validity, now: string, others: HookCondition[] = []): DeployHookStatus {
+export function hookStatus(hook: Hook, runs: DeployHookRun[], validity: Validity, now: string, others: HookCondition[] = [], runNamespace?: string): DeployHookStatus {
   const sorted = [...runs].sort(newestFirst);
   const count = (phase: string) => runs.filter((r) => r.status?.phase === phase).length;
   const generation = hook.metadata.generation ?? 0;
@@ -51,8 +53,12 @@ export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Va
   const type = hook.spec.webhook ? 'webhook' : hook.spec.job ? 'job' : undefined;
   const { onEvents, domains, secretSelector } = hook.spec;
   const selector = secretSelector && selectorText(secretSelector);
+  const namespaceSelector = isClusterHook(hook) ? hook.spec.namespaceSelector : undefined;
+  const namespaces = namespaceSelector && selectorText(namespaceSelector);
   return {
     observedGeneration: generation,
+    ...(runNamespace && isClusterHook(hook) ? { runNamespace } : {}),
+    ...(namespaces ? { namespaces } : {}),
     ...(type ? { type } : {}),
     ...(onEvents ? { events: onEvents.join(',') } : {}),
     ...(domains ? { domains: domains.join(',') } : {}),
@@ -68,7 +74,7 @@ export function hookStatus(hook: DeployHook, runs: DeployHookRun[], validity: Va
  * A selector that selects everything (`{}`) prints as nothing, as kubectl prints it; so does an
  * invalid one, which Ready=False already explains.
  */
-function selectorText(selector: NonNullable<DeployHook['spec']['secretSelector']>): string | undefined {
+function selectorText(selector: LabelSelector): string | undefined {
   try {
     return formatLabelSelector(fromLabelSelector(selector)) || undefined;
   } catch (err) {

@@ -6,7 +6,8 @@
 // The observation makes the live column exact (a renewal to a certificate backdated before the
 // hook, a delete of a Secret no run recorded, tls.crt becoming readable); without it, after a
 // restart, the runs and the creation times alone decide. README "Exactly once" is the table.
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
+import { isClusterHook, secretNamespaceOf } from '../api/hook-ref.ts';
 import { listsAllDnsNames, type DeployHookRun } from '../api/deployhookrun.ts';
 import type { CertificateEvent } from '../api/enums.ts';
 import { ANNOTATIONS } from '../api/names.ts';
@@ -56,22 +57,22 @@ export const lastCertificateOf = (seen: Observation): CertificateFacts | undefin
  * selector not. A run that lists only the first of its certificate's names is taken as allowed:
  * the hook fired for that certificate, so its domains allowed it then.
  */
-function revokedOfRun(hook: DeployHook, last: DeployHookRun): Firing | undefined {
+function revokedOfRun(hook: Hook, last: DeployHookRun): Firing | undefined {
   const certificate = last.spec.certificate!;
   const allowed = !listsAllDnsNames(certificate) || domainsAllow(hook, certificateNames(certificate.dnsNames, certificate.domain));
   if (!hookListens(hook, 'revoked') || !allowed) return undefined;
-  return { hook, event: 'revoked', secret: { name: last.spec.secretRef.name, uid: secretUidOf(last) ?? '' }, certificate };
+  return { hook, event: 'revoked', secret: { namespace: secretNamespaceOf(last), name: last.spec.secretRef.name, uid: secretUidOf(last) ?? '' }, certificate };
 }
 
 /** Revoked for a Secret this process saw before it went: its labels are known too. */
-const revokedOfSecret = (hook: DeployHook, gone: TlsSecret): Firing | undefined =>
+const revokedOfSecret = (hook: Hook, gone: TlsSecret): Firing | undefined =>
   (hookFires(hook, 'revoked', gone) ? firingOf(hook, 'revoked', gone) : undefined);
 
 /**
  * The event for the Secret's certificate when no run of the hook records this Secret (by uid):
  * what this process saw says it exactly; without that, creation times decide.
  */
-function unrecordedEvent(hook: DeployHook, secret: TlsSecret, seen: Observation | undefined): 'created' | 'renewed' | undefined {
+function unrecordedEvent(hook: Hook, secret: TlsSecret, seen: Observation | undefined): 'created' | 'renewed' | undefined {
   const certificate = secret.certificate!;
   if (seen) {
     const before = lastCertificateOf(seen);
@@ -97,8 +98,8 @@ function unrecordedEvent(hook: DeployHook, secret: TlsSecret, seen: Observation 
  * - no run, nothing seen: the Secret created after the hook: created; else its certificate
  *   issued after the hook: renewed; else the certificate predates the hook: nothing.
  */
-export function firingsFor(hook: DeployHook, name: string, secret: TlsSecret | undefined, runs: DeployHookRun[], observed?: Observation): Firing[] {
-  if (secret && (secret.namespace !== hook.metadata.namespace || secret.name !== name)) return [];
+export function firingsFor(hook: Hook, name: string, secret: TlsSecret | undefined, runs: DeployHookRun[], observed?: Observation): Firing[] {
+  if (secret && ((!isClusterHook(hook) && secret.namespace !== hook.metadata.namespace) || secret.name !== name)) return [];
   const hookCreated = Date.parse(hook.metadata.creationTimestamp ?? '') || 0;
   const seen = observed && observed.at >= hookCreated ? observed : undefined;
   const ledger = ledgerOf(runs, name);
@@ -128,7 +129,7 @@ export function durationMs(duration: string): number {
 }
 
 /** When a certificate enters the hook's expiry window: notAfter − expiringWithin, in ms. */
-export const expiringFrom = (hook: DeployHook, certificate: { notAfter: string }): number =>
+export const expiringFrom = (hook: Hook, certificate: { notAfter: string }): number =>
   Date.parse(certificate.notAfter) - durationMs(hook.spec.expiringWithin);
 
 /**
@@ -136,7 +137,7 @@ export const expiringFrom = (hook: DeployHook, certificate: { notAfter: string }
  * the hook listens for it and selects the Secret, and `now` is inside the window. A renewal
  * replaces the certificate, so one that came is never warned about.
  */
-export function expiringFor(hook: DeployHook, secret: TlsSecret | undefined, runs: DeployHookRun[], now: number): Firing | undefined {
+export function expiringFor(hook: Hook, secret: TlsSecret | undefined, runs: DeployHookRun[], now: number): Firing | undefined {
   const certificate = secret?.certificate;
   if (!secret || !certificate || !hookFires(hook, 'expiring', secret) || now < expiringFrom(hook, certificate)) return undefined;
   const fired = ledgerOf(runs, secret.name).some((r) => r.spec.event === 'expiring' && secretUidOf(r) === secret.uid && r.spec.certificate!.fingerprint === certificate.fingerprint);

@@ -1,6 +1,7 @@
 // Which hooks a certificate event fires. Pure.
 import type { CertificateEvent } from '../api/enums.ts';
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
+import { isClusterHook } from '../api/hook-ref.ts';
 import type { LabelSelector } from '../api/metav1.ts';
 import { fromLabelSelector, matchesLabels, type Requirement } from '../kube/label-selector.ts';
 import type { TlsSecret } from './tls-secret.ts';
@@ -22,7 +23,7 @@ export function domainMatches(pattern: string, name: string): boolean {
 }
 
 /** Whether the hook's domains (none: any) allow a certificate with these names. */
-export function domainsAllow(hook: DeployHook, names: string[]): boolean {
+export function domainsAllow(hook: Hook, names: string[]): boolean {
   const { domains } = hook.spec;
   return !domains?.length || names.some((name) => domains.some((pattern) => domainMatches(pattern, name)));
 }
@@ -32,28 +33,39 @@ export const certificateNames = (dnsNames: string[] | undefined, commonName: str
   dnsNames?.length ? dnsNames : [commonName].filter((n): n is string => !!n);
 
 /** Each hook object's compiled secretSelector: compiled once, not for every Secret it is matched with. */
-const compiledSelectors = new WeakMap<DeployHook, Requirement[]>();
+const compiledSelectors = new WeakMap<LabelSelector, Requirement[]>();
 
-function selectorOf(hook: DeployHook, selector: LabelSelector): Requirement[] {
-  let requirements = compiledSelectors.get(hook);
-  if (!requirements) compiledSelectors.set(hook, (requirements = fromLabelSelector(selector)));
+export function compiledSelector(selector: LabelSelector): Requirement[] {
+  let requirements = compiledSelectors.get(selector);
+  if (!requirements) compiledSelectors.set(selector, (requirements = fromLabelSelector(selector)));
   return requirements;
 }
 
-/** Whether the hook's filters (namespace, domains, secretSelector) select this Secret. */
-export function hookSelects(hook: DeployHook, secret: TlsSecret): boolean {
-  if (hook.metadata.namespace !== secret.namespace) return false;
+/**
+ * Whether the hook's filters (namespace, domains, secretSelector) select this Secret. A
+ * ClusterDeployHook's namespaces are the caller's to choose (its namespaceSelector is matched
+ * against the Namespace's labels, which a Secret does not carry: `namespaceSelects`).
+ */
+export function hookSelects(hook: Hook, secret: TlsSecret): boolean {
+  if (!isClusterHook(hook) && hook.metadata.namespace !== secret.namespace) return false;
   if (!domainsAllow(hook, certificateNames(secret.certificate?.dnsNames, secret.certificate?.commonName))) return false;
   const { secretSelector } = hook.spec;
-  return !secretSelector || matchesLabels(selectorOf(hook, secretSelector), secret.labels);
+  return !secretSelector || matchesLabels(compiledSelector(secretSelector), secret.labels);
+}
+
+/** Whether a ClusterDeployHook's namespaceSelector (none: every namespace) selects a namespace with these labels. */
+export function namespaceSelects(hook: Hook, labels: Record<string, string> | undefined): boolean {
+  if (!isClusterHook(hook)) return false;
+  const { namespaceSelector } = hook.spec;
+  return !namespaceSelector || matchesLabels(compiledSelector(namespaceSelector), labels ?? {});
 }
 
 /** Whether the hook is enabled and listens for the event. */
-export const hookListens = (hook: DeployHook, event: CertificateEvent): boolean =>
+export const hookListens = (hook: Hook, event: CertificateEvent): boolean =>
   hook.spec.enabled !== false && hook.spec.onEvents.includes(event);
 
 /** Whether the event fires the hook by itself: enabled, listening for the event, selecting the Secret. */
-export function hookFires(hook: DeployHook, event: CertificateEvent, secret: TlsSecret): boolean {
+export function hookFires(hook: Hook, event: CertificateEvent, secret: TlsSecret): boolean {
   return hookListens(hook, event) && hookSelects(hook, secret);
 }
 
@@ -61,7 +73,7 @@ export function hookFires(hook: DeployHook, event: CertificateEvent, secret: Tls
  * For a manual run that names no Secret: of the Secrets the hook selects, the one whose
  * certificate is the most recent (latest notBefore; then the name, so the choice is stable).
  */
-export function mostRecentCertificate(hook: DeployHook, secrets: Iterable<TlsSecret>): TlsSecret | undefined {
+export function mostRecentCertificate(hook: Hook, secrets: Iterable<TlsSecret>): TlsSecret | undefined {
   let best: { secret: TlsSecret; notBefore: number } | undefined;
   for (const secret of secrets) {
     if (!secret.certificate || !hookSelects(hook, secret)) continue;

@@ -2,6 +2,7 @@
 // the runs cache; the gauges of hooks and certificates are read from the caches at scrape time,
 // so a change to a cache costs no metrics work and a deleted object's series goes with it.
 import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { isClusterRun } from '../api/hook-ref.ts';
 import type { Change } from '../kube/reflector.ts';
 import type { CerthookMetrics, FinishedRun } from '../metrics/certhook.ts';
 import type { OperatorContext } from './context.ts';
@@ -17,7 +18,8 @@ export function finishedByChange(change: Pick<Change<DeployHookRun>, 'previous' 
   if (!previous || !current || isFinished(previous) || !isFinished(current)) return undefined;
   const status = current.status!;
   return {
-    namespace: current.metadata.namespace!,
+    // The hook's namespace: none for a ClusterDeployHook, whose runs all live in one namespace.
+    namespace: isClusterRun(current) ? '' : current.metadata.namespace!,
     hook: current.spec.hookRef.name,
     event: current.spec.event,
     phase: status.phase!,
@@ -39,14 +41,15 @@ export function lastSuccessSeconds(runs: Iterable<DeployHookRun>): number | unde
 
 /** Registers the gauges read from the caches at scrape time. */
 export function sampleCaches(ctx: OperatorContext, metrics: CerthookMetrics): void {
-  const hooks = ctx.caches.hooks.cache;
+  // Both kinds of hook; a ClusterDeployHook's namespace label is empty.
+  const hooks = () => [...ctx.caches.hooks.cache, ...(ctx.caches.cluster?.hooks.cache ?? [])];
   metrics.hookReady.add((set) => {
     // Ready is the hook's validity, as its status condition says (hook-status.ts).
-    for (const entry of hooks.values()) set(hookLabels(entry.raw.metadata), entry.valid ? 1 : 0);
+    for (const [, entry] of hooks()) set(hookLabels(entry.raw.metadata), entry.valid ? 1 : 0);
   });
   metrics.lastSuccess.add((set) => {
-    // A hook's cache key is the key of its runs in the index: `namespace/name`.
-    for (const [key, entry] of hooks) {
+    // A hook's cache key is the key of its runs in the index: `namespace/name`, or `/name`.
+    for (const [key, entry] of hooks()) {
       const at = lastSuccessSeconds(ctx.indexes.runsByHook.get(key).values());
       if (at !== undefined) set(hookLabels(entry.raw.metadata), at);
     }
@@ -60,4 +63,4 @@ export function sampleCaches(ctx: OperatorContext, metrics: CerthookMetrics): vo
   metrics.countUnmatched(() => ctx.counters.unmatchedCertificateEvents);
 }
 
-const hookLabels = (metadata: { namespace?: string; name?: string }) => ({ namespace: metadata.namespace!, hook: metadata.name! });
+const hookLabels = (metadata: { namespace?: string; name?: string }) => ({ namespace: metadata.namespace ?? '', hook: metadata.name! });

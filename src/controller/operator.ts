@@ -14,7 +14,9 @@ import { Reflector, type CacheLoop, type Change } from '../kube/reflector.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { JobRunner } from '../runners/job-runner.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookRunner } from '../runners/webhook/webhook-runner.ts';
-import { cacheKey, wakeWaitingRuns, type OperatorConfig, type OperatorContext } from './context.ts';
+import { hookKeyOfRun, secretKeyOfRun } from '../api/hook-ref.ts';
+import { ClusterHookSelection, toNamespaceLabels } from './cluster-hooks.ts';
+import { wakeWaitingRuns, type OperatorConfig, type OperatorContext } from './context.ts';
 import { Deadlines } from './deadlines.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { reconcileHook } from './hook-reconciler.ts';
@@ -107,7 +109,6 @@ function specChanged(previous: KubeObject | undefined, current: KubeObject | und
   return !previous || !current || previous.metadata.generation !== current.metadata.generation;
 }
 
-const runSecretKey = (run: DeployHookRun) => cacheKey(run.metadata.namespace!, run.spec.secretRef.name);
 
 export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const { client, log, config } = opts;
@@ -155,9 +156,10 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     indexes: {
       secretsByNamespace: new CacheIndex((s) => [s.namespace]),
       hooksByNamespace: new CacheIndex((h) => [h.raw.metadata.namespace!]),
-      runsByHook: new CacheIndex((r) => [cacheKey(r.metadata.namespace!, r.spec.hookRef.name)]),
+      runsByHook: new CacheIndex((r) => [hookKeyOfRun(r)]),
       // A manual run is under no Secret until the operator has chosen one for it.
-      runsBySecret: new CacheIndex((r) => (r.spec.secretRef.name ? [runSecretKey(r)] : [])),
+      runsBySecret: new CacheIndex((r) => (r.spec.secretRef.name ? [secretKeyOfRun(r)] : [])),
+      clusterHooks: new ClusterHookSelection(() => ctx.caches.cluster?.hooks.cache.values() ?? [], () => ctx.caches.cluster?.namespaces.cache ?? new Map()),
     },
     // Workers per controller: reconciles wait on the API, so runs (several requests each, to start
     // and to finish) get the most; the client's rate limit and connection cap bound them all.
@@ -172,20 +174,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
         transform: (raw) => checkHook(raw, config.allowedServiceAccounts),
         onChange: (c) => {
           ctx.indexes.hooksByNamespace.update(c.key, c.previous, c.current);
-          if (!c.current) ctx.hookKnownSince.delete(c.key);
-          else if (!ctx.hookKnownSince.has(c.key)) ctx.hookKnownSince.set(c.key, Date.now());
-          // The operator's own status writes change nothing its status is computed from.
-          if (!specChanged(c.previous?.raw, c.current?.raw)) return;
-          ctx.hookQueue.add(c.key);
-          // Its historyLimit may have changed: every pair is looked at again.
-          ctx.retention.markAll(c.key);
-          ctx.retentionQueue.add(c.key);
-          // A hook first seen while acting: fire what happened since it was created; one that
-          // now listens for expiring: look for certificates already in its window.
-          if (active && (c.type === 'ADDED' || (c.current?.valid && c.current.hook.spec.onEvents.includes('expiring')))) {
-            const [namespace, name] = [c.current!.raw.metadata.namespace!, c.current!.raw.metadata.name!];
-            void enqueueAll(ctx.secretQueue, secretKeysOf(ctx, namespace, name));
-          }
+          onHookChange(c);
         },
       }),
       runs: new Reflector<DeployHookRun>({
@@ -196,11 +185,11 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           ctx.indexes.runsByHook.update(c.key, c.previous, c.current);
           ctx.indexes.runsBySecret.update(c.key, c.previous, c.current);
           const run = c.current ?? c.previous!;
-          ctx.expectations.observed(runSecretKey(run), run.metadata.name!);
+          ctx.expectations.observed(secretKeyOfRun(run), run.metadata.name!);
           ctx.expectations.observedVersion(c.key, c.current?.metadata.resourceVersion);
           if (c.type === 'DELETED') ctx.snapshots.delete(c.key);
           ctx.runQueue.add(c.key);
-          if (c.current && isFinished(c.current) && !(c.previous && isFinished(c.previous))) wakeWaitingRuns(ctx, c.current.metadata.namespace!, c.current.spec.secretRef.name);
+          if (c.current && isFinished(c.current) && !(c.previous && isFinished(c.previous))) wakeWaitingRuns(ctx, secretKeyOfRun(c.current));
           noteRunChange(run, c.type === 'ADDED');
           // Counted by the replica that acts, once, as the final status reaches its cache.
           const finished = ctx.isActive() ? finishedByChange(c) : undefined;
@@ -217,12 +206,50 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
           onSecretChange(c);
         },
       }),
+      // ClusterDeployHooks need every namespace's Secrets: an operator watching one serves none.
+      ...(config.clusterHookNamespace && !ns ? {
+        cluster: {
+          hooks: new Reflector<CheckedHook>({
+            ...common,
+            path: collectionPath(RESOURCES.clusterDeployHooks),
+            transform: (raw) => checkHook(raw, config.allowedServiceAccounts, config.clusterHookNamespace),
+            onChange: (c) => {
+              ctx.indexes.clusterHooks.hooksChanged();
+              onHookChange(c);
+            },
+          }),
+          // Relabelling a namespace fires nothing: later events follow the new selection.
+          namespaces: new Reflector({
+            ...common,
+            path: collectionPath(RESOURCES.namespaces),
+            transform: toNamespaceLabels,
+            onChange: (c) => ctx.indexes.clusterHooks.namespaceChanged((c.current ?? c.previous!).name),
+          }),
+        },
+      } : {}),
     },
   };
   sampleCaches(ctx, metrics.certhook);
-  const { hooks, runs, secrets } = ctx.caches;
-  const reflectors: CacheLoop[] = [hooks, runs, secrets, ...ctx.runners.flatMap((r) => r.caches)];
+  const { hooks, runs, secrets, cluster } = ctx.caches;
+  const reflectors: CacheLoop[] = [hooks, runs, secrets, ...(cluster ? [cluster.hooks, cluster.namespaces] : []), ...ctx.runners.flatMap((r) => r.caches)];
   const queues = [ctx.secretQueue, ctx.runQueue, ctx.hookQueue, ctx.retentionQueue];
+
+  /** A hook of either kind came, went or changed (its key: `namespace/name`, or `/name`). */
+  function onHookChange(c: Change<CheckedHook>): void {
+    if (!c.current) ctx.hookKnownSince.delete(c.key);
+    else if (!ctx.hookKnownSince.has(c.key)) ctx.hookKnownSince.set(c.key, Date.now());
+    // The operator's own status writes change nothing its status is computed from.
+    if (!specChanged(c.previous?.raw, c.current?.raw)) return;
+    ctx.hookQueue.add(c.key);
+    // Its historyLimit may have changed: every pair is looked at again.
+    ctx.retention.markAll(c.key);
+    ctx.retentionQueue.add(c.key);
+    // A hook first seen while acting: fire what happened since it was created; one that now
+    // listens for expiring: look for certificates already in its window.
+    if (active && (c.type === 'ADDED' || (c.current?.valid && c.current.hook.spec.onEvents.includes('expiring')))) {
+      void enqueueAll(ctx.secretQueue, secretKeysOf(ctx, c.key));
+    }
+  }
 
   function onSecretChange(change: Change<TlsSecret>): void {
     const current = change.current;
@@ -244,8 +271,8 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
 
   /** A run appeared, changed or went: its hook's status and retention are due (coalesced). */
   function noteRunChange(run: DeployHookRun, added: boolean): void {
-    const hookKey = cacheKey(run.metadata.namespace!, run.spec.hookRef.name);
-    ctx.retention.mark(hookKey, run.spec.secretRef.name, added);
+    const hookKey = hookKeyOfRun(run);
+    ctx.retention.mark(hookKey, secretKeyOfRun(run), added);
     ctx.retentionQueue.addQuiet(hookKey, HOOK_STATUS_QUIET_MS, HOOK_STATUS_MAX_WAIT_MS);
     ctx.hookQueue.addQuiet(hookKey, HOOK_STATUS_QUIET_MS, HOOK_STATUS_MAX_WAIT_MS);
   }
@@ -271,7 +298,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   async function reconcileAll(): Promise<void> {
     await enqueueAll(ctx.secretQueue, allSecretKeys());
     await enqueueAll(ctx.runQueue, runs.cache.keys());
-    for (const key of hooks.cache.keys()) {
+    for (const key of [...hooks.cache.keys(), ...(cluster?.hooks.cache.keys() ?? [])]) {
       ctx.retention.markAll(key);
       ctx.retentionQueue.add(key);
       ctx.hookQueue.add(key);
@@ -302,7 +329,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
 
   async function act(): Promise<void> {
     active = true;
-    log.info({ secrets: secrets.cache.size, hooks: hooks.cache.size, runs: runs.cache.size }, 'acting: reconciling every Secret and run');
+    log.info({ secrets: secrets.cache.size, hooks: hooks.cache.size, clusterHooks: cluster?.hooks.cache.size, runs: runs.cache.size }, 'acting: reconciling every Secret and run');
     await reconcileAll();
     scheduleResync();
   }
@@ -310,7 +337,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   for (const r of reflectors) r.start();
   await Promise.all(reflectors.map((r) => r.waitForSync()));
   synced = true;
-  log.info({ namespace: ns ?? '(all)', secrets: secrets.cache.size, hooks: hooks.cache.size, runs: runs.cache.size }, 'caches filled');
+  log.info({ namespace: ns ?? '(all)', secrets: secrets.cache.size, hooks: hooks.cache.size, clusterHooks: cluster?.hooks.cache.size, runs: runs.cache.size }, 'caches filled');
 
   const operator: Operator = {
     context: ctx,

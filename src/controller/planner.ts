@@ -11,6 +11,7 @@ import { createIfMissing, createOrGet, getIfExists } from '../kube/idempotent.ts
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
 import { certificateFiles, secretData, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
+import { hookKeyOfRun, runNamespaceOf, secretKeyOfRun, secretNamespaceOf } from '../api/hook-ref.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { isRefused, reportRefusal, warnOfKeyMismatch } from './firing-warnings.ts';
 import { capturingRun } from './ledger.ts';
@@ -31,7 +32,8 @@ async function filesOfRun(ctx: OperatorContext, run: DeployHookRun): Promise<Cer
 
 /** A revoked certificate's files: its Secret is gone, so the run that captured it has them. */
 async function revokedFiles(ctx: OperatorContext, revoked: DeployHookRun): Promise<CertificateFiles | undefined> {
-  const runs = runsOfSecret(ctx, revoked.metadata.namespace!, revoked.spec.secretRef.name).filter((r) => r.spec.hookRef.name === revoked.spec.hookRef.name);
+  const hookKey = hookKeyOfRun(revoked);
+  const runs = runsOfSecret(ctx, secretNamespaceOf(revoked), revoked.spec.secretRef.name).filter((r) => hookKeyOfRun(r) === hookKey);
   const captured = capturingRun(runs, revoked);
   return captured ? filesOfRun(ctx, captured) : undefined;
 }
@@ -54,7 +56,7 @@ export const supersededStatus = (run: DeployHookRun, current: string | undefined
  * run's certificate; a revoke's from the run that captured it).
  */
 export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Promise<RunFiles> {
-  const namespace = run.metadata.namespace!;
+  const namespace = secretNamespaceOf(run);
   const secretName = run.spec.secretRef.name;
   if (run.spec.event === 'revoked') {
     const files = await revokedFiles(ctx, run);
@@ -104,12 +106,12 @@ export type Planned = 'planned' | 'refused';
  * Secret's other firings go ahead.
  */
 export async function planFiring(ctx: OperatorContext, firing: Firing, changed: KubeObject | undefined): Promise<Planned> {
-  const planned = planRun(firing, new Date().toISOString());
+  const planned = planRun(firing, new Date().toISOString(), runNamespaceOf(firing.hook, ctx.config.clusterHookNamespace ?? ''));
   const namespace = planned.metadata.namespace!;
-  const secretKey = cacheKey(namespace, firing.secret.name);
+  const secretKey = secretKeyOfRun(planned);
   let files = filesOf(changed, firing.secret.uid, firing.certificate.fingerprint);
   if (!files && firing.event !== 'revoked') {
-    const now = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, namespace, firing.secret.name));
+    const now = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, firing.secret.namespace, firing.secret.name));
     files = filesOf(now, firing.secret.uid, firing.certificate.fingerprint);
     if (!files) return 'planned';
   }
@@ -132,7 +134,7 @@ export async function planFiring(ctx: OperatorContext, firing: Firing, changed: 
       // A revoke whose files nobody captured: the run reconciler records why.
       if (files) await writeSnapshot(ctx, run, files);
     }
-    ctx.log.info({ run: run.metadata.name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace }, 'run planned');
+    ctx.log.info({ run: run.metadata.name, hook: firing.hook.metadata.name, secret: firing.secret.name, event: firing.event, namespace, ...(namespace !== firing.secret.namespace ? { secretNamespace: firing.secret.namespace } : {}) }, 'run planned');
     return 'planned';
   } finally {
     if (ctx.snapshots.get(runKey) === 'writing') ctx.snapshots.delete(runKey);

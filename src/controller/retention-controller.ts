@@ -3,7 +3,7 @@
 // pairs are pruned, once for a whole burst of changes. A pair nobody touched is not looked at.
 import { isConflict, isNotFound } from '../kube/errors.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
-import { cacheKey, runsOfHook, splitKey, type OperatorContext } from './context.ts';
+import { hookEntry, runsOfHook, type OperatorContext } from './context.ts';
 import { runsToPrune, type RetentionMarks } from './retention.ts';
 
 interface Marks {
@@ -22,10 +22,10 @@ export class RetentionTracker {
     return marks;
   }
 
-  /** A run of the hook for `secretName` was added (`added`), changed or deleted. */
-  mark(hookKey: string, secretName: string, added: boolean): void {
+  /** A run of the hook for the Secret `secretKey` (`namespace/name`) was added (`added`), changed or deleted. */
+  mark(hookKey: string, secretKey: string, added: boolean): void {
     const marks = this.of(hookKey);
-    marks.secrets.add(secretName);
+    marks.secrets.add(secretKey);
     if (added) marks.added++;
   }
 
@@ -55,15 +55,15 @@ export class RetentionTracker {
 
 /** Deletes the hook's runs beyond its historyLimit that the ledger does not need. */
 export async function reconcileRetention(ctx: OperatorContext, hookKey: string): Promise<void> {
-  const entry = ctx.caches.hooks.cache.get(hookKey);
+  const entry = hookEntry(ctx, hookKey);
   const marks = ctx.retention.take(hookKey);
   // An invalid hook's runs are kept: its historyLimit may be what is wrong with it.
   if (!marks || !entry?.valid) return;
-  const [namespace, name] = splitKey(hookKey);
-  const existingUid = (secretName: string) => ctx.caches.secrets.cache.get(cacheKey(namespace, secretName))?.uid;
-  const prunable = runsToPrune(runsOfHook(ctx, namespace, name), entry.hook.spec.historyLimit ?? 10, existingUid, marks);
+  const existingUid = (secretKey: string) => ctx.caches.secrets.cache.get(secretKey)?.uid;
+  const prunable = runsToPrune(runsOfHook(ctx, hookKey), entry.hook.spec.historyLimit ?? 10, existingUid, marks);
   try {
     for (const run of prunable) {
+      const namespace = run.metadata.namespace!;
       try {
         // Background propagation: the run's Job, pod and snapshot Secret go with it.
         await ctx.client.delete(objectPath(RESOURCES.deployHookRuns, namespace, run.metadata.name!), { propagationPolicy: 'Background', preconditions: { uid: run.metadata.uid } });

@@ -8,6 +8,7 @@
 // retention works pair by pair: only the pairs whose runs changed, and those whose runs the
 // newest runs pushed past the limit, are looked at again.
 import type { DeployHookRun } from '../api/deployhookrun.ts';
+import { secretKeyOfRun } from '../api/hook-ref.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 import { capturingRun, ledgerOf } from './ledger.ts';
 import { isFinished, newestFirst } from './run-state.ts';
@@ -35,7 +36,7 @@ export function pairRunsToPrune(runs: DeployHookRun[], newest: ReadonlySet<strin
 export interface RetentionMarks {
   /** Every pair is to be looked at (on start, or the hook's historyLimit changed). */
   all: boolean;
-  /** Secret names whose runs of the hook were added, changed or deleted. */
+  /** Secrets (`namespace/name`) whose runs of the hook were added, changed or deleted. */
   secrets: ReadonlySet<string>;
   /** How many runs were added: as many older runs may have dropped out of the newest. */
   added: number;
@@ -43,16 +44,16 @@ export interface RetentionMarks {
 
 /**
  * The runs to delete among all of a hook's runs, looking only at the pairs `marks` names (all
- * when absent). `existingUid`: the uid of the Secret of a name, if one exists.
+ * when absent). `existingUid`: the uid of the Secret (`namespace/name`), if one exists.
  */
-export function runsToPrune(runs: DeployHookRun[], historyLimit: number, existingUid: (secretName: string) => string | undefined, marks?: RetentionMarks): DeployHookRun[] {
+export function runsToPrune(runs: DeployHookRun[], historyLimit: number, existingUid: (secretKey: string) => string | undefined, marks?: RetentionMarks): DeployHookRun[] {
   const sorted = [...runs].sort(newestFirst);
   const newest = new Set(sorted.slice(0, historyLimit).map((r) => r.metadata.name!));
   let review: ReadonlySet<string> | undefined;
   if (marks && !marks.all) {
-    const pushedOut = sorted.slice(historyLimit, historyLimit + marks.added).map((r) => r.spec.secretRef.name);
+    const pushedOut = sorted.slice(historyLimit, historyLimit + marks.added).map(secretKeyOfRun);
     review = new Set([...marks.secrets, ...pushedOut]);
   }
-  const bySecret = Map.groupBy(review ? sorted.filter((r) => review.has(r.spec.secretRef.name)) : sorted, (r) => r.spec.secretRef.name);
+  const bySecret = Map.groupBy(review ? sorted.filter((r) => review.has(secretKeyOfRun(r))) : sorted, secretKeyOfRun);
   return [...bySecret].flatMap(([name, pair]) => pairRunsToPrune(pair, newest, existingUid(name)));
 }

@@ -5,7 +5,7 @@
 // A Running run is observed until its runner reports the outcome. Level-triggered: each step
 // reads what exists and does the next thing, so a restart at any point resumes, and nothing runs
 // twice.
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
 import { fitCertificate, listsAllDnsNames, type DeployHookRun, type DeployHookRunStatus, type RunCertificate } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
 import { nowTime } from '../api/metav1.ts';
@@ -16,7 +16,8 @@ import type { KubeObject } from '../kube/object.ts';
 import { objectPath, RESOURCES } from '../kube/paths.ts';
 import type { Runner, RunContext } from '../runners/runner.ts';
 import { snapshotFiles, snapshotInfo, snapshotName, withAllDnsNames, type SnapshotInfo } from '../runners/snapshot.ts';
-import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
+import { hookKeyOfRun, hookTitle, isClusterHook, isClusterRun, runHookTitle, secretKeyOfRun, secretNamespaceOf } from '../api/hook-ref.ts';
+import { cacheKey, hookEntry, runsOfSecret, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
 import { mostRecentCertificate } from './match.ts';
@@ -73,14 +74,28 @@ async function finish(ctx: OperatorContext, run: DeployHookRun, status: DeployHo
 
 /** The run's hook. The cache lags the API (a run created together with its hook may come first), so only the API says it does not exist. */
 async function hookOf(ctx: OperatorContext, run: DeployHookRun): Promise<CheckedHook | undefined> {
-  const namespace = run.metadata.namespace!;
-  const cached = ctx.caches.hooks.cache.get(cacheKey(namespace, run.spec.hookRef.name));
+  const cached = hookEntry(ctx, hookKeyOfRun(run));
   if (cached) return cached;
-  const raw = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.deployHooks, namespace, run.spec.hookRef.name));
-  return raw && checkHook(raw, ctx.config.allowedServiceAccounts);
+  const { name } = run.spec.hookRef;
+  const path = isClusterRun(run) ? objectPath(RESOURCES.clusterDeployHooks, undefined, name) : objectPath(RESOURCES.deployHooks, run.metadata.namespace!, name);
+  const raw = await getIfExists<KubeObject>(ctx.client, path);
+  return raw && checkHook(raw, ctx.config.allowedServiceAccounts, ctx.config.clusterHookNamespace);
 }
 
-function runnerOf(ctx: OperatorContext, hook: DeployHook): Runner | undefined {
+/**
+ * Why a ClusterDeployHook's run may not run where it is: only the operator's namespace for them
+ * holds their runs (a tenant's run of one would take its Job, Secrets and ServiceAccount from the
+ * tenant's namespace). Undefined for a run where it belongs, and for every DeployHook's run.
+ */
+function misplacedClusterRun(ctx: OperatorContext, run: DeployHookRun): string | undefined {
+  const where = ctx.config.clusterHookNamespace;
+  if (!isClusterRun(run) || (where && !ctx.config.namespace && run.metadata.namespace === where)) return undefined;
+  return where && !ctx.config.namespace
+    ? `${runHookTitle(run)}'s runs live in namespace ${where} (--cluster-hook-namespace): a run in namespace ${run.metadata.namespace} may not use it`
+    : 'this operator serves no ClusterDeployHooks: it watches one namespace (--namespace)';
+}
+
+function runnerOf(ctx: OperatorContext, hook: Hook): Runner | undefined {
   return ctx.runners.find((r) => r.runs(hook));
 }
 
@@ -113,12 +128,14 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
     });
     run = { ...run, metadata: { ...run.metadata, resourceVersion: patched.metadata.resourceVersion, annotations: patched.metadata.annotations } };
   }
+  const misplaced = misplacedClusterRun(ctx, run);
+  if (misplaced) return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: misplaced }, undefined);
   const hook = await hookOf(ctx, run);
   if (!hook) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `DeployHook "${run.spec.hookRef.name}" does not exist in namespace ${namespace}` }, hook);
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookNotFound, message: `${runHookTitle(run)} does not exist${isClusterRun(run) ? '' : ` in namespace ${namespace}`}` }, hook);
   }
   if (!hook.valid) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" is invalid: ${hook.problems.join('; ')}` }, hook);
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `${runHookTitle(run)} is invalid: ${hook.problems.join('; ')}` }, hook);
   }
   if (ctx.config.hooksEnabled === false) {
     // CertMate's audit message; turning the switch back on does not replay what it skipped.
@@ -127,7 +144,7 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
   if (!run.spec.secretRef.name) return chooseSecret(ctx, run, hook);
   const runner = runnerOf(ctx, hook.hook);
   if (!runner) {
-    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `DeployHook "${run.spec.hookRef.name}" names no kind of hook this operator runs` }, hook);
+    return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.HookInvalid, message: `${runHookTitle(run)} names no kind of hook this operator runs` }, hook);
   }
   let prepared = await existingSnapshot(ctx, run);
   if (!prepared) {
@@ -140,13 +157,13 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
     prepared = { snapshot: await writeSnapshot(ctx, run, found.files), certificate: withAllDnsNames(found.certificate, found.files) };
   }
   if (run.spec.event !== 'revoked' && run.spec.event !== 'manual') {
-    const secret = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
+    const secret = ctx.caches.secrets.cache.get(secretKeyOfRun(run));
     const sameSecret = secret?.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid];
     const fingerprint = secret?.certificate?.fingerprint;
     if (!sameSecret || fingerprint !== run.spec.certificate?.fingerprint) return finish(ctx, run, supersededStatus(run, sameSecret ? fingerprint : undefined), hook);
   }
   // Its group's earlier stages first: a run finishing requeues the runs waiting for it.
-  const gate = stageGate(run, groupOf(run, runsOfSecret(ctx, namespace, run.spec.secretRef.name)));
+  const gate = stageGate(run, groupOf(run, runsOfSecret(ctx, secretNamespaceOf(run), run.spec.secretRef.name)));
   if ('skip' in gate) {
     return finish(ctx, run, { phase: 'Skipped', reason: RUN_REASONS.EarlierStageFailed, message: `an earlier stage failed: ${gate.skip.join(', ')} (failurePolicy Fail)` }, hook);
   }
@@ -161,7 +178,7 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
     ctx.log.debug({ run: run.metadata.name, namespace }, 'not leading now: the run starts once this replica leads again');
     return { requeueAfterMs: 1000 };
   }
-  const secretNow = ctx.caches.secrets.cache.get(cacheKey(namespace, run.spec.secretRef.name));
+  const secretNow = ctx.caches.secrets.cache.get(secretKeyOfRun(run));
   const reason = dryRunReason(hook.hook, prepared.certificate, secretNow?.uid === run.metadata.annotations?.[ANNOTATIONS.secretUid] ? secretNow : undefined, ctx.config.dryRunIssuers ?? []);
   const context: RunContext = { ...(gate.group ? { group: gate.group } : {}), ...(reason ? { dryRunReason: reason } : {}) };
   const started = await runner.start({ run, hook: hook.hook, certificate: prepared.certificate, snapshot: prepared.snapshot, context });
@@ -183,18 +200,20 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
  */
 async function chooseSecret(ctx: OperatorContext, run: DeployHookRun, hook: Extract<CheckedHook, { valid: true }>): Promise<void> {
   const namespace = run.metadata.namespace!;
-  const secret = mostRecentCertificate(hook.hook, ctx.indexes.secretsByNamespace.get(namespace).values());
+  const cluster = isClusterHook(hook.hook);
+  const namespaces = cluster ? ctx.indexes.clusterHooks.namespacesOf(hook.hook) : [namespace];
+  const secret = mostRecentCertificate(hook.hook, namespaces.flatMap((ns) => [...ctx.indexes.secretsByNamespace.get(ns).values()]));
   if (!secret) {
-    const message = `no TLS Secret that DeployHook "${run.spec.hookRef.name}" selects in namespace ${namespace} holds a certificate`;
+    const message = `no TLS Secret that ${hookTitle(hook.hook)} selects ${cluster ? 'in the namespaces it selects' : `in namespace ${namespace}`} holds a certificate`;
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message }, hook);
   }
-  await setStatus(ctx, run, { secretRef: { name: secret.name } });
+  await setStatus(ctx, run, { secretRef: cluster ? { namespace: secret.namespace, name: secret.name } : { name: secret.name } });
   ctx.log.info({ run: run.metadata.name, namespace, secret: secret.name }, 'chose the most recent certificate the hook selects');
 }
 
 /** A Running run: when its runner reports the outcome, record it. */
 async function observe(ctx: OperatorContext, run: DeployHookRun): Promise<ReconcileResult> {
-  const hook = ctx.caches.hooks.cache.get(cacheKey(run.metadata.namespace!, run.spec.hookRef.name));
+  const hook = hookEntry(ctx, hookKeyOfRun(run));
   const valid = hook?.valid ? hook.hook : undefined;
   const runner = ctx.runners.find((r) => r.started(run)) ?? (valid && runnerOf(ctx, valid));
   if (!runner) {

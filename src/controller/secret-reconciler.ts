@@ -1,11 +1,13 @@
 // One reconciler per TLS Secret name, level-triggered: the Secret in the cache (or its absence),
-// the valid hooks of its namespace, their runs for that name, and what this process last saw of
+// the valid hooks for its namespace (its DeployHooks, the ClusterDeployHooks that select it),
+// their runs for that name, and what this process last saw of
 // it decide what fires (ledger.ts, the one rule chain). Live changes, a restart, a new leader, a
 // new hook and the periodic resync all come here. Writes to one Secret within the quiet period
 // are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { cacheKey, runsOfSecret, splitKey, wakeWaitingRuns, type OperatorContext } from './context.ts';
+import { hookKeyOf, hookKeyOfRun, isClusterHookKey, secretKeyOfRun } from '../api/hook-ref.ts';
+import { hookEntry, hooksOfNamespace, runsOfSecret, splitKey, wakeWaitingRuns, type OperatorContext } from './context.ts';
 import { expiringFor, expiringFrom, firingsFor, liveEvent } from './ledger.ts';
 import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
@@ -24,12 +26,13 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   const runs = runsOfSecret(ctx, namespace, name);
   const firings: Firing[] = [];
   let expiresAt = Infinity;
-  for (const entry of ctx.indexes.hooksByNamespace.get(namespace).values()) {
+  for (const entry of hooksOfNamespace(ctx, namespace)) {
     if (!entry.valid) continue;
-    const hook: DeployHook = entry.hook;
-    const own = runs.filter((r) => r.spec.hookRef.name === hook.metadata.name);
+    const hook: Hook = entry.hook;
+    const hookKey = hookKeyOf(hook);
+    const own = runs.filter((r) => hookKeyOfRun(r) === hookKey);
     // What this process saw before it knew the hook says nothing about the hook's events.
-    const knownSince = ctx.hookKnownSince.get(cacheKey(namespace, hook.metadata.name!)) ?? Infinity;
+    const knownSince = ctx.hookKnownSince.get(hookKey) ?? Infinity;
     const counts = observed && observed.at >= knownSince;
     firings.push(...firingsFor(hook, name, secret, own, counts ? observed : undefined));
     const expiring = expiringFor(hook, secret, own, startedAt);
@@ -44,7 +47,7 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   const refused = await planAll(ctx, firings, change?.object);
   ctx.secretsSeen.settled(key, secret, change, startedAt, refused);
   // A newer certificate supersedes runs still waiting for an earlier stage: they are looked at now.
-  if (firings.length) wakeWaitingRuns(ctx, namespace, name);
+  if (firings.length) wakeWaitingRuns(ctx, key);
 }
 
 /**
@@ -69,15 +72,22 @@ async function planAll(ctx: OperatorContext, firings: Firing[], changed: KubeObj
 /** A live certificate event no hook takes: said (CertMate's audit line) and counted. */
 function noteUnmatched(ctx: OperatorContext, namespace: string, live: ReturnType<typeof liveEvent>): void {
   if (!live) return;
-  for (const entry of ctx.indexes.hooksByNamespace.get(namespace).values()) if (entry.valid && hookFires(entry.hook, live.event, live.secret)) return;
+  for (const entry of hooksOfNamespace(ctx, namespace)) if (entry.valid && hookFires(entry.hook, live.event, live.secret)) return;
   const domain = live.secret.certificate?.primaryName ?? live.secret.name;
   ctx.counters.unmatchedCertificateEvents++;
   ctx.log.info({ secret: live.secret.name, namespace, event: live.event, domain }, `No hooks configured for ${domain}`);
 }
 
-/** The keys the Secret reconciler looks at for a new hook: its namespace's Secrets, and the names only its runs remember. */
-export function secretKeysOf(ctx: OperatorContext, namespace: string, hookName: string): Set<string> {
-  const keys = new Set(ctx.indexes.secretsByNamespace.get(namespace).keys());
-  for (const run of ctx.indexes.runsByHook.get(cacheKey(namespace, hookName)).values()) keys.add(cacheKey(namespace, run.spec.secretRef.name));
+/**
+ * The keys the Secret reconciler looks at for a new hook (by its key): the Secrets of its
+ * namespace (a ClusterDeployHook's: of every namespace it selects), and the names only its runs
+ * remember.
+ */
+export function secretKeysOf(ctx: OperatorContext, hookKey: string): Set<string> {
+  const entry = isClusterHookKey(hookKey) && hookEntry(ctx, hookKey);
+  const namespaces = !isClusterHookKey(hookKey) ? [splitKey(hookKey)[0]] : entry && entry.valid ? ctx.indexes.clusterHooks.namespacesOf(entry.hook) : [];
+  const keys = new Set<string>();
+  for (const namespace of namespaces) for (const key of ctx.indexes.secretsByNamespace.get(namespace).keys()) keys.add(key);
+  for (const run of ctx.indexes.runsByHook.get(hookKey).values()) if (run.spec.secretRef.name) keys.add(secretKeyOfRun(run));
   return keys;
 }

@@ -1,7 +1,7 @@
 // Which ServiceAccounts hooks may run their Jobs as (`--allowed-service-accounts`): a second line
 // behind RBAC and the chart's admission policy. Whoever may create a DeployHook in a namespace may
 // otherwise run a Job there as any of its ServiceAccounts, as whoever may create Jobs can.
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN } from '../api/kube-names.ts';
 
 /** `NAME` (in any namespace) or `NAMESPACE/NAME`; undefined: every ServiceAccount. */
@@ -20,10 +20,14 @@ export function parseAllowedServiceAccounts(text: string): string[] {
   return entries;
 }
 
-/** Why the hook may not run as its ServiceAccount; undefined when it may (or names none: no token at all). */
-export function serviceAccountProblem(hook: DeployHook, allowed: AllowedServiceAccounts): string | undefined {
+/**
+ * Why the hook may not run as its ServiceAccount; undefined when it may (or names none: no token
+ * at all). `clusterHookNamespace`: where a ClusterDeployHook's Jobs run (and its ServiceAccount is).
+ */
+export function serviceAccountProblem(hook: Hook, allowed: AllowedServiceAccounts, clusterHookNamespace?: string): string | undefined {
   const name = hook.spec.job?.serviceAccountName;
   if (!name || !allowed) return undefined;
-  if (allowed.includes(name) || allowed.includes(`${hook.metadata.namespace}/${name}`)) return undefined;
+  const namespace = hook.metadata.namespace ?? clusterHookNamespace;
+  if (allowed.includes(name) || (namespace && allowed.includes(`${namespace}/${name}`))) return undefined;
   return `spec.job.serviceAccountName: "${name}" is not among the ServiceAccounts this operator lets hooks run as (--allowed-service-accounts ${allowed.join(',') || '(none)'}): use one of them, or leave it out to run without an API token`;
 }

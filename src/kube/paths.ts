@@ -1,5 +1,5 @@
 // REST paths of the resources the operator uses.
-import { DEPLOY_HOOK, DEPLOY_HOOK_RUN, GROUP, VERSION } from '../api/names.ts';
+import { CLUSTER_DEPLOY_HOOK, DEPLOY_HOOK, DEPLOY_HOOK_RUN, GROUP, VERSION } from '../api/names.ts';
 
 export interface ResourceRef {
   group: string;
@@ -16,6 +16,7 @@ export const RESOURCES = {
   jobs: { group: 'batch', version: 'v1', plural: 'jobs' },
   leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' },
   deployHooks: { group: GROUP, version: VERSION, plural: DEPLOY_HOOK.plural },
+  clusterDeployHooks: { group: GROUP, version: VERSION, plural: CLUSTER_DEPLOY_HOOK.plural },
   deployHookRuns: { group: GROUP, version: VERSION, plural: DEPLOY_HOOK_RUN.plural },
 } as const satisfies Record<string, ResourceRef>;
 
@@ -26,6 +27,7 @@ export function collectionPath(r: ResourceRef, namespace?: string): string {
   return namespace ? `${prefix(r)}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${prefix(r)}/${r.plural}`;
 }
 
-export function objectPath(r: ResourceRef, namespace: string, name: string, subresource?: string): string {
+/** An object's path; `namespace` undefined for a cluster-scoped object. */
+export function objectPath(r: ResourceRef, namespace: string | undefined, name: string, subresource?: string): string {
   return `${collectionPath(r, namespace)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }

@@ -1,5 +1,6 @@
 // A run → the Job that executes it. Pure.
-import type { DeployHook, HookJob } from '../api/deployhook.ts';
+import { secretNamespaceOf } from '../api/hook-ref.ts';
+import type { Hook, HookJob } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { ownerReference } from '../kube/object.ts';
@@ -24,7 +25,7 @@ export interface JobOptions {
  * The `CERTMATE_*` environment: the CertMate contract plus what a script wants next. The files
  * are in `certificateDir`: the Job's mount, or the directory `certhook run` wrote them to.
  */
-export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: RunCertificate, hasKey: boolean, { group, dryRunReason }: RunContext = {}, certificateDir = CERTIFICATE_DIR): { name: string; value: string }[] {
+export function certmateEnv(run: DeployHookRun, hook: Hook, certificate: RunCertificate, hasKey: boolean, { group, dryRunReason }: RunContext = {}, certificateDir = CERTIFICATE_DIR): { name: string; value: string }[] {
   const env: [string, string | undefined][] = [
     ['CERTMATE_DOMAIN', certificate.domain],
     ['CERTMATE_DOMAINS', certificate.dnsNames?.join(',')],
@@ -40,7 +41,7 @@ export function certmateEnv(run: DeployHookRun, hook: DeployHook, certificate: R
     ['CERTMATE_NOT_AFTER', certificate.notAfter],
     ['CERTMATE_ISSUER', certificate.issuer],
     ['CERTMATE_SECRET_NAME', run.spec.secretRef.name],
-    ['CERTMATE_SECRET_NAMESPACE', run.metadata.namespace],
+    ['CERTMATE_SECRET_NAMESPACE', secretNamespaceOf(run)],
     ['CERTMATE_HOOK_NAME', hook.metadata.name],
     ['CERTMATE_RUN_NAME', run.metadata.name],
     ['CERTMATE_TRIGGERED_BY', run.spec.triggeredBy],
@@ -80,7 +81,7 @@ function securityContexts(job: HookJob) {
  * user with no privileges and no API token unless the hook names a service account; with the pod
  * settings the hook tunes, which stay within the restricted profile (the CRD refuses the rest).
  */
-export function hookJob(run: DeployHookRun, hook: DeployHook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions, context: RunContext = {}): KubeObject {
+export function hookJob(run: DeployHookRun, hook: Hook, job: HookJob, certificate: RunCertificate, snapshot: SnapshotInfo, opts: JobOptions, context: RunContext = {}): KubeObject {
   const { timeoutSeconds } = hook.spec;
   const labels = runLabels(run);
   const security = securityContexts(job);

@@ -2,7 +2,7 @@
 // snapshot mounted. What is Job-specific lives here: the Job manifest options, the Job cache, the
 // Job's status, and reading the pod and its log for the outcome.
 import type { Logger } from 'pino';
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import { RUN_REASONS } from '../api/enums.ts';
 import { nowTime } from '../api/metav1.ts';
@@ -77,7 +77,7 @@ export class JobRunner implements Runner {
     this.caches = [this.jobs];
   }
 
-  runs(hook: DeployHook): boolean {
+  runs(hook: Hook): boolean {
     return !!hook.spec.job;
   }
 
@@ -96,7 +96,7 @@ export class JobRunner implements Runner {
     return { startTime: job.metadata.creationTimestamp ?? nowTime(), status: { job: { name } } };
   }
 
-  async observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation> {
+  async observe(run: DeployHookRun, hook: Hook | undefined): Promise<Observation> {
     const namespace = run.metadata.namespace!;
     const jobName = run.status?.job?.name ?? run.metadata.name!;
     // The cache may lag the API: only the API says a Job does not exist.

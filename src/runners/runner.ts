@@ -2,7 +2,7 @@
 // reconciler knows phases; a runner knows how to start its kind of hook and how to learn its
 // outcome. Each call is idempotent: a run started twice (after a restart, or by another replica)
 // starts one thing, and observing changes nothing.
-import type { DeployHook } from '../api/deployhook.ts';
+import type { Hook } from '../api/deployhook.ts';
 import type { DeployHookRun, DeployHookRunStatus, GroupOutcome, RunCertificate } from '../api/deployhookrun.ts';
 import type { Condition } from '../api/metav1.ts';
 import type { CacheLoop } from '../kube/reflector.ts';
@@ -31,7 +31,7 @@ export type HookCondition = Omit<Condition, 'lastTransitionTime'>;
 
 export interface StartRequest {
   run: DeployHookRun;
-  hook: DeployHook;
+  hook: Hook;
   certificate: RunCertificate;
   snapshot: SnapshotInfo;
   context: RunContext;
@@ -48,12 +48,12 @@ export interface RunContext {
 export interface Runner {
   readonly name: string;
   /** Whether this runner runs the hook (its spec names this runner's block). */
-  runs(hook: DeployHook): boolean;
+  runs(hook: Hook): boolean;
   /** Whether this runner started the run (its part of the status is there). */
   started(run: DeployHookRun): boolean;
   start(request: StartRequest): Promise<Started>;
   /** The outcome of a run this runner started; `hook` is absent when it was deleted since. */
-  observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation>;
+  observe(run: DeployHookRun, hook: Hook | undefined): Promise<Observation>;
   /** The caches the runner keeps (filled and re-listed with the operator's). */
   readonly caches: readonly CacheLoop[];
   /** The run finished (its outcome is recorded): forget what was kept for it. */
@@ -61,7 +61,7 @@ export interface Runner {
   /** This replica stopped acting: abandon work under way (the next leader resumes it). */
   deactivate?(): void;
   /** Conditions of a hook this runner runs, beside Ready (`previous`: those on its status now). */
-  conditions?(hook: DeployHook, previous: readonly Condition[]): HookCondition[];
+  conditions?(hook: Hook, previous: readonly Condition[]): HookCondition[];
   /** Whether work the run queue does not see is under way (for tests and orderly shutdown). */
   busy?(): boolean;
   /** The operator is stopping: release connections and the like. */

@@ -35,6 +35,7 @@ export function runLabels(run: DeployHookRun): Record<string, string> {
   return {
     [LABELS.hook]: labelValue(run.spec.hookRef.name),
     [LABELS.secret]: labelValue(run.spec.secretRef.name),
+    ...(run.spec.secretRef.namespace ? { [LABELS.secretNamespace]: run.spec.secretRef.namespace } : {}),
     [LABELS.event]: run.spec.event,
     [LABELS.run]: labelValue(run.metadata.name!),
   };

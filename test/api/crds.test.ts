@@ -95,7 +95,7 @@ describe('structural schemas', () => {
     test(`${kind}: root, names, scope, version and status subresource`, () => {
       assert.equal(crd.metadata.name, `${crd.spec.names.plural}.certhook.io`);
       assert.equal(crd.spec.group, 'certhook.io');
-      assert.equal(crd.spec.scope, 'Namespaced');
+      assert.equal(crd.spec.scope, kind === 'ClusterDeployHook' ? 'Cluster' : 'Namespaced');
       assert.deepEqual(crd.spec.names.categories, ['certhook']);
       assert.equal(crd.spec.versions.length, 1);
       const [version] = crd.spec.versions;
@@ -229,7 +229,7 @@ describe('DeployHookRun schema', () => {
   });
 
   test('printer columns', () => {
-    assert.deepEqual(columns('DeployHookRun').map(([name]) => name), ['Hook', 'Domain', 'Event', 'Phase', 'Reason', 'Exit Code', 'Duration', 'Age']);
+    assert.deepEqual(columns('DeployHookRun').map(([name]) => name), ['Hook', 'Domain', 'Event', 'Phase', 'Reason', 'Exit Code', 'Duration', 'Age', 'Hook Kind', 'Secret Namespace']);
   });
 });
 

@@ -5,7 +5,7 @@ import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
 import { capturingRun, firingsFor, type Observation } from '../../src/controller/ledger.ts';
 import { firingOf, type Firing } from '../../src/controller/plan.ts';
 import type { TlsSecret } from '../../src/controller/tls-secret.ts';
-import { certificate, HOOK_CREATED, hook, run, secret } from './objects.ts';
+import { certificate, HOOK_CREATED, hook, NAMESPACE, run, secret } from './objects.ts';
 
 // The hook was created at HOOK_CREATED (2025-06-01); certificates are issued around it.
 const issued = (notBefore: string) => certificate(['api.example.com'], { notBefore: new Date(notBefore) });
@@ -123,7 +123,7 @@ describe('firingsFor: live changes and restarts', () => {
     assert.deepEqual(firingsFor(owner, name, undefined, [createdRun, renewedRun]), [{
       hook: owner,
       event: 'revoked',
-      secret: { name: 'edge-tls', uid: 'uid-1' },
+      secret: { namespace: NAMESPACE, name: 'edge-tls', uid: 'uid-1' },
       certificate: renewedRun.spec.certificate,
     }]);
   });

@@ -2,7 +2,7 @@
 // schema (so defaults apply as the operator's checkHook applies them), TLS Secrets with the facts
 // of real certificates, and DeployHookRuns as the operator plans them.
 import type { z } from 'zod';
-import { DeployHookSchema, type DeployHook, type DeployHookSpecSchema } from '../../src/api/deployhook.ts';
+import { DeployHookSchema, type DeployHook, type DeployHookSpecSchema, type Hook } from '../../src/api/deployhook.ts';
 import type { DeployHookRun, DeployHookRunStatus } from '../../src/api/deployhookrun.ts';
 import type { RunEvent } from '../../src/api/enums.ts';
 import type { ObjectMeta } from '../../src/api/metav1.ts';
@@ -53,8 +53,8 @@ export function hook(spec: Partial<z.input<typeof DeployHookSpecSchema>> = {}, m
  * (creationTimestamp: that second), with an optional status. A `manual` run is the same object
  * with the event and trigger a user would write.
  */
-export function run(owner: DeployHook, event: RunEvent, of: TlsSecret, plannedAt: string, status?: DeployHookRunStatus): DeployHookRun {
-  const planned = planRun(firingOf(owner, event === 'manual' ? 'created' : event, of), plannedAt);
+export function run(owner: Hook, event: RunEvent, of: TlsSecret, plannedAt: string, status?: DeployHookRunStatus): DeployHookRun {
+  const planned = planRun(firingOf(owner, event === 'manual' ? 'created' : event, of), plannedAt, owner.metadata.namespace!);
   const name = event === 'manual' ? `test-${planned.metadata.name}` : planned.metadata.name!;
   return {
     ...planned,

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateEvent } from '../../src/api/enums.ts';
 import { DeployHookRunSchema, fitCertificate, listsAllDnsNames, RUN_DNS_NAMES_LIMIT, RunCertificateSchema } from '../../src/api/deployhookrun.ts';
-import { firingOf, OPERATOR_IDENTITY, planRun, runCertificate, runName, type Firing, type HookIdentity } from '../../src/controller/plan.ts';
+import { firingOf, OPERATOR_IDENTITY, planRun, runCertificate, runName, type Firing, type FiringSecret, type HookIdentity } from '../../src/controller/plan.ts';
 import { labelValue } from '../../src/api/names.ts';
 import { certificate, hook, NAMESPACE, secret } from './objects.ts';
 
@@ -10,7 +10,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const FP_A = 'a'.repeat(64);
 const FP_B = 'b'.repeat(64);
-const edge = { name: 'edge-tls', uid: 'uid-1' };
+const edge: FiringSecret = { namespace: NAMESPACE, name: 'edge-tls', uid: 'uid-1' };
 const ref = (name: string, namespace: string | undefined = NAMESPACE, kind = 'DeployHook'): HookIdentity => ({ kind, namespace, name });
 
 describe('runName', () => {
@@ -21,7 +21,7 @@ describe('runName', () => {
   });
 
   test('differs when any part of the firing differs', () => {
-    const variants: [HookIdentity, { name: string; uid: string }, string, CertificateEvent][] = [
+    const variants: [HookIdentity, FiringSecret, string, CertificateEvent][] = [
       [ref('reload-edge'), edge, FP_A, 'created'],
       [ref('reload-edge-2'), edge, FP_A, 'created'],
       [ref('reload-edge'), { ...edge, name: 'shop-tls' }, FP_A, 'created'],
@@ -29,8 +29,8 @@ describe('runName', () => {
       [ref('reload-edge'), edge, FP_B, 'created'],
       [ref('reload-edge'), edge, FP_A, 'revoked'],
       // The parts are hashed separately, not as one run-together string.
-      [ref('reload'), { name: 'edge', uid: 'u' }, FP_A, 'created'],
-      [ref('reload'), { name: 'edg', uid: 'eu' }, FP_A, 'created'],
+      [ref('reload'), { namespace: NAMESPACE, name: 'edge', uid: 'u' }, FP_A, 'created'],
+      [ref('reload'), { namespace: NAMESPACE, name: 'edg', uid: 'eu' }, FP_A, 'created'],
       // A hook of the same name in another namespace, or of another kind (a cluster-scoped one).
       [ref('reload-edge', 'other'), edge, FP_A, 'created'],
       [ref('reload-edge', undefined, 'ClusterDeployHook'), edge, FP_A, 'created'],
@@ -105,7 +105,7 @@ describe('planRun', () => {
 
   test('the run: labels, annotations, owner and spec', () => {
     const name = runName(ref('reload-edge'), edge, FP_A, 'renewed');
-    assert.deepEqual(planRun(firing, '2025-06-03T04:05:06.789Z'), {
+    assert.deepEqual(planRun(firing, '2025-06-03T04:05:06.789Z', NAMESPACE), {
       apiVersion: 'certhook.io/v1alpha1',
       kind: 'DeployHookRun',
       metadata: {
@@ -134,10 +134,10 @@ describe('planRun', () => {
 
   test('a Secret name too long for a label is shortened in the label only', () => {
     const longName = `${'s'.repeat(70)}.example-tls`;
-    const run = planRun({ ...firing, secret: { name: longName, uid: 'uid-9' } }, '2025-06-03T04:05:06.789Z');
+    const run = planRun({ ...firing, secret: { namespace: NAMESPACE, name: longName, uid: 'uid-9' } }, '2025-06-03T04:05:06.789Z', NAMESPACE);
     assert.equal(run.metadata.labels!['certhook.io/secret'], 's'.repeat(63));
     assert.equal(run.spec.secretRef.name, longName);
-    assert.equal(run.metadata.name, runName(ref('reload-edge'), { name: longName, uid: 'uid-9' }, FP_A, 'renewed'));
+    assert.equal(run.metadata.name, runName(ref('reload-edge'), { namespace: NAMESPACE, name: longName, uid: 'uid-9' }, FP_A, 'renewed'));
   });
 });
 
@@ -150,7 +150,7 @@ describe('firingOf and runCertificate', () => {
     assert.deepEqual(firingOf(owner, 'created', tls), {
       hook: owner,
       event: 'created',
-      secret: { name: 'edge-tls', uid: 'uid-3' },
+      secret: { namespace: NAMESPACE, name: 'edge-tls', uid: 'uid-3' },
       certificate: {
         fingerprint: facts.fingerprint,
         serial: facts.serial,
@@ -175,7 +175,7 @@ describe('a certificate of any size fits its run', () => {
 
   test('the firing carries every name; the run lists the first 100 and counts them all, within its schema', () => {
     assert.equal(firing.certificate.dnsNames!.length, 150);
-    const planned = planRun(firing, '2025-06-02T00:00:00.000Z');
+    const planned = planRun(firing, '2025-06-02T00:00:00.000Z', NAMESPACE);
     assert.deepEqual(planned.spec.certificate!.dnsNames, names.slice(0, RUN_DNS_NAMES_LIMIT));
     assert.equal(planned.spec.certificate!.dnsNamesTotal, 150);
     assert.equal(listsAllDnsNames(planned.spec.certificate!), false);

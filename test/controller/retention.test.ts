@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { DeployHookRun, DeployHookRunStatus } from '../../src/api/deployhookrun.ts';
 import type { RunEvent } from '../../src/api/enums.ts';
 import { runsToPrune } from '../../src/controller/retention.ts';
-import { certificate, hook, run, secret } from './objects.ts';
+import { certificate, hook, NAMESPACE, run, secret } from './objects.ts';
 
 const owner = hook();
 const facts = certificate(['api.example.com']);
@@ -15,10 +15,14 @@ function at(name: string, event: RunEvent, secretName: string, minute: number, s
   return { ...r, metadata: { ...r.metadata, name } };
 }
 
+/** A Secret's key (`namespace/name`) from its name, and back. */
+const keyOf = (name: string) => `${NAMESPACE}/${name}`;
+const nameOf = (key: string) => key.slice(NAMESPACE.length + 1);
+
 /** `existing`: Secret names, each with the uid `secret()` gives it, or `name=uid`. */
 const pruned = (runs: DeployHookRun[], limit: number, existing: string[]) => {
   const uids = new Map(existing.map((e) => (e.includes('=') ? e.split('=') as [string, string] : [e, `${e}-uid`])));
-  return runsToPrune(runs, limit, (name) => uids.get(name)).map((r) => r.metadata.name).sort();
+  return runsToPrune(runs, limit, (key) => uids.get(nameOf(key))).map((r) => r.metadata.name).sort();
 };
 
 describe('runsToPrune', () => {
@@ -90,17 +94,17 @@ describe('runsToPrune', () => {
 
 describe('runsToPrune with marks: only the pairs that changed are looked at', () => {
   const runs = [at('a1', 'created', 'a', 1), at('a2', 'renewed', 'a', 2), at('b1', 'created', 'b', 3), at('b2', 'renewed', 'b', 4), at('c1', 'created', 'c', 5)];
-  const prune = (marks: Parameters<typeof runsToPrune>[3]) => runsToPrune(runs, 2, (name) => `${name}-uid`, marks).map((r) => r.metadata.name).sort();
+  const prune = (marks: Parameters<typeof runsToPrune>[3]) => runsToPrune(runs, 2, (key) => `${nameOf(key)}-uid`, marks).map((r) => r.metadata.name).sort();
 
   test('a marked Secret\'s older runs go; an unmarked one is not looked at', () => {
-    assert.deepEqual(prune({ all: false, secrets: new Set(['a']), added: 0 }), ['a1']);
+    assert.deepEqual(prune({ all: false, secrets: new Set([keyOf('a')]), added: 0 }), ['a1']);
     assert.deepEqual(prune({ all: false, secrets: new Set(), added: 0 }), []);
   });
 
   test('runs added push older runs past the limit: their pairs are looked at too', () => {
     // c1 and b2 are the newest two; one run added pushed b1 out of them.
-    assert.deepEqual(prune({ all: false, secrets: new Set(['c']), added: 1 }), ['b1']);
-    assert.deepEqual(prune({ all: false, secrets: new Set(['c']), added: 3 }), ['a1', 'b1']);
+    assert.deepEqual(prune({ all: false, secrets: new Set([keyOf('c')]), added: 1 }), ['b1']);
+    assert.deepEqual(prune({ all: false, secrets: new Set([keyOf('c')]), added: 3 }), ['a1', 'b1']);
   });
 
   test('all: the same as no marks', () => {

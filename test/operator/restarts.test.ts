@@ -98,8 +98,8 @@ describe('a revoked run left half-planned', () => {
       const secret = await env.core.readNamespacedSecret({ name: 'halfway', namespace: ns });
       await env.core.deleteNamespacedSecret({ name: 'halfway', namespace: ns });
       const hook = await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: 'h' }) as DeployHook;
-      const firing = { hook, event: 'revoked' as const, secret: { name: 'halfway', uid: secret.metadata!.uid! }, certificate: created!.spec.certificate! };
-      const planned = planRun(firing, new Date().toISOString());
+      const firing = { hook, event: 'revoked' as const, secret: { namespace: ns, name: 'halfway', uid: secret.metadata!.uid! }, certificate: created!.spec.certificate! };
+      const planned = planRun(firing, new Date().toISOString(), ns);
       await env.custom.createNamespacedCustomObject({ ...RUNS, namespace: ns, body: planned });
       if (phase) {
         await env.custom.patchNamespacedCustomObjectStatus({ ...RUNS, namespace: ns, name: planned.metadata.name!, body: { status: { phase, observedGeneration: 1, certificate: planned.spec.certificate } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));

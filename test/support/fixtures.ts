@@ -54,6 +54,12 @@ export async function createHook(custom: CustomObjectsApi, namespace: string, na
   return custom.createNamespacedCustomObject({ ...HOOKS, namespace, body: deployHook(name, spec) });
 }
 
+export const CLUSTER_HOOKS = { group: 'certhook.io', version: 'v1alpha1', plural: 'clusterdeployhooks' };
+
+export async function createClusterHook(custom: CustomObjectsApi, name: string, spec: Record<string, unknown>) {
+  return custom.createClusterCustomObject({ ...CLUSTER_HOOKS, body: { apiVersion: 'certhook.io/v1alpha1', kind: 'ClusterDeployHook', metadata: { name }, spec } });
+}
+
 export async function listRuns(custom: CustomObjectsApi, namespace: string): Promise<DeployHookRun[]> {
   const list = (await custom.listNamespacedCustomObject({ ...RUNS, namespace })) as { items: DeployHookRun[] };
   return list.items;

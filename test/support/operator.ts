@@ -35,7 +35,7 @@ export async function installCrds(sandbox: TestSandbox): Promise<void> {
   }
 }
 
-export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number; hooksEnabled?: boolean; dryRunIssuers?: string[]; resyncPeriodMs?: number; allowedServiceAccounts?: string[] } = {}): Promise<TestOperator> {
+export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?: string; watchIdleTimeoutMs?: number; quietPeriodMs?: number; activateOnSync?: boolean; requestTimeoutMs?: number; isLeader?: () => boolean; webhookConcurrency?: number; hooksEnabled?: boolean; dryRunIssuers?: string[]; resyncPeriodMs?: number; allowedServiceAccounts?: string[]; clusterHookNamespace?: string } = {}): Promise<TestOperator> {
   await installCrds(sandbox);
   // The client counts its requests where the operator counts the rest (operator.metrics).
   const metrics = new Metrics();
@@ -52,7 +52,7 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
     client,
     log: createLogger('debug', sink),
     metrics,
-    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup, ...(opts.hooksEnabled === false ? { hooksEnabled: false } : {}), ...(opts.dryRunIssuers ? { dryRunIssuers: opts.dryRunIssuers } : {}), ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}), ...(opts.allowedServiceAccounts ? { allowedServiceAccounts: opts.allowedServiceAccounts } : {}) },
+    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup, ...(opts.hooksEnabled === false ? { hooksEnabled: false } : {}), ...(opts.dryRunIssuers ? { dryRunIssuers: opts.dryRunIssuers } : {}), ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}), ...(opts.allowedServiceAccounts ? { allowedServiceAccounts: opts.allowedServiceAccounts } : {}), ...(opts.clusterHookNamespace ? { clusterHookNamespace: opts.clusterHookNamespace } : {}) },
     ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),

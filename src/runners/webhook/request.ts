@@ -1,7 +1,8 @@
 // What one delivery sends: the body (the hook's template or the default payload) over the
 // run's certificate files, and the headers — the hook's own (Secret values read at each attempt,
 // so a rotated token is used at once), the Standard Webhooks signature and certhook's.
-import type { DeployHook, HookWebhook } from '../../api/deployhook.ts';
+import { secretNamespaceOf } from '../../api/hook-ref.ts';
+import type { Hook, HookWebhook } from '../../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../../api/deployhookrun.ts';
 import { VERSION } from '../../version.ts';
 import { withAllDnsNames, type CertificateFiles } from '../snapshot.ts';
@@ -39,8 +40,8 @@ export interface PreparedRequest {
   secrets: string[];
 }
 
-export function payloadFields(run: DeployHookRun, hook: DeployHook, recorded: RunCertificate, files: CertificateFiles): PayloadFields {
-  const namespace = run.metadata.namespace!;
+export function payloadFields(run: DeployHookRun, hook: Hook, recorded: RunCertificate, files: CertificateFiles): PayloadFields {
+  const namespace = secretNamespaceOf(run);
   const certificate = withAllDnsNames(recorded, files);
   return {
     CertPEM: files.cert,

@@ -4,9 +4,10 @@
 // the next one, so a restart or a new leader resumes the schedule) or sends the next attempt when
 // it is due. Attempts run in the background, bounded per hook and for the whole operator, and
 // report back through the run queue, so no worker waits on a slow receiver.
+import { hookKeyOf, runHookTitle } from '../../api/hook-ref.ts';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
-import type { DeployHook, HookWebhook } from '../../api/deployhook.ts';
+import type { Hook, HookWebhook } from '../../api/deployhook.ts';
 import type { DeployHookRun, DeployHookRunStatus, WebhookAttempt } from '../../api/deployhookrun.ts';
 import { RUN_REASONS, type RunReason } from '../../api/enums.ts';
 import type { Condition } from '../../api/metav1.ts';
@@ -73,7 +74,6 @@ const TERMINAL_REASONS: Record<string, RunReason> = {
 const runKeyOf = (run: DeployHookRun) => `${run.metadata.namespace}/${run.metadata.name}`;
 /** The run's delivery id: as recorded when it started, which is this. */
 const deliveryId = (run: DeployHookRun) => run.status?.webhook?.id ?? webhookId(run.metadata.namespace!, run.metadata.name!);
-const hookKeyOf = (hook: DeployHook) => `${hook.metadata.namespace}/${hook.metadata.name}`;
 /** The URL's origin, for messages: never its path or query, which may carry a token. */
 const originOf = (url: string) => URL.parse(url)?.origin ?? 'the url';
 
@@ -97,7 +97,7 @@ export class WebhookRunner implements Runner {
     this.slots = new Semaphore(opts.concurrency);
   }
 
-  runs(hook: DeployHook): boolean {
+  runs(hook: Hook): boolean {
     return !!hook.spec.webhook;
   }
 
@@ -109,7 +109,7 @@ export class WebhookRunner implements Runner {
     return { startTime: nowTime(), status: { webhook: { id: deliveryId(run) } } };
   }
 
-  async observe(run: DeployHookRun, hook: DeployHook | undefined): Promise<Observation> {
+  async observe(run: DeployHookRun, hook: Hook | undefined): Promise<Observation> {
     const key = runKeyOf(run);
     const recorded = run.status?.webhook?.attempts ?? [];
     const delivery = this.deliveries.get(key);
@@ -124,7 +124,7 @@ export class WebhookRunner implements Runner {
       this.deliveries.delete(key);
     }
     if (!hook?.spec.webhook) {
-      return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `DeployHook "${run.spec.hookRef.name}" was deleted, or is no longer a valid webhook, before the delivery succeeded`, ...this.finalParts(run, recorded) } };
+      return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `${runHookTitle(run)} was deleted, or is no longer a valid webhook, before the delivery succeeded`, ...this.finalParts(run, recorded) } };
     }
     const due = Date.parse(run.status?.nextAttemptTime ?? '') - Date.now();
     if (due > 0) return { requeueAfterMs: due };
@@ -154,7 +154,7 @@ export class WebhookRunner implements Runner {
     return this.probing.size > 0 || [...this.deliveries.values()].some((d) => !d.outcome && !d.error);
   }
 
-  conditions(hook: DeployHook, previous: readonly Condition[]): HookCondition[] {
+  conditions(hook: Hook, previous: readonly Condition[]): HookCondition[] {
     const webhook = hook.spec.webhook;
     if (!webhook) return [];
     const key = hookKeyOf(hook);
@@ -169,7 +169,7 @@ export class WebhookRunner implements Runner {
   }
 
   /** What an ended attempt means for the run: its outcome, or the next attempt's time. */
-  private decide(run: DeployHookRun, hook: DeployHook | undefined, attempts: WebhookAttempt[], last: AttemptOutcome): Observation {
+  private decide(run: DeployHookRun, hook: Hook | undefined, attempts: WebhookAttempt[], last: AttemptOutcome): Observation {
     const { record } = last;
     const parts = this.finalParts(run, attempts);
     const origin = hook?.spec.webhook ? originOf(hook.spec.webhook.url) : 'the receiver';
@@ -183,7 +183,7 @@ export class WebhookRunner implements Runner {
       return { outcome: { phase: 'Failed', reason: TERMINAL_REASONS[record.errorClass ?? 'http_status'] ?? RUN_REASONS.HTTPStatus, message: `${origin}: ${record.message}`, ...parts } };
     }
     if (!hook?.spec.webhook) {
-      return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `DeployHook "${run.spec.hookRef.name}" was deleted before the delivery succeeded; the last attempt: ${record.message}`, ...parts } };
+      return { outcome: { phase: 'Failed', reason: RUN_REASONS.HookDeleted, message: `${runHookTitle(run)} was deleted before the delivery succeeded; the last attempt: ${record.message}`, ...parts } };
     }
     if (attempts.length > hook.spec.webhook.retries) {
       return { outcome: { phase: 'Failed', reason: RUN_REASONS.RetriesExhausted, message: `io_transient: ${tries} to ${origin} failed; the last: ${record.message}`, ...parts } };
@@ -207,7 +207,7 @@ export class WebhookRunner implements Runner {
     };
   }
 
-  private launch(key: string, run: DeployHookRun, hook: DeployHook, webhook: HookWebhook, attempt: number): void {
+  private launch(key: string, run: DeployHookRun, hook: Hook, webhook: HookWebhook, attempt: number): void {
     const delivery: Delivery = { attempt };
     this.deliveries.set(key, delivery);
     const signal = this.acting.signal;
@@ -230,7 +230,7 @@ export class WebhookRunner implements Runner {
    * One attempt: its body and headers read and rendered, then sent once a slot of its hook and
    * one of the operator's are free (the slots bound requests to receivers, not API reads).
    */
-  private async attempt(run: DeployHookRun, hook: DeployHook, webhook: HookWebhook, attempt: number, signal: AbortSignal): Promise<AttemptOutcome> {
+  private async attempt(run: DeployHookRun, hook: Hook, webhook: HookWebhook, attempt: number, signal: AbortSignal): Promise<AttemptOutcome> {
     const namespace = run.metadata.namespace!;
     let request: PreparedRequest;
     try {
@@ -249,7 +249,7 @@ export class WebhookRunner implements Runner {
         signal.throwIfAborted();
         const time = nowTime();
         const result = await deliver({ url: webhook.url, headers: attemptHeaders(request, deliveryId(run)), body: request.body, timeoutMs: hook.spec.timeoutSeconds * 1000, dispatcher: this.dispatcherOf(webhook.caBundle), signal });
-        this.opts.metrics?.webhookAttempt(namespace, hook.metadata.name!, statusClass(result), result.durationSeconds);
+        this.opts.metrics?.webhookAttempt(hook.metadata.namespace ?? '', hook.metadata.name!, statusClass(result), result.durationSeconds);
         if (result.statusCode && result.statusCode >= 400 && result.statusCode < 500) {
           // The seed logs the rendered body when a receiver refuses it; certhook never logs a key.
           this.opts.log.warn({ run: run.metadata.name, namespace, statusCode: result.statusCode, bodyBytes: request.body.length, body: redact(request.body.toString('utf8'), request.secrets) }, 'the receiver refused the webhook body');
@@ -266,7 +266,7 @@ export class WebhookRunner implements Runner {
   }
 
   /** The run's certificate files (its snapshot), rendered into the body, and the headers' Secrets read. */
-  private async prepare(run: DeployHookRun, hook: DeployHook, webhook: HookWebhook): Promise<PreparedRequest> {
+  private async prepare(run: DeployHookRun, hook: Hook, webhook: HookWebhook): Promise<PreparedRequest> {
     const namespace = run.metadata.namespace!;
     const snapshot = await getIfExists<KubeObject>(this.opts.client, objectPath(RESOURCES.secrets, namespace, run.status?.snapshotSecretName ?? snapshotName(run)));
     const files = snapshot && snapshotFiles(snapshot);
@@ -306,7 +306,7 @@ export class WebhookRunner implements Runner {
     return dispatcher;
   }
 
-  private learnReachable(hook: DeployHook, condition: HookCondition): void {
+  private learnReachable(hook: Hook, condition: HookCondition): void {
     const key = hookKeyOf(hook);
     const generation = hook.metadata.generation ?? 0;
     const known = this.reachable.get(key);
