@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { parse } from 'yaml';
+import { celMethod, CelScalar, isCelError, run as runCel, type CelInput, type CelMap } from '@bufbuild/cel';
 import { OPERATOR_OPTIONS } from '../../src/cli/operator.ts';
 import { parseOptions } from '../../src/cli/usage.ts';
 import { valueRows, type JsonSchema } from '../../scripts/chart-docs.ts';
@@ -53,7 +54,7 @@ describe('every option at once (every-option.yaml)', () => {
 
   test('renders every kind, each object with its component label, and no two objects alike', () => {
     assert.deepEqual(kinds(everything), [
-      'ClusterRole', 'ClusterRole', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget',
+      'ClusterRole', 'ClusterRole', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget',
       'PodMonitor', 'PrometheusRule', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceMonitor',
       'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
     ]);
@@ -215,6 +216,7 @@ describe('NetworkPolicy', () => {
 
 describe('people\'s ClusterRoles', () => {
   const RESOURCES = ['deployhooks', 'deployhookruns'];
+  const aggregated = (objects: Rendered[]) => objects.filter((o) => o.kind === 'ClusterRole' && Object.keys(o.metadata.labels ?? {}).some((l) => /^rbac\.authorization\.k8s\.io\/aggregate-to-(view|edit|admin)$/.test(l)));
 
   test('certhook-view and certhook-edit aggregate into view, edit and admin, over the namespaced kinds only', () => {
     const view = byName(defaults, 'ClusterRole', 'certhook-view');
@@ -224,8 +226,29 @@ describe('people\'s ClusterRoles', () => {
     assert.deepEqual(aggregation(edit), ['admin', 'edit'].map((r) => `rbac.authorization.k8s.io/aggregate-to-${r}`));
     assert.deepEqual(view.rules, [{ apiGroups: ['certhook.io'], resources: RESOURCES, verbs: ['get', 'list', 'watch'] }]);
     assert.deepEqual(edit.rules, [{ apiGroups: ['certhook.io'], resources: RESOURCES, verbs: ['create', 'update', 'patch', 'delete'] }]);
-    // Both CRDs are namespaced: what the roles grant, a RoleBinding grants in one namespace.
-    for (const crd of defaults.filter((o) => o.kind === 'CustomResourceDefinition')) assert.equal((crd.spec as { scope: string }).scope, 'Namespaced');
+  });
+
+  test('no role aggregated into view, edit or admin names ClusterDeployHooks (they need cluster-admin), nor any certhook resource but namespaced ones', () => {
+    for (const objects of [defaults, everything]) {
+      const roles = aggregated(objects);
+      assert.deepEqual(roles.map((r) => r.metadata.name).sort(), objects === defaults ? ['certhook-edit', 'certhook-view'] : ['edge-hooks-edit', 'edge-hooks-view']);
+      const scopes = new Map(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((crd) => {
+        const spec = crd.spec as { group: string; scope: string; names: { plural: string } };
+        return [`${spec.group}/${spec.names.plural}`, spec.scope];
+      }));
+      assert.equal(scopes.get('certhook.io/clusterdeployhooks'), 'Cluster', 'the check below is not vacuous');
+      for (const role of roles) {
+        for (const rule of role.rules as { apiGroups: string[]; resources: string[]; resourceNames?: string[] }[]) {
+          assert.deepEqual(rule.apiGroups, ['certhook.io'], `${role.metadata.name}: ${JSON.stringify(rule)}`);
+          assert.equal(rule.resourceNames, undefined);
+          for (const resource of rule.resources) {
+            assert.doesNotMatch(resource, /clusterdeployhooks|\*/, `${role.metadata.name} grants ${resource}`);
+            // What the roles grant, a RoleBinding grants in one namespace.
+            assert.equal(scopes.get(`certhook.io/${resource.split('/')[0]}`), 'Namespaced', `${role.metadata.name} grants ${resource}`);
+          }
+        }
+      }
+    }
   });
 
   test('rbac.aggregateClusterRoles=false leaves them out', async () => {
@@ -301,16 +324,65 @@ describe('values.schema.json refuses what the chart would mis-render', () => {
 });
 
 describe('the admission policy for hooks\' ServiceAccounts', () => {
-  test('off by default; on, a hook may name a ServiceAccount only when its writer may create Jobs there', () => {
+  test('off by default; on, a hook may name a ServiceAccount only when its writer may create Jobs where its Jobs run', () => {
     assert.equal(defaults.some((o) => o.kind === 'ValidatingAdmissionPolicy'), false);
     const policy = only(everything, 'ValidatingAdmissionPolicy');
     assert.equal(policy.spec.failurePolicy, 'Fail');
-    assert.deepEqual(policy.spec.matchConstraints.resourceRules, [{ apiGroups: ['certhook.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['deployhooks'] }]);
+    assert.deepEqual(policy.spec.matchConstraints.resourceRules, [{ apiGroups: ['certhook.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['deployhooks', 'clusterdeployhooks'] }]);
+    // A ClusterDeployHook's Jobs run in the cluster hook namespace: the release's, here (every-option.yaml watches one namespace, so sets none).
+    assert.deepEqual(policy.spec.variables, [{ name: 'jobNamespace', expression: `request.resource.resource == 'clusterdeployhooks' ? '${RELEASE_NAMESPACE}' : object.metadata.namespace` }]);
     const [validation] = policy.spec.validations;
-    assert.equal(validation.expression, "!has(object.spec.job) || !has(object.spec.job.serviceAccountName) || authorizer.group('batch').resource('jobs').namespace(object.metadata.namespace).check('create').allowed()");
+    assert.equal(validation.expression, "!has(object.spec.job) || !has(object.spec.job.serviceAccountName) || authorizer.group('batch').resource('jobs').namespace(variables.jobNamespace).check('create').allowed()");
     assert.equal(validation.reason, 'Forbidden');
     const binding = only(everything, 'ValidatingAdmissionPolicyBinding');
     assert.equal(binding.spec.policyName, policy.metadata.name);
     assert.deepEqual(binding.spec.validationActions, ['Deny']);
+  });
+
+  test('evaluated as the API server would, with an authorizer that allows creating Jobs in the requester\'s namespaces only', async () => {
+    const policyFor = async (sets: string[]) => only(await chart.render(['admissionPolicy.enabled=true', ...sets]), 'ValidatingAdmissionPolicy');
+    /** The policy's verdict on a request: undefined when admitted, else its message. */
+    function admit(policy: Rendered & Record<string, any>, resource: 'deployhooks' | 'clusterdeployhooks', object: Record<string, any>, mayCreateJobsIn: string[]): string | undefined {
+      const may = new Set(mayCreateJobsIn);
+      const withKey = (target: unknown, key: string, value: string) => ({ ...Object.fromEntries((target as CelMap).entries() as Iterable<[string, string]>), [key]: value });
+      // Kubernetes' authorizer library, just as far as the policy uses it: group, resource, namespace, check, allowed.
+      const funcs = [
+        ...(['group', 'resource', 'namespace', 'check'] as const).map((name) => celMethod(name, CelScalar.DYN, [CelScalar.STRING], CelScalar.DYN, function (value) { return withKey(this, name, value); })),
+        celMethod('allowed', CelScalar.DYN, [], CelScalar.BOOL, function () {
+          const request = this as CelMap;
+          return request.get('group') === 'batch' && request.get('resource') === 'jobs' && request.get('check') === 'create' && may.has(String(request.get('namespace')));
+        }),
+      ];
+      const request = { resource: { group: 'certhook.io', version: 'v1alpha1', resource } };
+      const evaluate = (expression: string, variables: Record<string, CelInput>) => {
+        const value = runCel(expression, { object, request, authorizer: {}, variables }, { funcs });
+        assert.ok(!isCelError(value), `${expression}: ${isCelError(value) ? value.message : ''}`);
+        return value;
+      };
+      const variables = Object.fromEntries((policy.spec.variables as { name: string; expression: string }[]).map((v) => [v.name, evaluate(v.expression, {}) as CelInput]));
+      const [validation] = policy.spec.validations;
+      return evaluate(validation.expression, variables) === true ? undefined : String(evaluate(validation.messageExpression, variables));
+    }
+    const hook = (kind: string, namespace: string | undefined, serviceAccountName?: string) => ({
+      apiVersion: 'certhook.io/v1alpha1', kind, metadata: { name: 'reload', ...(namespace ? { namespace } : {}) },
+      spec: { job: { command: 'true', ...(serviceAccountName ? { serviceAccountName } : {}) } },
+    });
+
+    const policy = await policyFor([]);
+    // A DeployHook: Jobs in its own namespace.
+    assert.equal(admit(policy, 'deployhooks', hook('DeployHook', 'web'), []), undefined, 'no ServiceAccount: anyone');
+    assert.equal(admit(policy, 'deployhooks', hook('DeployHook', 'web', 'deployer'), ['web']), undefined);
+    assert.equal(admit(policy, 'deployhooks', hook('DeployHook', 'web', 'deployer'), [RELEASE_NAMESPACE]),
+      "spec.job.serviceAccountName: only who may create Jobs in namespace web may make a DeployHook run as a ServiceAccount (deployer); leave it out to run without an API token");
+    // A ClusterDeployHook: Jobs in the cluster hook namespace, whatever namespaces it selects.
+    assert.equal(admit(policy, 'clusterdeployhooks', hook('ClusterDeployHook', undefined), []), undefined, 'no ServiceAccount: anyone');
+    assert.equal(admit(policy, 'clusterdeployhooks', hook('ClusterDeployHook', undefined, 'auditor'), [RELEASE_NAMESPACE]), undefined);
+    assert.equal(admit(policy, 'clusterdeployhooks', hook('ClusterDeployHook', undefined, 'auditor'), ['web']),
+      `spec.job.serviceAccountName: only who may create Jobs in namespace ${RELEASE_NAMESPACE} (where ClusterDeployHooks' Jobs run) may make a ClusterDeployHook run as a ServiceAccount (auditor); leave it out to run without an API token`);
+    // operator.clusterHookNamespace moves them, and the check with them.
+    const moved = await policyFor(['operator.clusterHookNamespace=certhook-hooks']);
+    assert.equal(admit(moved, 'clusterdeployhooks', hook('ClusterDeployHook', undefined, 'auditor'), ['certhook-hooks']), undefined);
+    assert.match(admit(moved, 'clusterdeployhooks', hook('ClusterDeployHook', undefined, 'auditor'), [RELEASE_NAMESPACE]) ?? '', /^spec\.job\.serviceAccountName: only who may create Jobs in namespace certhook-hooks \(where ClusterDeployHooks' Jobs run\)/);
+    assert.equal(admit(moved, 'deployhooks', hook('DeployHook', 'web', 'deployer'), ['web']), undefined);
   });
 });

@@ -142,10 +142,10 @@ describe('helm template with the default values', () => {
 
   test('renders the operator with cluster-wide RBAC, a Role for its Lease and a PodDisruptionBudget, the CRDs, a metrics Service and people\'s ClusterRoles, each labelled with its component', () => {
     assert.deepEqual(kinds(ofComponent(objects, 'operator')), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'ServiceAccount']);
-    assert.deepEqual(kinds(ofComponent(objects, 'crds')), ['CustomResourceDefinition', 'CustomResourceDefinition']);
+    assert.deepEqual(kinds(ofComponent(objects, 'crds')), ['CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition']);
     assert.deepEqual(kinds(ofComponent(objects, 'metrics')), ['Service']);
     assert.deepEqual(kinds(ofComponent(objects, 'rbac')), ['ClusterRole', 'ClusterRole']);
-    assert.equal(objects.length, 12, 'every object has one of the four components');
+    assert.equal(objects.length, 13, 'every object has one of the four components');
     const binding = only(objects, 'ClusterRoleBinding');
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: operatorClusterRole(objects).metadata.name });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: only(objects, 'ServiceAccount').metadata.name, namespace: RELEASE_NAMESPACE }]);
@@ -164,6 +164,7 @@ describe('helm template with the default values', () => {
   test('the args are flags `certhook operator` accepts, with the values.yaml settings', () => {
     assert.deepEqual(parsedArgs(operatorContainer(objects).args), {
       namespace: undefined,
+      clusterHookNamespace: RELEASE_NAMESPACE,
       defaultImage: DEFAULT_HOOK_IMAGE,
       ttlSecondsAfterFinished: 3600,
       quietPeriodMs: 2000,
@@ -202,8 +203,9 @@ describe('helm template with the default values', () => {
       compared.push(flag);
     }
     assert.deepEqual(compared, ['--hook-image', '--job-ttl-seconds', '--log-level', '--log-format', '--health-port', '--metrics-port', '--quiet-period', '--resync-period', '--kube-api-qps', '--kube-api-burst', '--hooks-enabled', '--webhook-concurrency', '--leader-election-id', '--lease-duration', '--renew-deadline', '--retry-period']);
-    // The one left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
+    // The ones left: what the operator's default ($POD_NAMESPACE) would be, the pod's own namespace.
     assert.equal(parsedArgs(operatorContainer(objects).args).leaderElectionNamespace, only(objects, 'Deployment').metadata.namespace);
+    assert.equal(parsedArgs(operatorContainer(objects).args).clusterHookNamespace, only(objects, 'Deployment').metadata.namespace);
   });
 
   test('operator.webhookAllowCidrs becomes one --webhook-allow-cidr each, which the operator parses', async () => {
@@ -260,6 +262,16 @@ describe('helm template with the default values', () => {
     ]);
   });
 
+  test('the cluster-wide RBAC serves ClusterDeployHooks: list and watch them and namespaces\' labels, patch their status, name them as owners', () => {
+    const rules = operatorClusterRole(objects).rules as PolicyRule[];
+    for (const [verb, resource] of [['get', 'clusterdeployhooks'], ['list', 'clusterdeployhooks'], ['watch', 'clusterdeployhooks'], ['patch', 'clusterdeployhooks/status'], ['update', 'clusterdeployhooks/finalizers'], ['list', 'namespaces'], ['watch', 'namespaces']] as const) {
+      assert.ok(granted(rules, verb, resource), `${verb} ${resource}`);
+    }
+    // Nothing else of them: ClusterDeployHooks are written by people, namespaces only read.
+    assert.ok(!granted(rules, 'create', 'clusterdeployhooks') && !granted(rules, 'update', 'clusterdeployhooks') && !granted(rules, 'patch', 'clusterdeployhooks'));
+    assert.deepEqual(rules.filter((r) => r.resources.includes('namespaces')), [{ apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] }]);
+  });
+
   test('the cluster-wide RBAC deletes only DeployHookRuns (retention) and grants no wildcards', () => {
     const rules = operatorClusterRole(objects).rules as PolicyRule[];
     for (const rule of rules) {
@@ -272,7 +284,7 @@ describe('helm template with the default values', () => {
 });
 
 describe('helm template with operator.watchNamespace=web', () => {
-  test('grants a Role and RoleBinding in web instead of cluster-wide, and passes --namespace=web', async () => {
+  test('grants a Role and RoleBinding in web instead of cluster-wide, and passes --namespace=web (and no --cluster-hook-namespace)', async () => {
     const objects = await render(['operator.watchNamespace=web']);
     assert.deepEqual(kinds(ofComponent(objects, 'operator')), ['Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
     const role = only(inNamespace(objects, 'web'), 'Role');
@@ -283,7 +295,27 @@ describe('helm template with operator.watchNamespace=web', () => {
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: only(objects, 'ServiceAccount').metadata.name, namespace: RELEASE_NAMESPACE }]);
     assert.ok(operatorContainer(objects).args.includes('--namespace=web'));
     assert.equal(parsedArgs(operatorContainer(objects).args).namespace, 'web');
-    assert.deepEqual(role.rules, operatorClusterRole(await render()).rules);
+    // The operator refuses --cluster-hook-namespace with --namespace, and serves no ClusterDeployHooks.
+    assert.deepEqual((operatorContainer(objects).args as string[]).filter((a) => a.startsWith('--cluster-hook-namespace')), []);
+    assert.equal(parsedArgs(operatorContainer(objects).args).clusterHookNamespace, undefined);
+    // The cluster-wide rules but those for ClusterDeployHooks and namespaces (a Role cannot grant cluster-scoped kinds).
+    const clusterScoped = (r: PolicyRule) => r.resources.some((resource) => /^(clusterdeployhooks|namespaces)(\/|$)/.test(resource));
+    const clusterRules = operatorClusterRole(await render()).rules as PolicyRule[];
+    assert.ok(clusterRules.some(clusterScoped));
+    assert.deepEqual(role.rules, clusterRules.filter((r) => !clusterScoped(r)));
+  });
+});
+
+describe('helm template with operator.clusterHookNamespace', () => {
+  test('passes --cluster-hook-namespace, which the operator parses', async () => {
+    const args = operatorContainer(await render(['operator.clusterHookNamespace=certhook-hooks'])).args as string[];
+    assert.deepEqual(args.filter((a) => a.startsWith('--cluster-hook-namespace')), ['--cluster-hook-namespace=certhook-hooks']);
+    assert.equal(parsedArgs(args).clusterHookNamespace, 'certhook-hooks');
+  });
+
+  test('with operator.watchNamespace is refused, saying why (the operator would refuse to start)', async () => {
+    assert.match(await renderError(['operator.clusterHookNamespace=certhook-hooks', 'operator.watchNamespace=web']), /operator\.clusterHookNamespace is certhook-hooks but operator\.watchNamespace is web: an operator watching one namespace serves no ClusterDeployHooks/);
+    assert.match(await renderError(['operator.clusterHookNamespace=Hooks']), /clusterHookNamespace/);
   });
 });
 
@@ -336,19 +368,22 @@ describe('NOTES.txt', () => {
     assert.match(text, /kubectl -n certhook-system get deployment certhook\n/);
     assert.match(text, /kubectl get dh,dhr -A\n/);
     assert.match(text, /every namespace/);
+    assert.match(text, /ClusterDeployHooks' runs and Jobs are in namespace certhook-system:\n\n  kubectl get cdh\n  kubectl -n certhook-system get dhr\n/);
   });
 
   test('points at the watched namespace when there is one', async () => {
     const text = await notes(['operator.watchNamespace=web']);
     assert.match(text, /kubectl get dh,dhr -n web\n/);
     assert.match(text, /in namespace web only/);
+    assert.match(text, /serves no ClusterDeployHooks/);
+    assert.doesNotMatch(text, /get cdh/);
   });
 
   test('says helm upgrade upgrades the CRDs and whether helm uninstall keeps them, or how to install them when the chart does not', async () => {
     const kept = await notes([]);
-    assert.match(kept, /helm upgrade upgrades them\. helm uninstall\nleaves them/);
-    assert.match(kept, /kubectl delete crd deployhooks\.certhook\.io deployhookruns\.certhook\.io\n/);
-    assert.match(await notes(['crds.keep=false']), /helm uninstall deletes them, and with them every DeployHook and DeployHookRun/);
+    assert.match(kept, /helm upgrade\nupgrades them\. helm uninstall leaves them, and with them every hook and run/);
+    assert.match(kept, /kubectl delete crd deployhooks\.certhook\.io clusterdeployhooks\.certhook\.io deployhookruns\.certhook\.io\n/);
+    assert.match(await notes(['crds.keep=false']), /helm uninstall deletes them, and with them every hook and run/);
     const off = await notes(['crds.enabled=false']);
     assert.match(off, /certhook crds \| kubectl apply --server-side -f -\n/);
     assert.doesNotMatch(off, /helm upgrade upgrades them/);
@@ -376,7 +411,7 @@ describe('the CRDs in the chart', () => {
     const rendered = crdsOf(await render()).sort(byName);
     const files = (await readdir(join(ROOT, 'crds'))).filter((f) => f.endsWith('.yaml')).sort();
     const committed = await Promise.all(files.map(async (f) => loadAll(await readFile(join(ROOT, 'crds', f), 'utf8'))[0] as KubeObject));
-    assert.equal(committed.length, 2);
+    assert.equal(committed.length, 3);
     for (const crd of rendered) {
       assert.equal(crd.metadata.labels?.['app.kubernetes.io/component'], 'crds');
       assert.equal(crd.metadata.labels?.['app.kubernetes.io/managed-by'], 'Helm');
@@ -433,6 +468,52 @@ describe('the chart\'s RBAC against the operator\'s requests', () => {
         const [verb, resource] = request.split(' ') as [string, string];
         assert.ok(granted(rules, verb, resource), `the operator's "${request}" is not granted by the chart's RBAC`);
       }
+    } finally {
+      await op.stop();
+      await sandbox.close();
+    }
+  });
+});
+
+describe('the chart\'s ClusterRole against the operator\'s requests for a ClusterDeployHook', () => {
+  test('every request of a cluster hook\'s life (created, manual run, revoked) is granted, and so is naming it as its runs\' owner', async () => {
+    const rules = operatorClusterRole(await render()).rules as PolicyRule[];
+    const sandbox = await testSandbox();
+    const api = sandbox.api;
+    // The namespaces first, as the operator's cache must know web's label before web's Secret arrives.
+    for (const [name, labels] of [[RELEASE_NAMESPACE, {}], ['web', { tier: 'edge' }]] as const) {
+      api.create(api.type('', 'namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    }
+    const op = await startTestOperator(sandbox, { clusterHookNamespace: RELEASE_NAMESPACE });
+    try {
+      const secrets = api.type('', 'secrets');
+      const runs = api.type('certhook.io', 'deployhookruns');
+      api.create(api.type('certhook.io', 'clusterdeployhooks'), undefined, { apiVersion: 'certhook.io/v1alpha1', kind: 'ClusterDeployHook', metadata: { name: 'audit' }, spec: { namespaceSelector: { matchLabels: { tier: 'edge' } }, job: { command: 'echo audited' } } });
+      const finished = (count: number) => eventually(() => {
+        const items = api.list(runs, RELEASE_NAMESPACE).items as (KubeObject & { status?: { phase?: string } })[];
+        assert.equal(items.filter((r) => FINAL_PHASES.has(r.status?.phase ?? '')).length, count, JSON.stringify(items.map((r) => [r.metadata.name, r.status?.phase])));
+        return items;
+      }, 30_000);
+      api.create(secrets, 'web', tlsSecret('edge-tls', issue('edge.example.com')));
+      await finished(1);
+      api.create(runs, RELEASE_NAMESPACE, { apiVersion: 'certhook.io/v1alpha1', kind: 'DeployHookRun', metadata: { name: 'by-hand' }, spec: { hookRef: { kind: 'ClusterDeployHook', name: 'audit' }, secretRef: { namespace: 'web', name: 'edge-tls' }, event: 'manual' } });
+      await finished(2);
+      api.delete(secrets, 'web', 'edge-tls');
+      const all = await finished(3);
+      await op.operator.idle();
+
+      const requests = Object.keys(sandbox.faults.counters.requests);
+      for (const expected of ['list clusterdeployhooks', 'watch clusterdeployhooks', 'list namespaces', 'watch namespaces', 'patch clusterdeployhooks/status', 'create deployhookruns', 'create jobs', 'create events']) {
+        assert.ok(requests.includes(expected), `the scenario made no "${expected}" request: ${requests.join(', ')}`);
+      }
+      for (const request of requests) {
+        const [verb, resource] = request.split(' ') as [string, string];
+        assert.ok(granted(rules, verb, resource), `the operator's "${request}" is not granted by the chart's ClusterRole`);
+      }
+      // blockOwnerDeletion needs update of the owner's finalizers (OwnerReferencesPermissionEnforcement, which the sandbox does not enforce).
+      const planned = all.filter((r) => r.metadata.name !== 'by-hand');
+      assert.deepEqual(planned.map((r) => r.metadata.ownerReferences?.filter((o) => o.blockOwnerDeletion).map((o) => o.kind)), [['ClusterDeployHook'], ['ClusterDeployHook']]);
+      assert.ok(granted(rules, 'update', 'clusterdeployhooks/finalizers'));
     } finally {
       await op.stop();
       await sandbox.close();

@@ -44,6 +44,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-leader" (include "certhook.fullname" .) -}}
 {{- end -}}
 
+{{/* Where ClusterDeployHooks' runs, Jobs and snapshots live (--cluster-hook-namespace): operator.clusterHookNamespace, else the release's namespace. */}}
+{{- define "certhook.clusterHookNamespace" -}}
+{{- .Values.operator.clusterHookNamespace | default .Release.Namespace -}}
+{{- end -}}
+
 {{/* What values.schema.json cannot express: rules across values, which would otherwise fail only at run time. */}}
 {{- define "certhook.validate" -}}
 {{- $election := .Values.operator.leaderElection -}}
@@ -57,6 +62,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if not (and (gt $lease $renew) (gt $renew (mulf 1.2 $retry)) (gt $retry 0.0)) -}}
 {{- fail (printf "operator.leaderElection needs leaseDurationSeconds > renewDeadlineSeconds > 1.2 × retryPeriodSeconds > 0 (got %v, %v, %v): the leader must stop before another may take over, after more than one try to renew; the operator refuses to start otherwise." $election.leaseDurationSeconds $election.renewDeadlineSeconds $election.retryPeriodSeconds) -}}
 {{- end -}}
+{{- end -}}
+{{- if and .Values.operator.watchNamespace .Values.operator.clusterHookNamespace -}}
+{{- fail (printf "operator.clusterHookNamespace is %s but operator.watchNamespace is %s: an operator watching one namespace serves no ClusterDeployHooks (the operator refuses --cluster-hook-namespace with --namespace). Leave one of them empty." .Values.operator.clusterHookNamespace .Values.operator.watchNamespace) -}}
 {{- end -}}
 {{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.operator.healthPort)) -}}
 {{- fail (printf "metrics.port and operator.healthPort are both %v: the operator serves metrics and health on ports of their own. Change one of them." .Values.metrics.port) -}}
