@@ -41,6 +41,14 @@ export class ClusterHookSelection {
     return selecting;
   }
 
+  /**
+   * Whether the namespace's labels are known. A Secret of a namespace just created may come
+   * before its Namespace does: which ClusterDeployHooks select it is not known until then.
+   */
+  knows(namespace: string): boolean {
+    return this.namespaces().has(`/${namespace}`);
+  }
+
   /** The names of the cached namespaces a ClusterDeployHook selects. */
   namespacesOf(hook: Hook): string[] {
     return [...this.namespaces().values()].filter((ns) => namespaceSelects(hook, ns.labels)).map((ns) => ns.name);

@@ -15,6 +15,9 @@ import type { Firing } from './plan.ts';
 import { planningOrder, stageRank } from './stages.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
+/** How soon a Secret whose Namespace the cache has not shown yet is looked at again. */
+const NAMESPACE_WAIT_MS = 100;
+
 export async function reconcileSecret(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
   const change = ctx.secretsSeen.pendingChange(key);
   const quietFor = change ? Date.now() - change.at : Infinity;
@@ -22,6 +25,8 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   const startedAt = Date.now();
   const [namespace, name] = splitKey(key);
   const secret = ctx.caches.secrets.cache.get(key);
+  // Which ClusterDeployHooks it fires is known once its Namespace is (a Secret cannot outlive it).
+  if (secret && ctx.caches.cluster && !ctx.indexes.clusterHooks.knows(namespace)) return { requeueAfterMs: NAMESPACE_WAIT_MS };
   const observed = ctx.secretsSeen.observation(key);
   const runs = runsOfSecret(ctx, namespace, name);
   const firings: Firing[] = [];

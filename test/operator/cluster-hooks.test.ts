@@ -101,6 +101,23 @@ describe('ClusterDeployHook', () => {
     assert.equal((await listRuns(env.custom, ops)).length, 2);
   });
 
+  test('a namespace created together with its certificate fires: the Secret waits for its Namespace\'s labels', async (t) => {
+    const { ops, op } = await tenancy(t, 'audit-6');
+    await createClusterHook(env.custom, 'audit-6', { namespaceSelector: { matchLabels: { 'audit-6': 'yes' } }, job: { command: 'true' } });
+    // As a chart installing both at once may have it: the Secret's event comes before the
+    // Namespace's (here, the namespaces watch is re-opened late).
+    await op.operator.idle();
+    env.sandbox.faults.delayNext('watch', 'namespaces', 1, 2000);
+    assert.ok(env.sandbox.faults.dropWatches() >= 1);
+    const fresh = 'cdh-fresh-tenant';
+    await env.core.createNamespace({ body: { metadata: { name: fresh, labels: { 'audit-6': 'yes' } } } });
+    await createTlsSecret(env.core, fresh, 'site', issue('fresh.example.com'));
+    const [run] = await finishedRuns(env.custom, ops, 1);
+    assert.equal(env.sandbox.faults.delayed('watch', 'namespaces'), 1);
+    assert.equal(secretOf(run!), `${fresh}/site`);
+    assert.equal(run!.spec.event, 'created');
+  });
+
   test('a DeployHook of the same name, in the operator\'s namespace or a tenant\'s, is another hook: no run collides', async (t) => {
     const { ops, a, op } = await tenancy(t, 'audit-3');
     await createClusterHook(env.custom, 'audit-3', { namespaceSelector: { matchLabels: { 'audit-3': 'yes' } }, job: { command: 'echo cluster' } });
