@@ -2,7 +2,7 @@
 // and with --wait follow it to its end.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeployHookRunObject } from '../api/deployhookrun.ts';
-import { API_VERSION, DEPLOY_HOOK_RUN } from '../api/names.ts';
+import { API_VERSION, CLUSTER_DEPLOY_HOOK, DEPLOY_HOOK_RUN } from '../api/names.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -12,6 +12,7 @@ import { connect } from './cluster.ts';
 import { CommandError, parseOptionsAndOperands, secondsOption, stringOption, UsageError } from './usage.ts';
 
 const HELP = `usage: certhook trigger HOOK [-n NS] [--secret NAME] [--wait [--timeout SECONDS]] [--as-name NAME] [--kubeconfig FILE]
+       certhook trigger --cluster HOOK [--secret NS/NAME] [...]
 
 Runs a DeployHook now by creating a manual DeployHookRun, as CertMate's Test button does. A
 disabled hook runs too. Without --secret, the operator chooses the most recent certificate (latest
@@ -19,7 +20,9 @@ notBefore) among the TLS Secrets the hook selects, and records it in the run's s
 
 options:
   -n, --namespace NS   the hook's namespace (default: the kubeconfig context's, else default)
-  --secret NAME        run with the certificate of this TLS Secret
+  --cluster            HOOK is a ClusterDeployHook: the run is made where its runs live (the
+                       namespace its status.runNamespace names, the operator's)
+  --secret NAME        run with the certificate of this TLS Secret (NS/NAME with --cluster)
   --wait               follow the run: print its phase as it changes, then its outcome and output,
                        and exit with the hook's exit code (0 when it succeeded, 1 when a webhook
                        failed or the run was skipped)
@@ -34,6 +37,7 @@ const PENDING_HINT_MS = 15_000;
 export async function runTrigger(args: string[], print: (line: string) => void = console.log): Promise<number> {
   const parsed = parseOptionsAndOperands(args, {
     namespace: { type: 'string', short: 'n' },
+    cluster: { type: 'boolean' },
     secret: { type: 'string' },
     wait: { type: 'boolean' },
     timeout: { type: 'string' },
@@ -46,19 +50,21 @@ export async function runTrigger(args: string[], print: (line: string) => void =
   const timeoutSeconds = secondsOption(stringOption(values, 'timeout'), 'timeout', 7 * 24 * 3600, HELP) ?? 0;
   if (timeoutSeconds && !values.wait) throw new UsageError('--timeout is for --wait', HELP);
 
+  const cluster = values.cluster === true;
+  if (cluster && stringOption(values, 'namespace')) throw new UsageError('--cluster: a ClusterDeployHook\'s run is made where its runs live; leave out --namespace', HELP);
+  const secretRef = secretRefOf(stringOption(values, 'secret'), cluster);
   const { client, context } = await connect(stringOption(values, 'kubeconfig'));
-  const namespace = stringOption(values, 'namespace') || context?.namespace || 'default';
   const hook = operands[0]!;
-  const secret = stringOption(values, 'secret');
   try {
-    if (!(await getIfExists(client, objectPath(RESOURCES.deployHooks, namespace, hook)))) throw new CommandError(`DeployHook "${hook}" not found in namespace ${namespace}`);
+    const namespace = cluster ? await clusterRunNamespace(client, hook) : stringOption(values, 'namespace') || context?.namespace || 'default';
+    if (!cluster && !(await getIfExists(client, objectPath(RESOURCES.deployHooks, namespace, hook)))) throw new CommandError(`DeployHook "${hook}" not found in namespace ${namespace}`);
     const run = await client.create<DeployHookRunObject>(collectionPath(RESOURCES.deployHookRuns, namespace), {
       apiVersion: API_VERSION,
       kind: DEPLOY_HOOK_RUN.kind,
       metadata: { generateName: `${hook.slice(0, 40)}-manual-` },
       spec: {
-        hookRef: { name: hook },
-        ...(secret ? { secretRef: { name: secret } } : {}),
+        hookRef: cluster ? { kind: CLUSTER_DEPLOY_HOOK.kind, name: hook } : { name: hook },
+        ...(secretRef ? { secretRef } : {}),
         event: 'manual',
         triggeredBy: stringOption(values, 'as-name') || context?.user || 'certhook trigger',
       },
@@ -70,6 +76,27 @@ export async function runTrigger(args: string[], print: (line: string) => void =
   } finally {
     await client.close();
   }
+}
+
+/** `--secret`: NAME, or for a ClusterDeployHook NS/NAME. */
+function secretRefOf(secret: string | undefined, cluster: boolean): { name: string; namespace?: string } | undefined {
+  if (!secret) return undefined;
+  const [namespace, name, ...rest] = secret.split('/');
+  if (!cluster) {
+    if (name !== undefined) throw new UsageError(`--secret names a Secret of the hook's namespace: NAME, not ${secret} (another namespace's Secret is for a ClusterDeployHook, with --cluster)`, HELP);
+    return { name: secret };
+  }
+  if (!name || rest.length || !namespace) throw new UsageError(`--secret with --cluster is NAMESPACE/NAME (got ${secret})`, HELP);
+  return { namespace, name };
+}
+
+/** Where a ClusterDeployHook's runs live: the operator says so in its status. */
+async function clusterRunNamespace(client: KubeClient, hook: string): Promise<string> {
+  const found = await getIfExists<KubeObject & { status?: { runNamespace?: string } }>(client, objectPath(RESOURCES.clusterDeployHooks, undefined, hook));
+  if (!found) throw new CommandError(`ClusterDeployHook "${hook}" not found`);
+  const namespace = found.status?.runNamespace;
+  if (!namespace) throw new CommandError(`ClusterDeployHook "${hook}" has no status.runNamespace yet: no certhook operator serving ClusterDeployHooks has seen it (is one running, without --namespace?)`);
+  return namespace;
 }
 
 /** Polls the run until it ends, printing each phase it passes through, then its outcome. */
@@ -84,7 +111,8 @@ async function follow(client: KubeClient, namespace: string, name: string, timeo
     const phase = status.phase ?? 'Pending';
     if (status.secretRef && !chosen) {
       chosen = true;
-      print(`${name}: the operator chose Secret ${status.secretRef.name}, the most recent certificate the hook selects`);
+      const secret = status.secretRef.namespace ? `${status.secretRef.namespace}/${status.secretRef.name}` : status.secretRef.name;
+      print(`${name}: the operator chose Secret ${secret}, the most recent certificate the hook selects`);
     }
     if (FINAL_PHASES.has(phase)) return outcome(run, print);
     const line = phase === 'Waiting' ? `${phase}: ${status.message}` : phase;

@@ -1,8 +1,8 @@
 // The certhook kinds lint knows, built from the CRDs: every served version's schema, and the check
-// the operator itself makes of an object of that kind (for a DeployHook: the CRD schema and what
-// the operator adds, checkHook; a hook failing it is Ready=False and never runs).
+// the operator itself makes of an object of that kind (for a DeployHook or ClusterDeployHook: the
+// CRD schema and what the operator adds, checkHook; a hook failing it is Ready=False and never runs).
 import { customResourceDefinitions } from '../api/crd.ts';
-import { API_VERSION, DEPLOY_HOOK, GROUP } from '../api/names.ts';
+import { API_VERSION, CLUSTER_DEPLOY_HOOK, DEPLOY_HOOK, GROUP } from '../api/names.ts';
 import { checkHook } from '../controller/hook-validity.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { applyDefaults, formatFieldError, validate, type JSONSchemaProps } from '../schema/structural.ts';
@@ -20,6 +20,7 @@ const typeKey = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
 /** Kinds the operator judges beyond their schema. */
 const OPERATOR_CHECKS: Record<string, (object: KubeObject) => string[]> = {
   [typeKey(API_VERSION, DEPLOY_HOOK.kind)]: (object) => checkHook(object).problems,
+  [typeKey(API_VERSION, CLUSTER_DEPLOY_HOOK.kind)]: (object) => checkHook(object).problems,
 };
 
 /** What the API server checks of a custom resource on create: defaults applied, then the schema and its CEL rules. */

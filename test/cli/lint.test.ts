@@ -187,7 +187,7 @@ describe('certhook lint', () => {
   test('other kinds are skipped; --strict makes a certhook.io kind or version certhook does not serve a problem, in kubectl\'s words', async () => {
     const manifests = [
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {nonsense: true}',
-      'apiVersion: certhook.io/v1alpha1\nkind: ClusterDeployHook\nmetadata: {name: later}\nspec: {}',
+      'apiVersion: certhook.io/v1alpha1\nkind: DeployHookTemplate\nmetadata: {name: later}\nspec: {}',
       'apiVersion: certhook.io/v2\nkind: DeployHook\nmetadata: {name: future}\nspec: {}',
     ].join('\n---\n');
     const lenient = await lint(['-'], manifests);
@@ -196,15 +196,15 @@ describe('certhook lint', () => {
 
     const { code, problems } = await lintJson(['--strict', '-'], manifests);
     assert.equal(code, 1);
-    const served = 'certhook.io serves DeployHook, DeployHookRun in certhook.io/v1alpha1';
+    const served = 'certhook.io serves DeployHook, ClusterDeployHook, DeployHookRun in certhook.io/v1alpha1';
     assert.deepEqual(problems, [
-      { file: '<stdin>', line: 7, column: 1, path: 'kind', message: `no matches for kind "ClusterDeployHook" in version "certhook.io/v1alpha1": ${served}`, kind: 'ClusterDeployHook', name: 'later' },
+      { file: '<stdin>', line: 7, column: 1, path: 'kind', message: `no matches for kind "DeployHookTemplate" in version "certhook.io/v1alpha1": ${served}`, kind: 'DeployHookTemplate', name: 'later' },
       { file: '<stdin>', line: 11, column: 1, path: 'apiVersion', message: `no matches for kind "DeployHook" in version "certhook.io/v2": ${served}`, kind: 'DeployHook', name: 'future' },
     ]);
     // Without client-side validation, which stops earlier on a kind the API's OpenAPI document lacks.
     const applied = await sandbox.kubectl(['apply', '--validate=false', '-f', '-'], manifests.split('---\n')[1]);
     assert.notEqual(applied.code, 0);
-    assert.match(applied.stderr, /no matches for kind "ClusterDeployHook" in version "certhook\.io\/v1alpha1"/);
+    assert.match(applied.stderr, /no matches for kind "DeployHookTemplate" in version "certhook\.io\/v1alpha1"/);
   });
 
   test('exit code 2 and a usage message: no path, an unknown option, a bad --format, a path that cannot be read, a directory without manifests', async () => {

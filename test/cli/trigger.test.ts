@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { DeployHookRunObject } from '../../src/api/deployhookrun.ts';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
-import { createHook, createTlsSecret, issueFrom, RUNS } from '../support/fixtures.ts';
+import { createClusterHook, createHook, createTlsSecret, issueFrom, RUNS } from '../support/fixtures.ts';
+import { TEST_CLUSTER_HOOK_NAMESPACE } from '../support/operator.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'certhook.js');
 
@@ -69,6 +70,36 @@ describe('certhook trigger', () => {
     const { code, stdout } = await trigger(['reload', '-n', ns, '--wait']);
     assert.equal(code, 1, stdout);
     assert.match(stdout, /Failed \(SecretNotFound\): no TLS Secret that DeployHook "reload" selects in namespace trigger\d+ holds a certificate/);
+  });
+
+  test('--cluster runs a ClusterDeployHook where its runs live, with the most recent certificate of the namespaces it selects, or the NS/NAME --secret names', async () => {
+    const [a, b] = [await env.namespace(), await env.namespace()];
+    await env.core.createNamespace({ body: { metadata: { name: TEST_CLUSTER_HOOK_NAMESPACE } } }).catch(() => undefined);
+    await env.sandbox.kubectl(['label', 'namespace', a, 'trigger-cluster=yes']);
+    await createClusterHook(env.custom, 'platform-audit', { enabled: false, namespaceSelector: { matchLabels: { 'trigger-cluster': 'yes' } }, job: { command: 'echo "audit $CERTMATE_SECRET_NAMESPACE/$CERTMATE_SECRET_NAME"' } });
+    await createTlsSecret(env.core, a, 'site', issueFrom(2, 'a.example.com'));
+    // Newer, but in a namespace the hook does not select.
+    await createTlsSecret(env.core, b, 'site', issueFrom(1, 'b.example.com'));
+    const chosen = await trigger(['--cluster', 'platform-audit', '--wait']);
+    assert.equal(chosen.code, 0, chosen.stdout + chosen.stderr);
+    assert.match(chosen.stdout, new RegExp(`created in namespace ${TEST_CLUSTER_HOOK_NAMESPACE}\n`));
+    assert.match(chosen.stdout, new RegExp(`the operator chose Secret ${a}/site, the most recent certificate the hook selects`));
+    assert.match(chosen.stdout, new RegExp(`--- output \\(tail\\) ---\naudit ${a}/site\n`));
+    const named = await trigger(['--cluster', 'platform-audit', '--secret', `${b}/site`, '--wait']);
+    assert.equal(named.code, 0, named.stdout + named.stderr);
+    assert.match(named.stdout, new RegExp(`audit ${b}/site\n`), 'a Secret named outright need not be selected: the trigger is a test');
+    const run = await getRun(TEST_CLUSTER_HOOK_NAMESPACE, runName(named.stdout));
+    assert.deepEqual(run.spec.hookRef, { kind: 'ClusterDeployHook', name: 'platform-audit' });
+    assert.deepEqual(run.spec.secretRef, { namespace: b, name: 'site' });
+    const wrongSecret = await trigger(['--cluster', 'platform-audit', '--secret', 'site']);
+    assert.equal(wrongSecret.code, 2);
+    assert.match(wrongSecret.stderr, /--secret with --cluster is NAMESPACE\/NAME \(got site\)/);
+    const notCluster = await trigger(['platform-audit', '-n', a, '--secret', `${b}/site`]);
+    assert.equal(notCluster.code, 2);
+    assert.match(notCluster.stderr, /another namespace's Secret is for a ClusterDeployHook, with --cluster/);
+    const missing = await trigger(['--cluster', 'nope']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ClusterDeployHook "nope" not found/);
   });
 
   test('a missing hook, and usage errors, are said plainly', async () => {

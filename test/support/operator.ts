@@ -9,6 +9,9 @@ import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics/metrics.ts';
 import type { TestSandbox } from './sandbox.ts';
 
+/** Where a test operator's ClusterDeployHooks' runs live, unless the test says otherwise. */
+export const TEST_CLUSTER_HOOK_NAMESPACE = 'certhook-system';
+
 export interface TestOperator {
   operator: Operator;
   client: KubeClient;
@@ -52,7 +55,8 @@ export async function startTestOperator(sandbox: TestSandbox, opts: { namespace?
     client,
     log: createLogger('debug', sink),
     metrics,
-    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup, ...(opts.hooksEnabled === false ? { hooksEnabled: false } : {}), ...(opts.dryRunIssuers ? { dryRunIssuers: opts.dryRunIssuers } : {}), ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}), ...(opts.allowedServiceAccounts ? { allowedServiceAccounts: opts.allowedServiceAccounts } : {}), ...(opts.clusterHookNamespace ? { clusterHookNamespace: opts.clusterHookNamespace } : {}) },
+    config: { namespace: opts.namespace, defaultImage: 'sandbox/hook:latest', ttlSecondsAfterFinished: 3600, quietPeriodMs: opts.quietPeriodMs ?? 0, ...(opts.webhookConcurrency ? { webhookConcurrency: opts.webhookConcurrency } : {}), webhookLookup: loopbackOnlyLookup, ...(opts.hooksEnabled === false ? { hooksEnabled: false } : {}), ...(opts.dryRunIssuers ? { dryRunIssuers: opts.dryRunIssuers } : {}), ...(opts.resyncPeriodMs ? { resyncPeriodMs: opts.resyncPeriodMs } : {}), ...(opts.allowedServiceAccounts ? { allowedServiceAccounts: opts.allowedServiceAccounts } : {}), // As the CLI: every-namespace operators serve ClusterDeployHooks, with their runs in one namespace.
+      ...(opts.namespace ? {} : { clusterHookNamespace: opts.clusterHookNamespace ?? TEST_CLUSTER_HOOK_NAMESPACE }) },
     ...(opts.activateOnSync === false ? { activateOnSync: false } : {}),
     ...(opts.watchIdleTimeoutMs ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
