@@ -118,6 +118,35 @@ describe('ClusterDeployHook', () => {
     assert.equal(run!.spec.event, 'created');
   });
 
+  test('stages span both kinds: a ClusterDeployHook\'s pre hook gates a tenant\'s DeployHook; a restarted operator plans nothing twice', async (t) => {
+    const { ops, a, b, op } = await tenancy(t, 'audit-7');
+    await createClusterHook(env.custom, 'audit-7', { stage: 'pre', namespaceSelector: { matchLabels: { 'audit-7': 'yes' } }, job: { command: 'test "$CERTMATE_SECRET_NAMESPACE" != ' + b } });
+    await createHook(env.custom, a, 'deploy', { job: { command: 'echo deployed' } });
+    await createHook(env.custom, b, 'deploy', { job: { command: 'echo deployed' } });
+    await createTlsSecret(env.core, a, 'site', issue('a.example.com'));
+    await createTlsSecret(env.core, b, 'site', issue('b.example.com'));
+    const gates = await finishedRuns(env.custom, ops, 2);
+    const [deployedA] = await finishedRuns(env.custom, a, 1);
+    const [deployedB] = await finishedRuns(env.custom, b, 1);
+    const gateOf = (ns: string) => gates.find((r) => r.spec.secretRef.namespace === ns)!;
+    assert.equal(gateOf(a).status?.phase, 'Succeeded');
+    assert.equal(deployedA!.status?.phase, 'Succeeded');
+    assert.ok(deployedA!.status!.startTime! >= gateOf(a).status!.completionTime!, 'the deploy hook started after the pre hook finished');
+    assert.equal(gateOf(b).status?.phase, 'Failed');
+    assert.equal(deployedB!.status?.phase, 'Skipped');
+    assert.equal(deployedB!.status?.reason, 'EarlierStageFailed');
+    // A new operator, the same ledger: nothing again.
+    await op.stop();
+    const again = await env.operatorFor(t, { clusterHookNamespace: ops });
+    await again.operator.idle();
+    assert.equal(again.planned(), 0);
+    assert.equal((await listRuns(env.custom, ops)).length, 2);
+    // Its next event fires once for each kind of hook.
+    await renewTlsSecret(env.core, a, 'site', issue('a.example.com'));
+    assert.deepEqual((await finishedRuns(env.custom, ops, 3)).map((r) => r.spec.event).sort(), ['created', 'created', 'renewed']);
+    assert.deepEqual((await finishedRuns(env.custom, a, 2)).map((r) => r.status?.phase), ['Succeeded', 'Succeeded']);
+  });
+
   test('a DeployHook of the same name, in the operator\'s namespace or a tenant\'s, is another hook: no run collides', async (t) => {
     const { ops, a, op } = await tenancy(t, 'audit-3');
     await createClusterHook(env.custom, 'audit-3', { namespaceSelector: { matchLabels: { 'audit-3': 'yes' } }, job: { command: 'echo cluster' } });
