@@ -68,6 +68,9 @@ async function corpus(): Promise<Case[]> {
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ');
 
+/** The kinds the operator judges with checkHook. */
+const HOOK_KINDS = ['DeployHook', 'ClusterDeployHook'];
+
 describe('certhook lint', () => {
   let sandbox: TestSandbox;
   let dir: string;
@@ -86,7 +89,8 @@ describe('certhook lint', () => {
   test('the corpus: lint, kubectl apply and the operator refuse each manifest for the same reason; lint points at the field', async () => {
     const cases = await corpus();
     assert.ok(cases.length >= 100, `the corpus has ${cases.length} manifests`);
-    assert.ok(cases.some((c) => c.kind === 'DeployHookRun'), 'the corpus covers DeployHookRun');
+    for (const kind of [...HOOK_KINDS, 'DeployHookRun']) assert.ok(cases.some((c) => c.kind === kind), `the corpus covers ${kind}`);
+    assert.ok(cases.some((c) => c.kind === 'ClusterDeployHook' && c.refusedBy === 'operator'), 'the corpus covers a ClusterDeployHook only the operator refuses');
     const { code, problems } = await lintJson(['test/lint/corpus']);
     assert.equal(code, 1);
 
@@ -108,10 +112,13 @@ describe('certhook lint', () => {
       } else {
         // The API server accepts it; the operator reads it back and will not run it (Ready=False).
         assert.equal(applied.code, 0, `${c.file}: ${applied.stderr}`);
-        hook = sandbox.api.get(sandbox.api.type('certhook.io', 'deployhooks'), 'default', c.name);
+        // kubectl apply puts a DeployHook in the kubeconfig's namespace; a ClusterDeployHook is cluster-scoped.
+        hook = c.kind === 'ClusterDeployHook'
+          ? sandbox.api.get(sandbox.api.type('certhook.io', 'clusterdeployhooks'), undefined, c.name)
+          : sandbox.api.get(sandbox.api.type('certhook.io', 'deployhooks'), 'default', c.name);
       }
       // An unknown field is kubectl's strict decoding error: the API server never stores one, so the operator never reads one.
-      if (c.kind !== 'DeployHook' || c.reason.includes('unknown field')) continue;
+      if (!HOOK_KINDS.includes(c.kind) || c.reason.includes('unknown field')) continue;
       const checked = checkHook(hook);
       assert.equal(checked.valid, false, `${c.file}: the operator would run it`);
       assert.ok(checked.problems.join('; ').includes(c.reason), `${c.file}: the operator says: ${checked.problems.join('; ')}`);
@@ -121,7 +128,7 @@ describe('certhook lint', () => {
   test('every example lints clean', async () => {
     const hooks = (await Promise.all((await readdir(EXAMPLES, { recursive: true })).filter((f) => f.endsWith('.yaml')).map((f) => readFile(join(EXAMPLES, f), 'utf8'))))
       .join('\n')
-      .match(/^kind: DeployHook$/gm);
+      .match(/^kind: (Cluster)?DeployHook$/gm);
     const { code, stdout, stderr } = await lint(['examples/']);
     assert.equal(code, 0, stdout);
     assert.equal(stdout, '');

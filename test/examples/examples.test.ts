@@ -1,5 +1,5 @@
 // The manifests in examples/ stay true. Each one is applied with the real kubectl to a sandbox with
-// certhook's CRDs (so every DeployHook passes the CRD's schema and CEL rules) and its hooks must be
+// certhook's CRDs (so every DeployHook and ClusterDeployHook passes the CRD's schema and CEL rules) and its hooks must be
 // accepted by the operator; the documents the sandbox does not serve (RBAC, apps) are checked for
 // shape and for agreeing with the hook; two recipes run end to end.
 import { describe, test } from 'node:test';
@@ -11,12 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, loadAll } from 'js-yaml';
-import { DeployHookSchema, type DeployHook } from '../../src/api/deployhook.ts';
+import { ClusterDeployHookSchema, DeployHookSchema, type Hook } from '../../src/api/deployhook.ts';
 import { boundRun, DeployHookRunSchema } from '../../src/api/deployhookrun.ts';
-import { API_VERSION, DEPLOY_HOOK_RUN } from '../../src/api/names.ts';
+import { API_VERSION, CLUSTER_DEPLOY_HOOK, DEPLOY_HOOK_RUN } from '../../src/api/names.ts';
 import { certmateEnv } from '../../src/runners/job-manifest.ts';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
-import { createTlsSecret, finishedRuns, HOOKS, issue, listRuns } from '../support/fixtures.ts';
+import { CLUSTER_HOOKS, createTlsSecret, finishedRuns, HOOKS, issue, listRuns } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 import { startReceiver } from '../support/receiver.ts';
 
@@ -49,7 +49,7 @@ interface RoleBinding extends Manifest {
 }
 
 /** What the sandbox serves, so what is applied; the other kinds an example may hold are only checked. */
-const SERVED = ['v1/ServiceAccount', 'v1/Secret', 'v1/ConfigMap', `${API_VERSION}/DeployHook`];
+const SERVED = ['v1/ServiceAccount', 'v1/Secret', 'v1/ConfigMap', `${API_VERSION}/DeployHook`, `${API_VERSION}/ClusterDeployHook`];
 const CHECKED_ONLY = ['rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'apps/v1/Deployment'];
 const RBAC_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 
@@ -64,7 +64,11 @@ function named<T extends Manifest>(docs: Manifest[], kind: string, name: string)
 }
 
 const ofKind = <T extends Manifest>(docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind) as T[];
-const hooksOf = (docs: Manifest[]): DeployHook[] => ofKind(docs, 'DeployHook').map((d) => DeployHookSchema.parse(d));
+/** The hooks of an example, of either kind. */
+const hooksOf = (docs: Manifest[]): Hook[] => [
+  ...ofKind(docs, 'DeployHook').map((d) => DeployHookSchema.parse(d)),
+  ...ofKind(docs, CLUSTER_DEPLOY_HOOK.kind).map((d) => ClusterDeployHookSchema.parse(d)),
+];
 
 /** Every field of `written` is in `stored` with the same value; `stored` may add defaults. */
 function assertWritten(stored: unknown, written: unknown, path: string): void {
@@ -76,8 +80,8 @@ function assertWritten(stored: unknown, written: unknown, path: string): void {
   for (const [key, value] of Object.entries(written)) assertWritten((stored as Record<string, unknown>)[key], value, `${path}.${key}`);
 }
 
-/** The one DeployHook of an example. */
-function hookOf(docs: Manifest[]): DeployHook {
+/** The one hook (DeployHook or ClusterDeployHook) of an example. */
+function hookOf(docs: Manifest[]): Hook {
   const hooks = hooksOf(docs);
   assert.equal(hooks.length, 1);
   return hooks[0]!;
@@ -94,12 +98,19 @@ const rulesFor = (roles: Role[], apiGroup: string, resource: string) =>
   roles.flatMap((r) => r.rules).filter((rule) => rule.apiGroups.includes(apiGroup) && rule.resources.includes(resource));
 
 /** Every CERTMATE_* variable certhook sets (for a dry run, with a key): the names a command may read. */
-function certmateVariables(hook: DeployHook): Set<string> {
+function certmateVariables(hook: Hook): Set<string> {
+  // A ClusterDeployHook's run names its kind and the Secret's namespace.
+  const cluster = hook.kind === CLUSTER_DEPLOY_HOOK.kind;
   const run = boundRun(DeployHookRunSchema.parse({
     apiVersion: API_VERSION,
     kind: DEPLOY_HOOK_RUN.kind,
     metadata: { name: 'run', namespace: 'ns' },
-    spec: { hookRef: { name: hook.metadata.name }, secretRef: { name: 'tls' }, event: 'manual', triggeredBy: 'test' },
+    spec: {
+      hookRef: cluster ? { kind: CLUSTER_DEPLOY_HOOK.kind, name: hook.metadata.name } : { name: hook.metadata.name },
+      secretRef: cluster ? { namespace: 'tenant', name: 'tls' } : { name: 'tls' },
+      event: 'manual',
+      triggeredBy: 'test',
+    },
   }));
   const certificate = {
     fingerprint: '0'.repeat(64),
@@ -118,7 +129,11 @@ function certmateVariables(hook: DeployHook): Set<string> {
 const env = useOperatorSandbox('examples-');
 const namespace = () => env.namespace();
 
-/** `kubectl apply -n <namespace> -f -` of the documents the env.sandbox serves; asserts each was created. */
+/**
+ * `kubectl apply -n <namespace> -f -` of the documents the env.sandbox serves; asserts each was created. A
+ * ClusterDeployHook is cluster-scoped (kubectl applies it without a namespace), and its example's other documents
+ * go in the namespace given, standing in for the operator's.
+ */
 async function apply(ns: string, docs: Manifest[]): Promise<void> {
   const served = docs.filter((d) => SERVED.includes(typeOf(d)));
   const result = await env.sandbox.kubectl(['apply', '-n', ns, '-f', '-'], served.map((d) => dump(d)).join('---\n'));
@@ -128,8 +143,9 @@ async function apply(ns: string, docs: Manifest[]): Promise<void> {
 }
 
 
-test('the examples are the six CertMate recipes, four webhooks, the stages and the expiry warning, each described in the README', async () => {
+test('the examples are the six CertMate recipes, four webhooks, the stages, the expiry warning and a ClusterDeployHook, each described in the README', async () => {
   assert.deepEqual(FILES, [
+    'cluster-deployhook.yaml',
     'page-on-revocation.yaml',
     'push-to-s3.yaml',
     'reload-nginx.yaml',
@@ -210,8 +226,18 @@ for (const file of FILES) {
       await apply(ns, docs);
       for (const written of ofKind<Manifest & { spec: Record<string, unknown> }>(docs, 'DeployHook')) {
         await eventually(async () => {
-          const stored = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: written.metadata.name })) as DeployHook;
+          const stored = (await env.custom.getNamespacedCustomObject({ ...HOOKS, namespace: ns, name: written.metadata.name })) as Hook;
           // Nothing pruned or rewritten (defaults only added): what the user wrote is what the operator runs.
+          assertWritten(stored.spec, written.spec, 'spec');
+          const ready = stored.status?.conditions?.find((c) => c.type === 'Ready');
+          assert.equal(ready?.status, 'True', ready?.message);
+          assert.equal(stored.status?.observedGeneration, stored.metadata.generation);
+        });
+      }
+      for (const written of ofKind<Manifest & { spec: Record<string, unknown> }>(docs, CLUSTER_DEPLOY_HOOK.kind)) {
+        await eventually(async () => {
+          const stored = (await env.custom.getClusterCustomObject({ ...CLUSTER_HOOKS, name: written.metadata.name })) as Hook;
+          assert.equal(stored.metadata.namespace, undefined, 'cluster-scoped, whatever kubectl apply -n says');
           assertWritten(stored.spec, written.spec, 'spec');
           const ready = stored.status?.conditions?.find((c) => c.type === 'Ready');
           assert.equal(ready?.status, 'True', ready?.message);
