@@ -437,6 +437,10 @@ export class SandboxApi {
         else next.status = structuredClone(current.status);
       }
       const meta = next.metadata;
+      // A uid in the body is a precondition, as the API server's store takes it.
+      if (meta.uid && meta.uid !== current.metadata.uid) {
+        throw ApiError.conflict(t, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
       for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
         if (current.metadata[field] === undefined) delete meta[field];
         else (meta as Record<string, unknown>)[field] = current.metadata[field];

@@ -30,6 +30,11 @@ const secrets: KindStrategy = {
   validate(obj, old) {
     const errors: FieldError[] = [];
     if (old && old.type !== obj.type) errors.push({ path: 'type', type: 'Invalid', value: obj.type, message: 'field is immutable' });
+    // An immutable Secret's data, and the flag itself, never change (its metadata may).
+    if (old?.immutable === true) {
+      if (obj.immutable !== true) errors.push({ path: 'immutable', type: 'Forbidden', message: 'field is immutable when `immutable` is set' });
+      if (!isDeepStrictEqual(asObject(obj.data), asObject(old.data))) errors.push({ path: 'data', type: 'Forbidden', message: 'field is immutable when `immutable` is set' });
+    }
     const data = asObject(obj.data);
     for (const [k, v] of Object.entries(data)) {
       if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {

@@ -102,6 +102,22 @@ describe('kubectl against the sandbox', () => {
     assert.equal((await sandbox.kubectl(['get', 'secret', 'web-tls'])).code, 1);
   });
 
+  test('an immutable Secret: its data and the flag are refused, its metadata may change; a uid in a patch is a precondition', async () => {
+    await kubectl('apply', '-f', await file('frozen.yaml', 'apiVersion: v1\nkind: Secret\nmetadata: {name: frozen}\nimmutable: true\nstringData: {a: one}\n'));
+    const data = await sandbox.kubectl(['patch', 'secret', 'frozen', '--type', 'merge', '-p', '{"stringData":{"a":"two"}}']);
+    assert.notEqual(data.code, 0);
+    assert.match(data.stderr, /data: Forbidden: field is immutable when `immutable` is set/);
+    const flag = await sandbox.kubectl(['patch', 'secret', 'frozen', '--type', 'merge', '-p', '{"immutable":false}']);
+    assert.match(flag.stderr, /immutable: Forbidden: field is immutable when `immutable` is set/);
+    await kubectl('patch', 'secret', 'frozen', '--type', 'strategic', '-p', '{"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"a","uid":"u-1"}]}}');
+    await kubectl('patch', 'secret', 'frozen', '--type', 'strategic', '-p', '{"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"b","uid":"u-2"}]}}');
+    const owners = (await kubectl('get', 'secret', 'frozen', '-o', 'jsonpath={.metadata.ownerReferences[*].uid}')).split(' ').sort();
+    assert.deepEqual(owners, ['u-1', 'u-2'], 'a strategic merge of ownerReferences adds, by uid');
+    const stale = await sandbox.kubectl(['patch', 'secret', 'frozen', '--type', 'merge', '-p', '{"metadata":{"uid":"not-its-uid","labels":{"x":"y"}}}']);
+    assert.notEqual(stale.code, 0);
+    assert.match(stale.stderr, /Precondition failed: UID in precondition: not-its-uid, UID in object meta: /);
+  });
+
   test('get -w streams changes as they happen', async () => {
     const bin = await toolPath('kubectl');
     const watcher = spawn(bin, ['get', 'configmaps', '-w', '--output-watch-events'], { env: { KUBECONFIG: sandbox.kubeconfigPath, HOME: sandbox.dir } });
