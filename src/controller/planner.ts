@@ -7,10 +7,11 @@ import type { DeployHookRun, DeployHookRunStatus, RunCertificate } from '../api/
 import { RUN_REASONS } from '../api/enums.ts';
 import { ANNOTATIONS } from '../api/names.ts';
 import { parseCertificateBundle } from '../certs/bundle.ts';
-import { createIfMissing, createOrGet, getIfExists } from '../kube/idempotent.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
+import { createOrGet, getIfExists } from '../kube/idempotent.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { collectionPath, objectPath, RESOURCES } from '../kube/paths.ts';
-import { certificateFiles, secretData, snapshotFiles, snapshotInfo, snapshotName, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
+import { certificateFiles, ownsSnapshot, secretData, snapshotFiles, snapshotInfo, snapshotName, snapshotOwner, snapshotSecret, type CertificateFiles, type SnapshotInfo } from '../runners/snapshot.ts';
 import { hookKeyOfRun, runNamespaceOf, secretKeyOfRun, secretNamespaceOf } from '../api/hook-ref.ts';
 import { cacheKey, runsOfSecret, type OperatorContext } from './context.ts';
 import { isRefused, reportRefusal, warnOfKeyMismatch } from './firing-warnings.ts';
@@ -26,7 +27,7 @@ function filesOf(object: KubeObject | undefined, uid: string, fingerprint: strin
 
 /** The files the snapshot of an earlier run kept, if it still exists. */
 async function filesOfRun(ctx: OperatorContext, run: DeployHookRun): Promise<CertificateFiles | undefined> {
-  const snapshot = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
+  const snapshot = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, run.status?.snapshotSecretName ?? snapshotName(run)));
   return snapshot ? snapshotFiles(snapshot) : undefined;
 }
 
@@ -82,17 +83,41 @@ export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Pro
 }
 
 /**
- * Writes a run's snapshot (unless it exists) and remembers it until the run starts. A key that is
- * not the certificate's is warned of here, where the pair the hook gets is put together.
+ * Writes a run's snapshot, or joins the owners of the one another run of that certificate wrote,
+ * and remembers it until the run starts. A key that is not the certificate's is warned of here,
+ * where the pair the hook gets is put together.
  */
 export async function writeSnapshot(ctx: OperatorContext, run: DeployHookRun, files: CertificateFiles): Promise<SnapshotInfo> {
   const snapshot = snapshotSecret(run, files);
-  await createIfMissing(ctx.client, collectionPath(RESOURCES.secrets, run.metadata.namespace!), snapshot);
+  const namespace = run.metadata.namespace!;
+  const path = objectPath(RESOURCES.secrets, namespace, snapshot.metadata.name!);
+  // The last other owner may go (and the garbage collector with it) between the two steps.
+  for (;;) {
+    const existing = await createOrGet<KubeObject>(ctx.client, collectionPath(RESOURCES.secrets, namespace), path, snapshot);
+    if (await ownSnapshot(ctx, existing, run)) break;
+  }
   const info = snapshotInfo(snapshot);
   ctx.snapshots.set(cacheKey(run.metadata.namespace!, run.metadata.name!), info);
   // A revoke's files are those an earlier run was warned of already.
   if (run.spec.event !== 'revoked') await warnOfKeyMismatch(ctx, run, files);
   return info;
+}
+
+/**
+ * Makes the run an owner of a snapshot that exists, unless it is one: a strategic merge of
+ * ownerReferences, by uid, so runs joining at once all stay. False when the snapshot is gone.
+ */
+export async function ownSnapshot(ctx: OperatorContext, snapshot: KubeObject, run: DeployHookRun): Promise<boolean> {
+  if (ownsSnapshot(snapshot, run)) return true;
+  try {
+    await ctx.client.patch(objectPath(RESOURCES.secrets, snapshot.metadata.namespace!, snapshot.metadata.name!), 'strategic', {
+      metadata: { uid: snapshot.metadata.uid, ownerReferences: [snapshotOwner(run)] },
+    }, { discardBody: true });
+    return true;
+  } catch (err) {
+    if (isNotFound(err) || isConflict(err)) return false;
+    throw err;
+  }
 }
 
 /** What planning a firing came to: its run planned (or nothing left to plan), or the run refused for good by the API. */

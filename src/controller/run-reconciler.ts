@@ -21,7 +21,7 @@ import { cacheKey, hookEntry, runsOfSecret, type OperatorContext } from './conte
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
 import { mostRecentCertificate } from './match.ts';
-import { filesForRun, supersededStatus, writeSnapshot } from './planner.ts';
+import { filesForRun, ownSnapshot, supersededStatus, writeSnapshot } from './planner.ts';
 import { isFinished, plannedAt } from './run-state.ts';
 import { dryRunReason } from './dry-run.ts';
 import { groupOf, stageGate } from './stages.ts';
@@ -99,7 +99,10 @@ function runnerOf(ctx: OperatorContext, hook: Hook): Runner | undefined {
   return ctx.runners.find((r) => r.runs(hook));
 }
 
-/** The run's snapshot, if it has one, and the certificate it holds, with every DNS name. */
+/**
+ * The run's snapshot, if there is one (written by its planner, or by another run of its
+ * certificate: the run joins its owners), and the certificate it holds, with every DNS name.
+ */
 async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promise<{ snapshot: SnapshotInfo; certificate: RunCertificate } | undefined> {
   const key = cacheKey(run.metadata.namespace!, run.metadata.name!);
   const written = ctx.snapshots.get(key);
@@ -107,7 +110,7 @@ async function existingSnapshot(ctx: OperatorContext, run: DeployHookRun): Promi
   if (written && written !== 'writing' && run.spec.certificate && listsAllDnsNames(run.spec.certificate)) return { snapshot: written, certificate: run.spec.certificate };
   const object = await getIfExists<KubeObject>(ctx.client, objectPath(RESOURCES.secrets, run.metadata.namespace!, snapshotName(run)));
   const files = object && snapshotFiles(object);
-  if (!object || !files) return undefined;
+  if (!object || !files || !(await ownSnapshot(ctx, object, run))) return undefined;
   // A manual run's certificate is the one its snapshot took from the Secret.
   const bundle = run.spec.certificate ? undefined : parseCertificateBundle(files.fullchain);
   const certificate = run.spec.certificate ?? (bundle?.ok ? runCertificate(bundle.facts) : undefined);

@@ -1,10 +1,13 @@
 // The certificate snapshot: the files of exactly the certificate version a run is for, in a
-// Secret owned by the run. This module alone writes and reads its format (file names, keys).
+// Secret of the run's namespace owned by the runs that use it. One certificate of one Secret has
+// one snapshot there, however many hooks it fires (each of their runs an owner, so it goes with
+// the last of them): one copy of the key, not one per hook. This module alone writes and reads
+// its format (name, file names, keys).
+import { createHash } from 'node:crypto';
 import { listsAllDnsNames, type DeployHookRun, type RunCertificate } from '../api/deployhookrun.ts';
-import { LABELS, labelValue } from '../api/names.ts';
+import { ANNOTATIONS, LABELS, labelValue } from '../api/names.ts';
 import { parseCertificateBundle, splitCertificateChain } from '../certs/bundle.ts';
-import type { KubeObject } from '../kube/object.ts';
-import { ownerReference } from '../kube/object.ts';
+import type { KubeObject, OwnerReference } from '../kube/object.ts';
 
 /** The snapshot's keys, which are also the file names the hook sees. */
 export const FILES = {
@@ -28,9 +31,34 @@ export interface SnapshotInfo {
   hasKey: boolean;
 }
 
-export const snapshotName = (run: DeployHookRun) => `${run.metadata.name}-certificate`;
+/**
+ * The name of the snapshot a run uses: `<secret>-certificate-<hash>`, the hash over the Secret's
+ * uid and the certificate's fingerprint, for every run that fires for that certificate; a run made
+ * by hand (a manual one, or one without its Secret's uid) has its own, `<run>-certificate`.
+ */
+export function snapshotName(run: DeployHookRun): string {
+  const uid = run.metadata.annotations?.[ANNOTATIONS.secretUid];
+  const fingerprint = run.spec.certificate?.fingerprint;
+  if (run.spec.event === 'manual' || !uid || !fingerprint) return `${run.metadata.name}-certificate`;
+  const hash = createHash('sha256').update(`${uid}\0${fingerprint}`).digest('hex').slice(0, 16);
+  // A name cut short keeps ending in a letter or digit, as a DNS subdomain must.
+  return `${run.spec.secretRef.name.slice(0, 200).replace(/[^a-z0-9]+$/, '')}-certificate-${hash}`;
+}
 
-/** The labels of everything made for a run: its snapshot, its Job, the Job's pod. */
+/** A run as an owner of the snapshots it uses: one owner among several, none the controller. */
+export const snapshotOwner = (run: DeployHookRun): OwnerReference => ({
+  apiVersion: run.apiVersion,
+  kind: run.kind,
+  name: run.metadata.name!,
+  uid: run.metadata.uid!,
+  blockOwnerDeletion: true,
+});
+
+/** Whether the run is among the snapshot's owners. */
+export const ownsSnapshot = (snapshot: KubeObject, run: DeployHookRun): boolean =>
+  (snapshot.metadata.ownerReferences ?? []).some((o) => o.uid === run.metadata.uid);
+
+/** The labels of what is made for a run alone: its Job, the Job's pod. */
 export function runLabels(run: DeployHookRun): Record<string, string> {
   return {
     [LABELS.hook]: labelValue(run.spec.hookRef.name),
@@ -60,7 +88,15 @@ export function certificateFiles(secret: KubeObject): (CertificateFiles & { fing
   return { cert: split.leafPem, chain: split.chainPem, fullchain: split.fullchainPem, key: secretData(secret, 'tls.key'), fingerprint: split.fingerprint };
 }
 
-/** The snapshot Secret for a run, owned by it. */
+/** The labels of a snapshot: the certificate's Secret (a shared one belongs to no single hook or run). */
+function snapshotLabels(run: DeployHookRun): Record<string, string> {
+  return {
+    [LABELS.secret]: labelValue(run.spec.secretRef.name),
+    ...(run.spec.secretRef.namespace ? { [LABELS.secretNamespace]: run.spec.secretRef.namespace } : {}),
+  };
+}
+
+/** The snapshot Secret for a run, owned by it (the runs that share it add themselves). */
 export function snapshotSecret(run: DeployHookRun, files: CertificateFiles): KubeObject {
   const data: Record<string, string> = {
     [FILES.cert]: b64(files.cert),
@@ -74,8 +110,9 @@ export function snapshotSecret(run: DeployHookRun, files: CertificateFiles): Kub
     metadata: {
       name: snapshotName(run),
       namespace: run.metadata.namespace!,
-      labels: runLabels(run),
-      ownerReferences: [ownerReference(run as KubeObject)],
+      labels: snapshotLabels(run),
+      ...(run.spec.certificate ? { annotations: { [ANNOTATIONS.fingerprint]: run.spec.certificate.fingerprint } } : {}),
+      ownerReferences: [snapshotOwner(run)],
     },
     type: 'Opaque',
     immutable: true,

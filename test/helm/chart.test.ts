@@ -461,7 +461,7 @@ describe('the chart\'s RBAC against the operator\'s requests', () => {
 
       const requests = Object.keys(sandbox.faults.counters.requests);
       // The scenario reached every kind of write and read the operator does, so the check below is not vacuous.
-      for (const expected of ['watch secrets', 'create secrets', 'create jobs', 'list pods', 'get pods/log', 'create deployhookruns', 'delete deployhookruns', 'patch deployhookruns/status', 'patch deployhooks/status', 'create events']) {
+      for (const expected of ['watch secrets', 'create secrets', 'patch secrets', 'create jobs', 'list pods', 'get pods/log', 'create deployhookruns', 'delete deployhookruns', 'patch deployhookruns/status', 'patch deployhooks/status', 'create events']) {
         assert.ok(requests.includes(expected), `the scenario made no "${expected}" request: ${requests.join(', ')}`);
       }
       for (const request of requests) {

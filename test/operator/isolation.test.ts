@@ -4,7 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useOperatorSandbox } from '../support/operator-sandbox.ts';
-import { createHook, createTlsSecret, finishedRuns, issue, listRuns, RUNS } from '../support/fixtures.ts';
+import { createClusterHook, createHook, createTlsSecret, finishedRuns, issue, listRuns, RUNS } from '../support/fixtures.ts';
+import { TEST_CLUSTER_HOOK_NAMESPACE } from '../support/operator.ts';
 import { eventually } from '../support/eventually.ts';
 
 const env = useOperatorSandbox('tenant');
@@ -57,5 +58,41 @@ describe('isolation between namespaces', () => {
       const left = await env.core.listNamespacedSecret({ namespace: ns });
       assert.deepEqual(left.items.map((s) => s.metadata?.name), ['site']);
     });
+  });
+
+  test('one snapshot per certificate of a Secret, in each namespace runs live in, owned by every run that uses it and gone with the last', async () => {
+    const ns = await env.namespace();
+    await env.core.createNamespace({ body: { metadata: { name: TEST_CLUSTER_HOOK_NAMESPACE } } }).catch(() => undefined);
+    await env.sandbox.kubectl(['label', 'namespace', ns, 'shared-snapshot=yes']);
+    await createHook(env.custom, ns, 'one', { job: { command: 'true' } });
+    await createHook(env.custom, ns, 'two', { job: { command: 'true' } });
+    await createClusterHook(env.custom, 'shared-snapshot', { namespaceSelector: { matchLabels: { 'shared-snapshot': 'yes' } }, job: { command: 'true' } });
+    await createTlsSecret(env.core, ns, 'site', issue('site.example.com'));
+    const runs = await finishedRuns(env.custom, ns, 2);
+    const clusterRun = await eventually(async () => {
+      const found = (await listRuns(env.custom, TEST_CLUSTER_HOOK_NAMESPACE)).find((r) => r.spec.hookRef.name === 'shared-snapshot' && r.status?.phase === 'Succeeded');
+      assert.ok(found);
+      return found;
+    });
+    const snapshots = async (namespace: string) => (await env.core.listNamespacedSecret({ namespace, labelSelector: 'certhook.io/secret=site' })).items;
+    const [shared, ...more] = await snapshots(ns);
+    assert.equal(more.length, 0, 'one snapshot for the two hooks in the tenant\'s namespace');
+    assert.deepEqual(runs.map((r) => r.status?.snapshotSecretName), [shared!.metadata!.name, shared!.metadata!.name]);
+    assert.deepEqual(shared!.metadata!.ownerReferences!.map((o) => o.name).sort(), runs.map((r) => r.metadata.name).sort());
+    assert.equal(shared!.immutable, true);
+    // The cluster hook's run has its own, where it lives: a tenant cannot read it.
+    const [theirs] = (await snapshots(TEST_CLUSTER_HOOK_NAMESPACE)).filter((s) => s.metadata?.labels?.['certhook.io/secret-namespace'] === ns);
+    assert.equal(clusterRun.status?.snapshotSecretName, theirs!.metadata!.name);
+    // The revokes take the same snapshot: the files their certificate had.
+    await env.core.deleteNamespacedSecret({ namespace: ns, name: 'site' });
+    const all = await finishedRuns(env.custom, ns, 4);
+    assert.deepEqual(new Set(all.map((r) => r.status?.snapshotSecretName)), new Set([shared!.metadata!.name]));
+    const owners = async () => (await env.core.readNamespacedSecret({ namespace: ns, name: shared!.metadata!.name! })).metadata!.ownerReferences!.map((o) => o.name).sort();
+    assert.deepEqual(await owners(), all.map((r) => r.metadata.name).sort());
+    // It stays while any of its runs does.
+    for (const run of all.slice(0, 3)) await env.custom.deleteNamespacedCustomObject({ ...RUNS, namespace: ns, name: run.metadata.name! });
+    await eventually(async () => assert.deepEqual(await owners(), [all[3]!.metadata.name]));
+    await env.custom.deleteNamespacedCustomObject({ ...RUNS, namespace: ns, name: all[3]!.metadata.name! });
+    await eventually(async () => assert.deepEqual(await snapshots(ns), []));
   });
 });

@@ -164,8 +164,9 @@ describe('retention', () => {
       const runs = await listRuns(env.custom, ns);
       assert.equal(runs.length, 3, runs.map((r) => r.metadata.name).join(', '));
       assert.ok(runs.some((r) => r.spec.secretRef.name === 'quiet'), 'the latest run of a quiet Secret is kept');
-      const snapshots = await env.core.listNamespacedSecret({ namespace: ns, labelSelector: 'certhook.io/run' });
-      assert.deepEqual(snapshots.items.map((s) => s.metadata!.labels!['certhook.io/run']).sort(), runs.map((r) => r.metadata.name).sort());
+      // A certificate's snapshot goes with the last run that uses it.
+      const snapshots = await env.core.listNamespacedSecret({ namespace: ns, labelSelector: 'certhook.io/secret' });
+      assert.deepEqual(snapshots.items.map((s) => s.metadata!.name).sort(), runs.map((r) => r.status!.snapshotSecretName).sort());
     });
     await op.stop();
   });

@@ -85,7 +85,7 @@ describe('hookJob', () => {
   test('the certificate snapshot is mounted read-only at the certificate directory', () => {
     const pod = podOf(owner);
     assert.deepEqual(pod.containers[0]!.volumeMounts, [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }]);
-    assert.deepEqual(pod.volumes, [{ name: 'certificate', secret: { secretName: `${renewal.metadata.name}-certificate`, defaultMode: 0o440 } }]);
+    assert.deepEqual(pod.volumes, [{ name: 'certificate', secret: { secretName: snapshotName(renewal), defaultMode: 0o440 } }]);
     assert.equal(CERTIFICATE_DIR, '/var/run/certhook/certificate');
   });
 
@@ -250,17 +250,51 @@ describe('certmateEnv', () => {
   });
 });
 
+describe('snapshotName', () => {
+  const other = hook({}, { name: 'notify', uid: 'hook-uid-2' });
+  const revoke = run(owner, 'revoked', secret('edge-tls', facts), '2025-06-03T00:00:00.000Z');
+  const withAnnotation = (r: DeployHookRun, key: string, value: string): DeployHookRun => ({ ...r, metadata: { ...r.metadata, annotations: { ...r.metadata.annotations, [key]: value } } });
+
+  test('one per certificate of one Secret: every hook\'s run, and its revoke, share it', () => {
+    assert.match(snapshotName(renewal), /^edge-tls-certificate-[0-9a-f]{16}$/);
+    assert.equal(snapshotName(run(other, 'renewed', secret('edge-tls', facts), '2025-06-02T00:00:01.000Z')), snapshotName(renewal));
+    assert.equal(snapshotName(revoke), snapshotName(renewal));
+  });
+
+  test('another certificate, or a Secret re-created under the name (another uid), has its own', () => {
+    const newer = run(owner, 'renewed', secret('edge-tls', certificate(['api.example.com'])), '2025-06-04T00:00:00.000Z');
+    assert.notEqual(snapshotName(newer), snapshotName(renewal));
+    assert.notEqual(snapshotName(withAnnotation(renewal, 'certhook.io/secret-uid', 'another-uid')), snapshotName(renewal));
+  });
+
+  test('a run made by hand has its own; a long Secret name is cut and still names a Secret', () => {
+    const manual = run(owner, 'manual', secret('edge-tls', facts), '2025-06-02T00:00:01.000Z');
+    assert.equal(snapshotName(manual), `${manual.metadata.name}-certificate`);
+    const long = run(owner, 'created', secret(`${'a'.repeat(199)}.b-tls`, facts), '2025-06-02T00:00:01.000Z');
+    const name = snapshotName(long);
+    assert.ok(name.length <= 253);
+    assert.match(name, /^a{199}-certificate-[0-9a-f]{16}$/, 'the cut ends in a letter, not a dot');
+  });
+});
+
 describe('snapshotSecret', () => {
   const files: CertificateFiles = { cert: 'LEAF PEM\n', chain: 'CHAIN PEM\n', fullchain: 'LEAF PEM\nCHAIN PEM\n', key: 'KEY PEM\n' };
   const decoded = (data: unknown) => Object.fromEntries(Object.entries(data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
-  test('an immutable Opaque Secret owned by the run, with the four files', () => {
+  test('an immutable Opaque Secret owned by the run (not controlled: other runs may own it too), with the four files', () => {
     const snapshot = snapshotSecret(renewal, files);
     assert.equal(snapshot.apiVersion, 'v1');
     assert.equal(snapshot.kind, 'Secret');
     assert.equal(snapshot.type, 'Opaque');
     assert.equal(snapshot.immutable, true);
-    assert.deepEqual(snapshot.metadata, { name: `${renewal.metadata.name}-certificate`, namespace: NAMESPACE, labels: RUN_LABELS, ownerReferences: [RUN_OWNER] });
+    const { controller: _, ...owner } = RUN_OWNER;
+    assert.deepEqual(snapshot.metadata, {
+      name: snapshotName(renewal),
+      namespace: NAMESPACE,
+      labels: { 'certhook.io/secret': 'edge-tls' },
+      annotations: { 'certhook.io/fingerprint': cert.fingerprint },
+      ownerReferences: [owner],
+    });
     assert.deepEqual(decoded(snapshot.data), { 'cert.pem': 'LEAF PEM\n', 'chain.pem': 'CHAIN PEM\n', 'fullchain.pem': 'LEAF PEM\nCHAIN PEM\n', 'privkey.pem': 'KEY PEM\n' });
   });
 

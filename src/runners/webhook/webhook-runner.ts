@@ -268,9 +268,10 @@ export class WebhookRunner implements Runner {
   /** The run's certificate files (its snapshot), rendered into the body, and the headers' Secrets read. */
   private async prepare(run: DeployHookRun, hook: Hook, webhook: HookWebhook): Promise<PreparedRequest> {
     const namespace = run.metadata.namespace!;
-    const snapshot = await getIfExists<KubeObject>(this.opts.client, objectPath(RESOURCES.secrets, namespace, run.status?.snapshotSecretName ?? snapshotName(run)));
+    const snapshotSecretName = run.status?.snapshotSecretName ?? snapshotName(run);
+    const snapshot = await getIfExists<KubeObject>(this.opts.client, objectPath(RESOURCES.secrets, namespace, snapshotSecretName));
     const files = snapshot && snapshotFiles(snapshot);
-    if (!files) throw new RequestProblem('configuration', `the run's certificate snapshot (Secret ${snapshotName(run)}) is gone`);
+    if (!files) throw new RequestProblem('configuration', `the run's certificate snapshot (Secret ${snapshotSecretName}) is gone`);
     const certificate = run.status?.certificate ?? run.spec.certificate!;
     const body = renderBody(webhook, payloadFields(run, hook, certificate, files));
     const request = await prepareRequest(webhook, body, (ref) => this.readSecret(namespace, ref));
