@@ -75,3 +75,25 @@ export function labelValueField(field: string) {
     .max(63)
     .meta({ 'x-kubernetes-validations': [matchesRule(LABEL_VALUE, `${field} must be a label value: ${LABEL_VALUE_WORDS}`)] });
 }
+
+// As the API server's regular expressions: the length is a problem of its own.
+const DNS1123_SUBDOMAIN = new RegExp(`^${DNS_SUBDOMAIN}$`);
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The reasons an object's name is invalid, in kube-apiserver's words (what it checks of every
+ * object's metadata.name: a namespace's as a label, the rest as subdomains); empty when it is valid.
+ */
+export function nameProblems(name: string, asLabel: boolean): string[] {
+  const max = asLabel ? 63 : 253;
+  const problems: string[] = [];
+  if (name.length > max) problems.push(`must be no more than ${max} characters`);
+  if (!(asLabel ? DNS1123_LABEL : DNS1123_SUBDOMAIN).test(name)) {
+    problems.push(
+      asLabel
+        ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+        : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    );
+  }
+  return problems;
+}

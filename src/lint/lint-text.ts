@@ -5,6 +5,8 @@ import { KUBECTL_YAML } from './kubectl-yaml.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isObject } from '../schema/json.ts';
 import { unknownFields, prune } from '../schema/structural.ts';
+import { nameProblems } from '../api/kube-names.ts';
+import { formatFieldError } from '../schema/field-error.ts';
 import { certhookKind, isCerthookApiVersion, servedKinds, type CerthookKind } from './kinds.ts';
 import { fieldOffset } from './locate.ts';
 import { splitProblem, type Finding } from './problem-text.ts';
@@ -74,7 +76,10 @@ export function lintText(file: string, text: string, opts: LintOptions): LintRes
 /** Unknown fields, as strict field validation (kubectl's default) refuses them, then what the API server and operator find. */
 function checkObject(type: CerthookKind, object: KubeObject): Finding[] {
   const unknown = unknownFields(type.schema, object).map((path) => ({ path, message: `unknown field ${JSON.stringify(path)}` }));
-  return [...unknown, ...type.problems(prune(type.schema, object)).flatMap(splitProblem)];
+  // What the API server checks of every object's name, before its kind's schema.
+  const name = typeof object.metadata?.name === 'string' ? object.metadata.name : undefined;
+  const badName = name === undefined ? [] : nameProblems(name, false).map((message) => formatFieldError({ path: 'metadata.name', type: 'Invalid', value: name, message }));
+  return [...unknown, ...[...badName, ...type.problems(prune(type.schema, object))].flatMap(splitProblem)];
 }
 
 /** kubectl's words for a kind the cluster does not serve, then what certhook serves. */

@@ -4,7 +4,8 @@
 // custom-resource schemas).
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './api-error.ts';
-import { generateName, nameProblems, newUid } from './names.ts';
+import { generateName, newUid } from './names.ts';
+import { nameProblems } from '../api/kube-names.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.ts';
 import { apiVersionOf, type Registry, resourceKey, type ResourceType } from './registry.ts';
 import type { KubeObject, OwnerReference, StoredEvent, Store } from './store.ts';

@@ -1,4 +1,4 @@
-// Object-name rules and generated names, as kube-apiserver applies them.
+// Generated names and uids, as kube-apiserver makes them (the name rules: src/api/kube-names.ts).
 import { randomInt, randomUUID } from 'node:crypto';
 
 // The alphabet and length Kubernetes uses for generateName suffixes (no vowels, no look-alikes).
@@ -13,21 +13,3 @@ export function generateName(prefix: string): string {
 }
 
 export const newUid = (): string => randomUUID();
-
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** The reasons a name is invalid, in kube-apiserver's words; empty when it is valid. */
-export function nameProblems(name: string, asLabel: boolean): string[] {
-  const max = asLabel ? 63 : 253;
-  const problems: string[] = [];
-  if (name.length > max) problems.push(`must be no more than ${max} characters`);
-  if (!(asLabel ? DNS1123_LABEL : DNS1123_SUBDOMAIN).test(name)) {
-    problems.push(
-      asLabel
-        ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-        : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-    );
-  }
-  return problems;
-}
