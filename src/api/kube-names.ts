@@ -39,7 +39,9 @@ function checkedString(maxLength: number, description: string, rule: ValidationR
 
 /** The name of an object of the hook's (or run's) namespace (a Secret, a ConfigMap, a ServiceAccount). */
 export function objectName(what: string, description: string, owner = 'hook') {
-  const message = `${what} must be ${SUBDOMAIN_WORDS}, the name of an object in the ${owner}'s namespace (no namespace/ prefix)`;
+  // A ClusterDeployHook has no namespace of its own: its names resolve where its runs live.
+  const where = owner === 'hook' ? "the hook's namespace (a ClusterDeployHook's: the one its runs live in)" : `the ${owner}'s namespace`;
+  const message = `${what} must be ${SUBDOMAIN_WORDS}, the name of an object in ${where}, with no namespace/ prefix`;
   return checkedString(253, description, matchesRule(DNS_SUBDOMAIN, message));
 }
 
