@@ -1,12 +1,12 @@
 // Keys kept out of sight: after a scenario of job hooks and webhooks (secret headers, a signing
-// key, the private key in bodies, a receiver that echoes what it gets), failures, a timeout and
-// an invalid hook, no private key, header secret or signing key appears in a log line, an Event,
+// key, the private key in bodies, a receiver that echoes what it gets), a ClusterDeployHook's
+// webhook, failures, a timeout and an invalid hook, no private key, header secret or signing key appears in a log line, an Event,
 // a hook's or run's status, or the metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { useSandboxForOperators } from '../support/operator-sandbox.ts';
-import { createHook, finishedRuns, HOOKS, issue, RUNS, tlsSecret } from '../support/fixtures.ts';
+import { CLUSTER_HOOKS, createClusterHook, createHook, finishedRuns, HOOKS, issue, RUNS, tlsSecret } from '../support/fixtures.ts';
 import { eventually } from '../support/eventually.ts';
 import { startReceiver } from '../support/receiver.ts';
 
@@ -19,15 +19,16 @@ function fingerprints(secret: string): string[] {
 }
 
 test('no key, header secret or signing key in logs, Events, statuses or metrics', async (t) => {
-  const ns = await env.namespace();
-  const op = await env.operatorFor(t, { namespace: ns });
+  const [ns, ops] = [await env.namespace(), await env.namespace()];
+  const op = await env.operatorFor(t, { clusterHookNamespace: ops });
   // Echoes every body back, as debugging endpoints do; refuses the "rejected" hook's with a 422.
   const receiver = await startReceiver({ script: (request) => ({ status: request.path === '/rejected' ? 422 : 200, body: request.body }) });
   t.after(() => receiver.close());
 
   const token = `Bearer tok-${randomBytes(12).toString('hex')}`;
   const signingKey = randomBytes(32).toString('base64');
-  await env.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'hook-secrets' }, stringData: { token, signing: `whsec_${signingKey}` } } });
+  // The tenant's hooks take them from the tenant's namespace, the ClusterDeployHook's from the operator's.
+  for (const namespace of [ns, ops]) await env.core.createNamespacedSecret({ namespace, body: { metadata: { name: 'hook-secrets' }, stringData: { token, signing: `whsec_${signingKey}` } } });
   const webhook = (path: string) => ({
     url: `${receiver.url}/${path}`,
     includePrivateKey: true,
@@ -41,6 +42,8 @@ test('no key, header secret or signing key in logs, Events, statuses or metrics'
   // The key first in the body, so an echo of it starts with the key.
   await createHook(env.custom, ns, 'rejected', { onEvents: ['created'], webhook: { ...webhook('rejected'), body: { key: '{{ .PrivateKeyPEM }}', domain: '{{ .Domain }}' } } });
   await createHook(env.custom, ns, 'invalid', { webhook: { ...webhook('invalid'), body: { '{{ .Domain }}': 'x' } } });
+  await env.sandbox.kubectl(['label', 'namespace', ns, 'leak=watched']);
+  await createClusterHook(env.custom, 'platform-signed', { namespaceSelector: { matchLabels: { leak: 'watched' } }, webhook: webhook('platform-signed') });
 
   const first = issue('leak.example.com');
   const second = issue('leak.example.com');
@@ -51,7 +54,11 @@ test('no key, header secret or signing key in logs, Events, statuses or metrics'
   await finishedRuns(env.custom, ns, 7);
   await env.core.deleteNamespacedSecret({ namespace: ns, name: 'leak-tls' });
   const runs = await finishedRuns(env.custom, ns, 9);
+  // The ClusterDeployHook's created, renewed and revoked.
+  const platformRuns = await finishedRuns(env.custom, ops, 3);
   await op.operator.idle();
+  assert.ok(platformRuns.every((r) => r.status?.reason === 'Delivered'));
+  assert.ok(receiver.posts.some((p) => p.path === '/platform-signed' && p.body.includes('PRIVATE KEY')));
   // The scenario did what it says: a key reached the receiver, and was refused once.
   assert.ok(receiver.posts.some((p) => p.body.includes('PRIVATE KEY')));
   assert.ok(runs.some((r) => r.status?.reason === 'HTTPStatus'));
@@ -63,9 +70,9 @@ test('no key, header secret or signing key in logs, Events, statuses or metrics'
 
   const places: Record<string, string> = {
     logs: op.logs.map((l) => JSON.stringify(l)).join('\n'),
-    events: JSON.stringify(await env.core.listNamespacedEvent({ namespace: ns })),
-    hooks: JSON.stringify(await env.custom.listNamespacedCustomObject({ ...HOOKS, namespace: ns })),
-    runs: JSON.stringify(await env.custom.listNamespacedCustomObject({ ...RUNS, namespace: ns })),
+    events: JSON.stringify(await Promise.all([ns, ops, 'default'].map((namespace) => env.core.listNamespacedEvent({ namespace })))),
+    hooks: JSON.stringify([await env.custom.listNamespacedCustomObject({ ...HOOKS, namespace: ns }), await env.custom.listClusterCustomObject({ ...CLUSTER_HOOKS })]),
+    runs: JSON.stringify(await Promise.all([ns, ops].map((namespace) => env.custom.listNamespacedCustomObject({ ...RUNS, namespace })))),
     metrics: await op.operator.metrics.registry.metrics(),
   };
   const secrets = { 'the first private key': first.keyPem, 'the second private key': second.keyPem, 'the header token': token, 'the signing key': signingKey };
