@@ -35,7 +35,8 @@ const hookSpecSchema = (crd: Crd) => crd.spec.versions[0]!.schema.openAPIV3Schem
 const generated = (name: string) => customResourceDefinitions().find((c) => c.metadata.name === name)!;
 
 /**
- * A copy of the chart as an earlier version: its DeployHook CRD without spec.dryRun, and with
+ * A copy of the chart as an earlier version: its DeployHook CRD without spec.dryRun, no
+ * ClusterDeployHook CRD, and with
  * `layout` "crds/" the CRDs in Helm's crds/ directory instead of templates, as chart 0.1.0 had them.
  */
 async function previousChart(name: string, version: string, layout: 'templates' | 'crds/'): Promise<string> {
@@ -47,6 +48,8 @@ async function previousChart(name: string, version: string, layout: 'templates' 
   const crd = load(await readFile(file, 'utf8')) as Crd;
   delete hookSpecSchema(crd).properties!.dryRun;
   await writeFile(file, dump(crd));
+  // Earlier charts had no ClusterDeployHook: an upgrade creates its CRD.
+  await rm(join(dir, 'files', 'crds', 'certhook.io_clusterdeployhooks.yaml'));
   if (layout === 'crds/') {
     await rename(join(dir, 'files', 'crds'), join(dir, 'crds'));
     await rm(join(dir, 'templates', 'crds.yaml'));
