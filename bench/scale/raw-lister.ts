@@ -1,6 +1,6 @@
 // The cold-start baseline: a bare process that lists, as the operator's caches do (pages of 500,
-// the four collections at once), the TLS Secrets, DeployHooks, DeployHookRuns and Jobs, parses
-// every page, and exits. What the operator adds on top is its own start-up and cache building.
+// every collection at once), the TLS Secrets, DeployHooks, DeployHookRuns, Jobs, ClusterDeployHooks
+// and Namespaces, parses every page, and exits. What the operator adds on top is its own start-up and cache building.
 //
 //   node bench/scale/raw-lister.ts http://127.0.0.1:PORT
 import { Agent, request } from 'undici';
@@ -13,6 +13,8 @@ const COLLECTIONS = [
   '/apis/certhook.io/v1alpha1/deployhooks',
   '/apis/certhook.io/v1alpha1/deployhookruns',
   '/apis/batch/v1/jobs',
+  '/apis/certhook.io/v1alpha1/clusterdeployhooks',
+  '/api/v1/namespaces',
 ];
 
 const agent = new Agent({ connections: COLLECTIONS.length });
