@@ -1,4 +1,5 @@
 // A run → the Job that executes it. Pure.
+import { cloneJson } from '../schema/json.ts';
 import { secretNamespaceOf } from '../api/hook-ref.ts';
 import type { Hook, HookJob } from '../api/deployhook.ts';
 import type { DeployHookRun, RunCertificate } from '../api/deployhookrun.ts';
@@ -108,8 +109,8 @@ export function hookJob(run: DeployHookRun, hook: Hook, job: HookJob, certificat
             : { automountServiceAccountToken: false }),
           ...(job.imagePullSecrets ? { imagePullSecrets: job.imagePullSecrets.map(({ name }) => ({ name })) } : {}),
           ...(job.nodeSelector ? { nodeSelector: { ...job.nodeSelector } } : {}),
-          ...(job.tolerations ? { tolerations: structuredClone(job.tolerations) } : {}),
-          ...(job.affinity ? { affinity: structuredClone(job.affinity) } : {}),
+          ...(job.tolerations ? { tolerations: cloneJson(job.tolerations) } : {}),
+          ...(job.affinity ? { affinity: cloneJson(job.affinity) } : {}),
           securityContext: security.pod,
           containers: [{
             name: 'hook',
@@ -117,7 +118,7 @@ export function hookJob(run: DeployHookRun, hook: Hook, job: HookJob, certificat
             ...hookCommandLine(job.command, timeoutSeconds),
             // The certificate's names are anyone's text: Kubernetes' $(VAR) expansion of env values must not touch them.
             env: [...certmateEnv(run, hook, certificate, snapshot.hasKey, context).map(({ name, value }) => ({ name, value: escapeExpansion(value) })), ...(job.env ?? [])],
-            ...(job.resources ? { resources: structuredClone(job.resources) } : {}),
+            ...(job.resources ? { resources: cloneJson(job.resources) } : {}),
             volumeMounts: [{ name: 'certificate', mountPath: CERTIFICATE_DIR, readOnly: true }],
             securityContext: security.container,
           }],

@@ -19,6 +19,7 @@ import { fieldTypesOf } from './field-types.ts';
 import { decodeManagedFields, describeManager, encodeManagedFields, isReset, pathString, type Manager } from './managed-fields.ts';
 import { applyAfterClientSide } from './last-applied.ts';
 import { ApplyConflictError, ownablePaths, recordUpdate, type Writer } from './server-side-apply.ts';
+import { cloneJson } from '../schema/json.ts';
 
 export interface SelectorOptions {
   labelSelector?: string;
@@ -43,7 +44,7 @@ export interface WatchOptions extends SelectorOptions, ReadOnlyOption {
   resourceVersion?: string;
 }
 
-const copyUnless = (readOnly: boolean | undefined) => (readOnly ? <T>(o: T) => o : <T>(o: T) => structuredClone(o));
+const copyUnless = (readOnly: boolean | undefined) => (readOnly ? <T>(o: T) => o : <T>(o: T) => cloneJson(o));
 
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
@@ -127,7 +128,7 @@ export class SandboxApi {
   get(t: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const obj = this.store.get(resourceKey(t.group, t.plural), this.scope(t, namespace), name);
     if (!obj) throw ApiError.notFound(t, name);
-    return structuredClone(obj);
+    return cloneJson(obj);
   }
 
   list(t: ResourceType, namespace: string | undefined, opts: ListOptions = {}): ListResult {
@@ -176,7 +177,7 @@ export class SandboxApi {
     if (opts.dryRun) return checked;
     const stored = this.store.put(resourceKey(t.group, t.plural), checked);
     this.afterWrite(t, stored, undefined);
-    return structuredClone(stored);
+    return cloneJson(stored);
   }
 
   update(t: ResourceType, namespace: string | undefined, name: string, body: unknown, subresource?: 'status', opts: WriteOptions = {}): KubeObject {
@@ -254,8 +255,8 @@ export class SandboxApi {
     const pending = [...(current.metadata.finalizers ?? [])];
     if (policy === 'Orphan' && !pending.includes('orphan')) pending.push('orphan');
     if (key === NAMESPACE_KEY || pending.length > 0) {
-      if (current.metadata.deletionTimestamp) return structuredClone(current);
-      const marked = structuredClone(current);
+      if (current.metadata.deletionTimestamp) return cloneJson(current);
+      const marked = cloneJson(current);
       marked.metadata.deletionTimestamp = now();
       marked.metadata.deletionGracePeriodSeconds = 0;
       if (policy === 'Orphan') marked.metadata.finalizers = pending;
@@ -263,10 +264,10 @@ export class SandboxApi {
       if (opts.dryRun) return marked;
       const stored = this.store.put(key, marked);
       this.afterWrite(t, stored, current);
-      return structuredClone(stored);
+      return cloneJson(stored);
     }
-    if (opts.dryRun) return structuredClone(current);
-    return structuredClone(this.removeNow(t, current, policy));
+    if (opts.dryRun) return cloneJson(current);
+    return cloneJson(this.removeNow(t, current, policy));
   }
 
   /** Starts a watch; events are delivered synchronously to `emit`. Returns the stop function. */
@@ -322,7 +323,7 @@ export class SandboxApi {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw ApiError.badRequest('the request body must be a JSON object');
     }
-    const obj = structuredClone(body) as KubeObject;
+    const obj = cloneJson(body) as KubeObject;
     const apiVersion = apiVersionOf(t);
     if (obj.kind !== undefined && obj.kind !== t.kind) {
       throw ApiError.badRequest(`the kind of the object (${String(obj.kind)}) does not match the kind on the URL (${t.kind})`);
@@ -429,13 +430,13 @@ export class SandboxApi {
     let next: KubeObject;
     if (subresource === 'status') {
       // A status write changes status only (and, as in Kubernetes, nothing else of metadata).
-      next = { ...structuredClone(current), status: incoming.status };
+      next = { ...cloneJson(current), status: incoming.status };
       if (incoming.status === undefined) delete next.status;
     } else {
       next = incoming;
       if (t.statusSubresource) {
         if (current.status === undefined) delete next.status;
-        else next.status = structuredClone(current.status);
+        else next.status = cloneJson(current.status);
       }
       const meta = next.metadata;
       // A uid in the body is a precondition, as the API server's store takes it.
@@ -460,15 +461,15 @@ export class SandboxApi {
       checked.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
     setManagedFields(checked, owners(checked));
-    if (isDeepStrictEqual(checked, current)) return structuredClone(current);
+    if (isDeepStrictEqual(checked, current)) return cloneJson(current);
     if (opts.dryRun) return checked;
     const key = resourceKey(t.group, t.plural);
     if (checked.metadata.deletionTimestamp && !(checked.metadata.finalizers?.length)) {
-      return structuredClone(this.removeNow(t, checked, 'Background'));
+      return cloneJson(this.removeNow(t, checked, 'Background'));
     }
     const stored = this.store.put(key, checked);
     this.afterWrite(t, stored, current);
-    return structuredClone(stored);
+    return cloneJson(stored);
   }
 
   /** Removes an object for good and lets the garbage collector act on its dependents. */

@@ -12,6 +12,7 @@ import type { ResourceType } from './registry.ts';
 import { deleteIfExists, getIfExists, updateWithRetry } from './retrying-update.ts';
 import type { KubeObject, OwnerReference } from './store.ts';
 import { WorkQueue } from './work-queue.ts';
+import { cloneJson } from '../schema/json.ts';
 
 export interface JobControllerOptions {
   /** Delay before the replacement of the first failed pod; doubles with every failure. Default 200ms (Kubernetes: 10s). */
@@ -157,7 +158,7 @@ export class JobController {
         ownerReferences: [{ apiVersion: JOB_API_VERSION, kind: 'Job', name: name!, uid: uid!, controller: true, blockOwnerDeletion: true }],
         finalizers: [TRACKING_FINALIZER],
       },
-      spec: structuredClone(template.spec),
+      spec: cloneJson(template.spec),
     });
   }
 

@@ -5,6 +5,7 @@ import type { Condition, JobStatus } from './pod-types.ts';
 import { jobSpecOf, jobStatusOf, podStatusOf } from './pod-types.ts';
 import type { KubeObject } from './store.ts';
 import { timestamp } from './timestamps.ts';
+import { cloneJson } from '../schema/json.ts';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 
@@ -103,7 +104,7 @@ const REASONS = {
  */
 export function planJob(job: KubeObject, pods: KubeObject[], now: Date, retryNotBefore = 0): JobPlan {
   const spec = jobSpecOf(job);
-  const status: JobStatus = structuredClone(jobStatusOf(job));
+  const status: JobStatus = cloneJson(jobStatusOf(job));
   const at = timestamp(now);
   const conditions = (status.conditions ??= []);
   const setCondition = (type: string, value: 'True' | 'False', why: { reason: string; message: string }) => {

@@ -5,6 +5,7 @@
 import { fieldSetOf, isObject, type Json } from './field-sets.ts';
 import { apply, ApplyConflictError, type Writer } from './server-side-apply.ts';
 import type { Manager } from './managed-fields.ts';
+import { cloneJson } from '../schema/json.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const KUBECTL = 'kubectl';
@@ -40,7 +41,7 @@ export function applyAfterClientSide(live: Json, config: Json, managers: readonl
     result = apply(live, config, managers, writer, true);
   }
   // The annotation now holds what was applied (without itself), so a later client-side apply diffs against it.
-  const recorded = structuredClone(config);
+  const recorded = cloneJson(config);
   const recordedAnnotations = annotationsOf(recorded);
   if (recordedAnnotations) {
     delete recordedAnnotations[LAST_APPLIED];

@@ -4,6 +4,7 @@
 // out, so kubectl builds their strategic merge patches from its own compiled-in types.
 import { createHash } from 'node:crypto';
 import type { Registry, ResourceType } from './registry.ts';
+import { cloneJson } from '../schema/json.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -42,7 +43,7 @@ function paths(t: ResourceType): Record<string, Doc> {
 }
 
 function schemaComponent(t: ResourceType): Doc {
-  const schema = structuredClone(t.schema ?? { type: 'object' }) as Doc & { properties?: Record<string, Doc> };
+  const schema = cloneJson(t.schema ?? { type: 'object' }) as Doc & { properties?: Record<string, Doc> };
   schema.properties = {
     apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
     kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },

@@ -2,6 +2,7 @@
 // (RFC 6902) and strategic merge patch. Targets and patches are parsed JSON. All are pure:
 // inputs are never mutated and results share no structure with them, so a caller may change
 // a result freely.
+import { cloneJson } from '../schema/json.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue };
@@ -21,7 +22,7 @@ export class PatchError extends Error {
 }
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const clone = (v: unknown): JsonValue => structuredClone(v) as JsonValue;
+const clone = (v: unknown): JsonValue => cloneJson(v) as JsonValue;
 
 // ---------------------------------------------------------------- RFC 7386
 

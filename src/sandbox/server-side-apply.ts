@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { compare, type Comparison, fieldSetOf, isObject, listItems, removePath, type Json } from './field-sets.ts';
 import type { FieldType } from './field-types.ts';
 import { describeManager, FieldSet, pathString, sameManager, type FieldPath, type Manager, type Operation, type PathElement } from './managed-fields.ts';
+import { cloneJson } from '../schema/json.ts';
 
 /** Who writes, and where: what every write's bookkeeping needs besides the objects. */
 export interface Writer {
@@ -155,7 +156,7 @@ function isKeyField(path: FieldPath): boolean {
  */
 export function merge(live: unknown, config: unknown, type: FieldType, atRoot = true): unknown {
   if (isObject(live) && isObject(config) && (atRoot || !type.atomicMap)) {
-    const out: Json = structuredClone(live);
+    const out: Json = cloneJson(live);
     for (const [key, value] of Object.entries(config)) out[key] = merge(live[key], value, type.field(key), false);
     return out;
   }
@@ -164,7 +165,7 @@ export function merge(live: unknown, config: unknown, type: FieldType, atRoot = 
     const right = listItems(config, type);
     if (left && right) return mergeItems(left, right, type.item());
   }
-  return structuredClone(config);
+  return cloneJson(config);
 }
 
 /** Removes, in place, the fields of `object` that `config` sets to null (through its maps). */
@@ -208,7 +209,7 @@ function mergeItems(left: [PathElement, unknown][], right: [PathElement, unknown
     if (l < left.length) {
       const [element, item] = left[l]!;
       if (!inRight.has(element)) {
-        out.push(structuredClone(item));
+        out.push(cloneJson(item));
         l++;
         continue;
       }

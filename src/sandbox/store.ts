@@ -2,6 +2,7 @@
 // a bounded history of changes for watches, and fan-out to live watchers.
 import { ApiError } from './api-error.ts';
 import type { KubeObject } from '../kube/object.ts';
+import { cloneJson } from '../schema/json.ts';
 
 export type { KubeObject, ObjectMeta, OwnerReference } from '../kube/object.ts';
 
@@ -73,7 +74,7 @@ export class Store {
   /** Writes an object (create or replace) under a new resourceVersion; returns the stored copy. */
   put(resource: string, obj: KubeObject): KubeObject {
     const rv = ++this.revision;
-    const stored = structuredClone(obj);
+    const stored = cloneJson(obj);
     stored.metadata.resourceVersion = String(rv);
     let bucket = this.objects.get(resource);
     if (!bucket) this.objects.set(resource, (bucket = new Map()));
@@ -93,7 +94,7 @@ export class Store {
     const key = objectKey(obj.metadata.namespace, obj.metadata.name!);
     const previous = this.objects.get(resource)?.get(key) ?? obj;
     this.objects.get(resource)?.delete(key);
-    const gone = structuredClone(obj);
+    const gone = cloneJson(obj);
     gone.metadata.resourceVersion = String(rv);
     this.record({ type: 'DELETED', resource, object: gone, previous, rv });
     return gone;

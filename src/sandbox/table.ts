@@ -3,6 +3,7 @@
 // and cells; custom resources print from their CRD's additionalPrinterColumns.
 import type { KubeObject } from '../kube/object.ts';
 import { compileJsonPath, firstMatch, formatJsonPathValue, type JsonPath } from './jsonpath.ts';
+import { cloneJson } from '../schema/json.ts';
 
 export type TableColumnDefinition = { name: string; type: string; format: string; description: string; priority: number };
 export type TableRowCondition = { type: string; status: string; reason?: string; message?: string };
@@ -87,9 +88,9 @@ function rowObject(obj: KubeObject, include: IncludeObject): unknown {
     case 'None':
       return null;
     case 'Metadata':
-      return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: structuredClone(obj.metadata) };
+      return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: cloneJson(obj.metadata) };
     case 'Object':
-      return structuredClone(obj);
+      return cloneJson(obj);
   }
 }
 

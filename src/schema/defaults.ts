@@ -1,5 +1,5 @@
 // Defaulting as the apiserver does it for custom resources (structuraldefaulting.Default).
-import { additionalSchema, isObject } from './json.ts';
+import { additionalSchema, cloneJson, isObject } from './json.ts';
 import type { JSONSchemaProps } from './structural.ts';
 
 /**
@@ -9,7 +9,7 @@ import type { JSONSchemaProps } from './structural.ts';
  * counts as absent unless the field is nullable. `value` is not modified.
  */
 export function applyDefaults<T>(schema: JSONSchemaProps, value: T): T {
-  return defaultValue(schema, structuredClone(value)) as T;
+  return defaultValue(schema, cloneJson(value)) as T;
 }
 
 function defaultValue(schema: JSONSchemaProps | undefined, value: unknown): unknown {
@@ -18,7 +18,7 @@ function defaultValue(schema: JSONSchemaProps | undefined, value: unknown): unkn
   if (!isObject(value)) return value;
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     if (prop.default !== undefined && (value[key] === undefined || (value[key] === null && !prop.nullable))) {
-      value[key] = structuredClone(prop.default);
+      value[key] = cloneJson(prop.default);
     }
   }
   const additional = additionalSchema(schema);
@@ -33,6 +33,6 @@ function defaultValue(schema: JSONSchemaProps | undefined, value: unknown): unkn
 /** A null list item or map value of a non-nullable schema takes the schema's default. */
 function fillNull(schema: JSONSchemaProps | undefined, value: unknown): unknown {
   return value === null && schema && !schema.nullable && schema.default !== undefined
-    ? structuredClone(schema.default)
+    ? cloneJson(schema.default)
     : value;
 }

@@ -1,6 +1,6 @@
 // Pruning as the apiserver does it for custom resources (structuralpruning.Prune, followed by
 // PruneNonNullableNullsWithoutDefaults).
-import { additionalSchema, isEmbeddedResource, isObject, type JSONObject } from './json.ts';
+import { additionalSchema, cloneJson, isEmbeddedResource, isObject, type JSONObject } from './json.ts';
 import type { JSONSchemaProps } from './structural.ts';
 
 // Fields of a resource (the root, or an x-kubernetes-embedded-resource object) that the schema does
@@ -42,7 +42,7 @@ function pruneValue(schema: JSONSchemaProps | undefined, value: unknown, resourc
   if (!isObject(value)) return value;
   const out: JSONObject = {};
   for (const [key, child] of Object.entries(value)) {
-    if (resource && RESOURCE_FIELDS.has(key)) out[key] = structuredClone(child);
+    if (resource && RESOURCE_FIELDS.has(key)) out[key] = cloneJson(child);
     else if (!copyKnown(schema, key, child, out, walk) && walk.unknown) walk.unknown.push(fieldWalk(walk, key).path);
   }
   return out;
@@ -50,7 +50,7 @@ function pruneValue(schema: JSONSchemaProps | undefined, value: unknown, resourc
 
 /** Under preserve-unknown-fields every field stays; the ones the schema describes are still pruned inside. */
 function pruneKnown(schema: JSONSchemaProps | undefined, value: unknown, resource: boolean, walk: Walk): unknown {
-  if (!schema) return structuredClone(value);
+  if (!schema) return cloneJson(value);
   if (Array.isArray(value)) {
     return value.map((item, i) => pruneKnown(schema.items, item, isEmbeddedResource(schema.items), itemWalk(walk, i)));
   }
@@ -58,7 +58,7 @@ function pruneKnown(schema: JSONSchemaProps | undefined, value: unknown, resourc
   const out: JSONObject = {};
   for (const [key, child] of Object.entries(value)) {
     if ((resource && RESOURCE_FIELDS.has(key)) || !copyKnown(schema, key, child, out, walk)) {
-      out[key] = structuredClone(child);
+      out[key] = cloneJson(child);
     }
   }
   return out;
@@ -68,7 +68,7 @@ function pruneKnown(schema: JSONSchemaProps | undefined, value: unknown, resourc
 function copyKnown(schema: JSONSchemaProps | undefined, key: string, child: unknown, out: JSONObject, walk: Walk): boolean {
   const additional = schema?.additionalProperties;
   if (additional === true) {
-    out[key] = structuredClone(child);
+    out[key] = cloneJson(child);
     return true;
   }
   const prop = schema?.properties?.[key] ?? additionalSchema(schema);
