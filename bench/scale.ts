@@ -3,7 +3,8 @@
 //
 //   cold start       spawn → /readyz            vs  a raw paged list of the same collections
 //   restart          the same, every run in place; and how many runs it plans then (0)
-//   reaction         renewal written → its run  vs  the write's watch delivery + one raw create
+//   reaction         renewal written → its run  vs  the write's watch delivery + one raw create of
+//                                                  the same DeployHookRun (dry run: nothing stored)
 //   burst            firings/s, writes/firing   vs  a raw process sending each firing's writes (its
 //                                                  run, snapshot, Job and status: the same objects)
 //   memory           RSS growth per Secret      vs  a client-node informer keeping whole Secrets
@@ -164,7 +165,7 @@ try {
     { what: `cold start, ${layout.secrets} Secrets (spawn → ready; median of ${cold.operatorMs.length})`, certhook: ms(coldOp), baseline: `${ms(coldRaw)} raw paged list`, ratio: ratio(coldOp, coldRaw), target: '≤ 1.3', met: coldOp / coldRaw <= 1.3 },
     { what: `restart, ${again.runsInPlace} runs in place (spawn → ready)`, certhook: ms(again.readyMs), baseline: `${ms(again.rawMs)} raw paged list`, ratio: ratio(again.readyMs, again.rawMs), target: '≤ 1.3 (as cold start)', met: again.readyMs / again.rawMs <= 1.3 },
     { what: 'runs planned by the restart (5 s after ready)', certhook: String(again.runsCreated), baseline: '', ratio: '', target: '0', met: again.runsCreated === 0 },
-    { what: `reaction, renewal → run (median of ${latency.reactionMs.length})`, certhook: ms(reaction), baseline: `${ms(reactionBase)} = delivery ${ms(delivery)} + create ${ms(create)}`, ratio: ratio(reaction, reactionBase), target: '≤ 1.5', met: reaction / reactionBase <= 1.5 },
+    { what: `reaction, renewal → run (median of ${latency.reactionMs.length})`, certhook: ms(reaction), baseline: `${ms(reactionBase)} = delivery ${ms(delivery)} + run create ${ms(create)}`, ratio: ratio(reaction, reactionBase), target: '≤ 1.5', met: reaction / reactionBase <= 1.5 },
     { what: 'reaction, renewal → run (p95)', certhook: ms(reaction95), baseline: `${ms(reactionBase95)} (p95s summed)`, ratio: ratio(reaction95, reactionBase95), target: '', met: undefined },
     { what: `burst, ${firingsDone}/${b.firings} firings to their Jobs`, certhook: `${num(firingsPerSecond)} firings/s (${ms(burst.doneMs)})`, baseline: `${num(reachable)} = ${num(reachable * WRITES_PER_RAW_FIRING, 0)} raw writes/s ÷ ${WRITES_PER_RAW_FIRING}`, ratio: ratio(firingsPerSecond, reachable), target: '≥ 0.8', met: burst.complete && firingsPerSecond / reachable >= 0.8 },
     { what: 'API writes per firing (burst)', certhook: num(writesPerFiring, 3), baseline: '', ratio: '', target: '≤ 4', met: writesPerFiring <= 4 },

@@ -100,9 +100,14 @@ export class CertificatePool {
 
   /** The next certificate of Secret i: always another leaf than the one it holds. */
   next(i: number): PooledCertificate {
-    const index = ((this.current.get(i) ?? i % this.certificates.length) + 1) % this.certificates.length;
-    this.current.set(i, index);
-    return this.certificates[index]!;
+    const certificate = this.peekNext(i);
+    this.current.set(i, this.certificates.indexOf(certificate));
+    return certificate;
+  }
+
+  /** What next(i) will give, without moving on. */
+  peekNext(i: number): PooledCertificate {
+    return this.certificates[((this.current.get(i) ?? i % this.certificates.length) + 1) % this.certificates.length]!;
   }
 }
 

@@ -43,6 +43,13 @@ export class RawClient {
     return performance.now() - started;
   }
 
+  /** Creates an object with dryRun=All (validated and admitted, not stored); returns how long it took, in ms. */
+  async createDryRun(collection: string, body: unknown): Promise<number> {
+    const started = performance.now();
+    await this.send('POST', `${collection}?dryRun=All`, body);
+    return performance.now() - started;
+  }
+
   /** A merge patch of a Secret; returns its new resourceVersion and when the answer came. */
   async patchSecret(namespace: string, name: string, patch: unknown): Promise<{ resourceVersion: string; returnedAt: number }> {
     const written = await this.send('PATCH', `/api/v1/namespaces/${namespace}/secrets/${name}`, patch, 'application/merge-patch+json');

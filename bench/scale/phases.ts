@@ -2,10 +2,16 @@
 // on an empty cluster, cold start, reaction latency, raw write rate, the mass renewal, restart.
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  countAdded, currentRevision, namespaceOf, renewalPatch, renewInProcess, requestCounts, requestsBetween, secretName, writesBetween, writesSettle,
+  countAdded, currentRevision, hookName, namespaceOf, renewalPatch, renewInProcess, requestCounts, requestsBetween, secretName, writesBetween, writesSettle,
   type BenchCluster, type CertificatePool,
 } from './cluster.ts';
 import { Arrivals, type RawClient } from './http.ts';
+import type { DeployHookRun } from '../../src/api/deployhookrun.ts';
+import { checkHook } from '../../src/controller/hook-validity.ts';
+import { firingOf, planRun } from '../../src/controller/plan.ts';
+import { toTlsSecret } from '../../src/controller/tls-secret.ts';
+import type { KubeObject } from '../../src/kube/object.ts';
+import { collectionPath, RESOURCES } from '../../src/kube/paths.ts';
 import {
   cpuSeconds, freePort, rssBytes, rssPeak, script, startChild, startHealthProber, startOperatorProcess, timeToExit,
   type OperatorSettings, type ProbeResult, type RunningOperator,
@@ -115,14 +121,16 @@ export interface Latency {
   reactionMs: number[];
   /** Write returned → the Secret's MODIFIED event on the bench's watch (may be < 0: the event can beat the answer). */
   deliveryMs: number[];
-  /** One raw ConfigMap create, per sample. */
+  /** One raw create of the run the operator plans for it, dry run, per sample. */
   createMs: number[];
 }
 
 /**
  * Renews one Secret at a time over HTTP with the operator idle, and times its run appearing on a
  * watch of DeployHookRuns; beside it, the same write's delivery on a watch of Secrets and one
- * raw create.
+ * raw create of the same DeployHookRun the operator creates for it (built by the operator's code),
+ * with dryRun=All: the API server validates and admits it as it does the operator's, and stores
+ * nothing, so the operator never sees it.
  */
 export async function reactionLatency(b: Bench, samples: number): Promise<Latency> {
   const { cluster, raw, pool } = b;
@@ -143,7 +151,7 @@ export async function reactionLatency(b: Bench, samples: number): Promise<Latenc
     for (let k = 0; k < count; k++) {
       const i = Math.floor((k * cluster.layout.secrets) / count);
       const namespace = namespaceOf(i, cluster.layout);
-      result.createMs.push(await raw.createConfigMap('bench-raw', `latency-${k}`));
+      result.createMs.push(await raw.createDryRun(collectionPath(RESOURCES.deployHookRuns, namespace), plannedRenewal(cluster, pool, i)));
       const written = await raw.patchSecret(namespace, secretName(i), renewalPatch(pool, i));
       const runAt = await runs.wait(`${namespace}/${secretName(i)}`, 15_000);
       const deliveredAt = await secrets.wait(written.resourceVersion, 5000);
@@ -180,6 +188,17 @@ export interface Burst {
   /** CPU seconds used from the start until the writes settled: the operator's, and the bench's (the API server's, mostly). */
   operatorCpuS: number;
   benchCpuS: number;
+}
+
+/** The run the operator plans for the next renewal of Secret i, as its planner builds it. */
+function plannedRenewal(cluster: BenchCluster, pool: CertificatePool, i: number): DeployHookRun {
+  const api = cluster.sandbox.api;
+  const namespace = namespaceOf(i, cluster.layout);
+  const hook = checkHook(api.get(api.type('certhook.io', 'deployhooks'), namespace, hookName(0)) as KubeObject);
+  if (!hook.valid) throw new Error(`the bench's hook is invalid: ${hook.problems.join('; ')}`);
+  const secret = api.get(api.type('', 'secrets'), namespace, secretName(i)) as KubeObject;
+  const renewed = toTlsSecret({ ...secret, data: pool.peekNext(i).data });
+  return planRun(firingOf(hook.hook, 'renewed', renewed), new Date().toISOString(), namespace);
 }
 
 /** Renews every Secret at once and waits until every firing's Job exists. */
