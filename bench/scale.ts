@@ -98,7 +98,7 @@ if (dropped.length) {
 
 // The operator runs as the image runs it: compiled, with the image's NODE_OPTIONS.
 const image = await imageOperator();
-notes.push(`operator: the CLI compiled by this run (as the image runs it), NODE_OPTIONS="${image.nodeOptions}" as the Dockerfile sets them`);
+notes.push(`operator: the CLI compiled by this run (as the image runs it), with the Dockerfile's environment: ${Object.entries(image.env).map(([k, v]) => `${k}="${v}"`).join(' ')}`);
 
 let cluster: BenchCluster | undefined;
 let raw: RawClient | undefined;

@@ -197,26 +197,28 @@ export interface OperatorSettings {
   extraArgs: string[];
   /** The CLI to run: the TypeScript sources by default; the built image's entry point for the bench. */
   cli?: string;
-  /** NODE_OPTIONS for the operator process, as the image sets them. */
-  nodeOptions?: string;
+  /** Environment for the operator process, as the image sets it (NODE_OPTIONS, MALLOC_ARENA_MAX, ...). */
+  env?: Record<string, string>;
 }
 
-/** The NODE_OPTIONS the image runs the operator with (the Dockerfile's `ENV NODE_OPTIONS=...`). */
-export async function imageNodeOptions(): Promise<string> {
+/** The environment the image runs the operator with: the runtime stage's `ENV KEY=value` lines. */
+export async function imageEnvironment(): Promise<Record<string, string>> {
   const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
-  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|(\S+))\s*$/m.exec(dockerfile);
-  if (!match) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return match[1] ?? match[2]!;
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const [, key, quoted, bare] of runtime.matchAll(/^ENV (\w+)=(?:"([^"]*)"|(\S+))\s*$/gm)) env[key!] = quoted ?? bare!;
+  if (!env.NODE_OPTIONS) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return env;
 }
 
 /**
  * The operator as the image runs it: compiled JavaScript (built now into bench/.build, so never
- * stale, and never the dist/ that bin/certhook.js would pick up), with the image's NODE_OPTIONS.
+ * stale, and never the dist/ that bin/certhook.js would pick up), with the image's environment.
  */
-export async function imageOperator(): Promise<Pick<OperatorSettings, 'cli' | 'nodeOptions'>> {
+export async function imageOperator(): Promise<Required<Pick<OperatorSettings, 'cli' | 'env'>>> {
   const outDir = join(ROOT, 'bench', '.build');
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: ROOT, stdio: 'inherit' });
-  return { cli: join(outDir, 'cli', 'main.js'), nodeOptions: await imageNodeOptions() };
+  return { cli: join(outDir, 'cli', 'main.js'), env: await imageEnvironment() };
 }
 
 /**
@@ -251,7 +253,7 @@ export function spawnOperator(settings: OperatorSettings, port: number, name = '
   return startChild(name, [
     settings.cli ?? CLI, 'operator', '--kubeconfig', settings.kubeconfigPath, '--quiet-period', '0', '--health-port', String(port), '--metrics-port', '0', '--log-level', 'warn',
     ...settings.extraArgs,
-  ], settings.nodeOptions === undefined ? undefined : { ...process.env, NODE_OPTIONS: settings.nodeOptions });
+  ], settings.env === undefined ? undefined : { ...process.env, ...settings.env });
 }
 
 /** Starts the operator and waits for /readyz. */
