@@ -97,6 +97,8 @@ export interface OperatorContext {
    * or 'writing' while its planner is still at it (the planner adds the run again when done).
    */
   snapshots: Map<string, SnapshotInfo | 'writing'>;
+  /** Snapshot Secrets this process wrote or joined lately, `namespace/name` → uid: the next run of their certificate joins at once. */
+  snapshotsWritten: Map<string, string>;
   /** Which (hook, Secret) pairs' runs changed since their hook's retention last ran. */
   retention: RetentionTracker;
   secretQueue: WorkQueue;

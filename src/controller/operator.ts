@@ -148,6 +148,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     hookKnownSince: new Map(),
     expectations: new RunExpectations(),
     snapshots: new Map(),
+    snapshotsWritten: new Map(),
     retention: new RetentionTracker(),
     isActive: () => active && (opts.isLeader?.() ?? true),
     counters: { unmatchedCertificateEvents: 0 },
@@ -323,6 +324,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     ctx.secretsSeen.clear();
     ctx.expectations.clear();
     ctx.snapshots.clear();
+    ctx.snapshotsWritten.clear();
     ctx.deadlines.clear();
     for (const runner of ctx.runners) runner.deactivate?.();
   }

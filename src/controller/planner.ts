@@ -90,17 +90,35 @@ export async function filesForRun(ctx: OperatorContext, run: DeployHookRun): Pro
 export async function writeSnapshot(ctx: OperatorContext, run: DeployHookRun, files: CertificateFiles): Promise<SnapshotInfo> {
   const snapshot = snapshotSecret(run, files);
   const namespace = run.metadata.namespace!;
-  const path = objectPath(RESOURCES.secrets, namespace, snapshot.metadata.name!);
-  // The last other owner may go (and the garbage collector with it) between the two steps.
-  for (;;) {
-    const existing = await createOrGet<KubeObject>(ctx.client, collectionPath(RESOURCES.secrets, namespace), path, snapshot);
-    if (await ownSnapshot(ctx, existing, run)) break;
+  const name = snapshot.metadata.name!;
+  const key = cacheKey(namespace, name);
+  // The other hooks of a certificate join the snapshot its first run wrote a moment ago: one
+  // request, where a create refused as a duplicate, a read and the join would be three.
+  const uid = ctx.snapshotsWritten.get(key);
+  if (!uid || !(await ownSnapshot(ctx, { apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name, uid } }, run))) {
+    // The last other owner may go (and the garbage collector with it) between the two steps.
+    for (;;) {
+      const existing = await createOrGet<KubeObject>(ctx.client, collectionPath(RESOURCES.secrets, namespace), objectPath(RESOURCES.secrets, namespace, name), snapshot);
+      if (await ownSnapshot(ctx, existing, run)) {
+        rememberSnapshot(ctx, key, existing.metadata.uid!);
+        break;
+      }
+    }
   }
   const info = snapshotInfo(snapshot);
   ctx.snapshots.set(cacheKey(run.metadata.namespace!, run.metadata.name!), info);
   // A revoke's files are those an earlier run was warned of already.
   if (run.spec.event !== 'revoked') await warnOfKeyMismatch(ctx, run, files);
   return info;
+}
+
+/** How many snapshots the planner remembers writing (their runs are planned together). */
+const SNAPSHOTS_REMEMBERED = 1024;
+
+function rememberSnapshot(ctx: OperatorContext, key: string, uid: string): void {
+  ctx.snapshotsWritten.delete(key);
+  ctx.snapshotsWritten.set(key, uid);
+  if (ctx.snapshotsWritten.size > SNAPSHOTS_REMEMBERED) ctx.snapshotsWritten.delete(ctx.snapshotsWritten.keys().next().value!);
 }
 
 /**

@@ -67,6 +67,7 @@ describe('isolation between namespaces', () => {
     await createHook(env.custom, ns, 'one', { job: { command: 'true' } });
     await createHook(env.custom, ns, 'two', { job: { command: 'true' } });
     await createClusterHook(env.custom, 'shared-snapshot', { namespaceSelector: { matchLabels: { 'shared-snapshot': 'yes' } }, job: { command: 'true' } });
+    const requests = { ...env.sandbox.faults.counters.requests };
     await createTlsSecret(env.core, ns, 'site', issue('site.example.com'));
     const runs = await finishedRuns(env.custom, ns, 2);
     const clusterRun = await eventually(async () => {
@@ -74,6 +75,9 @@ describe('isolation between namespaces', () => {
       assert.ok(found);
       return found;
     });
+    // The TLS Secret and two snapshots created; the second hook's run joined with one patch, no read.
+    const made = (request: string) => (env.sandbox.faults.counters.requests[request] ?? 0) - (requests[request] ?? 0);
+    assert.deepEqual([made('create secrets'), made('patch secrets'), made('get secrets')], [3, 1, 0]);
     const snapshots = async (namespace: string) => (await env.core.listNamespacedSecret({ namespace, labelSelector: 'certhook.io/secret=site' })).items;
     const [shared, ...more] = await snapshots(ns);
     assert.equal(more.length, 0, 'one snapshot for the two hooks in the tenant\'s namespace');
