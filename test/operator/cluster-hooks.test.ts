@@ -147,6 +147,25 @@ describe('ClusterDeployHook', () => {
     assert.deepEqual((await finishedRuns(env.custom, a, 2)).map((r) => r.status?.phase), ['Succeeded', 'Succeeded']);
   });
 
+  test('retention keeps each tenant Secret\'s latest run, the same name in two namespaces being two Secrets, and prunes the rest beyond historyLimit', async (t) => {
+    const { ops, a, b, op } = await tenancy(t, 'audit-8');
+    await createClusterHook(env.custom, 'audit-8', { historyLimit: 1, namespaceSelector: { matchLabels: { 'audit-8': 'yes' } }, job: { command: 'true' } });
+    // The same Secret name in two namespaces: two Secrets, each with a ledger of its own.
+    await createTlsSecret(env.core, a, 'site', issue('a.example.com'));
+    await createTlsSecret(env.core, b, 'site', issue('b.example.com'));
+    await renewTlsSecret(env.core, a, 'site', issue('a.example.com'));
+    await op.operator.idle();
+    await renewTlsSecret(env.core, a, 'site', issue('a.example.com'));
+    await op.operator.idle();
+    await eventually(async () => {
+      const runs = await listRuns(env.custom, ops);
+      assert.deepEqual(runs.map((r) => `${secretOf(r)} ${r.spec.event}`).sort(), [`${a}/site renewed`, `${b}/site created`]);
+    }, 30_000);
+    // What is kept is the ledger: nothing fires again.
+    await op.operator.idle();
+    assert.equal((await listRuns(env.custom, ops)).length, 2);
+  });
+
   test('a DeployHook of the same name, in the operator\'s namespace or a tenant\'s, is another hook: no run collides', async (t) => {
     const { ops, a, op } = await tenancy(t, 'audit-3');
     await createClusterHook(env.custom, 'audit-3', { namespaceSelector: { matchLabels: { 'audit-3': 'yes' } }, job: { command: 'echo cluster' } });
