@@ -26,13 +26,8 @@ export interface CertificateFacts {
 export type CertificateBundle =
   | {
       ok: true;
+      /** What the cache keeps and decisions read; the files are splitCertificateChain's, when a snapshot is taken. */
       facts: CertificateFacts;
-      /** The leaf certificate (the first in tls.crt), PEM. */
-      leafPem: string;
-      /** The certificates after the leaf, in order, PEM; empty when there are none. */
-      chainPem: string;
-      /** leafPem + chainPem. */
-      fullchainPem: string;
     }
   | {
       ok: false;
@@ -59,21 +54,14 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
   const [leafBlock, ...chainBlocks] = certificateBlocks as [PemBlock, ...PemBlock[]];
   const leaf = readCertificate(blockDer(leafBlock));
   if (!leaf) return unreadable(0);
-  const chain: Buffer[] = [];
   for (const [index, block] of chainBlocks.entries()) {
-    const der = readIntermediate(block);
-    if (!der) return unreadable(index + 1);
-    chain.push(der);
+    if (!readIntermediate(block)) return unreadable(index + 1);
   }
-  let facts: CertificateFacts;
   try {
-    facts = certificateFacts(leaf);
+    return { ok: true, facts: certificateFacts(leaf) };
   } catch (error) {
     return { ok: false, reason: 'Unparsable', message: `tls.crt: cannot read the leaf certificate: ${(error as Error).message}` };
   }
-  const leafPem = leaf.toString();
-  const chainPem = chain.map(derToPem).join('');
-  return { ok: true, facts, leafPem, chainPem, fullchainPem: leafPem + chainPem };
 }
 
 /** What a tls.crt without a certificate block holds instead, said so that its writer knows what to fix. */

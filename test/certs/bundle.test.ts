@@ -42,25 +42,27 @@ describe('parseCertificateBundle', () => {
     assert.notEqual(ok(issued.chainPem).facts.fingerprint, ok(issued.certPem).facts.fingerprint);
   });
 
-  test('splits leaf and chain, in order', () => {
-    const bundle = ok(issued.fullchainPem + authority.rootPem);
-    assert.equal(bundle.leafPem, issued.certPem);
-    assert.equal(bundle.chainPem, authority.intermediatePem + authority.rootPem);
-    assert.equal(bundle.fullchainPem, issued.fullchainPem + authority.rootPem);
+  test('splitCertificateChain splits leaf and chain, in order, with the leaf\'s fingerprint', () => {
+    const text = issued.fullchainPem + authority.rootPem;
+    assert.deepEqual(splitCertificateChain(text), {
+      fingerprint: ok(text).facts.fingerprint,
+      leafPem: issued.certPem,
+      chainPem: authority.intermediatePem + authority.rootPem,
+      fullchainPem: issued.fullchainPem + authority.rootPem,
+    });
   });
 
-  test('splitCertificateChain gives the same files and fingerprint without parsing, CRLF and surrounding text included', () => {
+  test('splitCertificateChain gives the same files without parsing, CRLF and surrounding text included', () => {
     const text = `# issued by the test CA\r\n${(issued.fullchainPem + authority.rootPem).replaceAll('\n', '\r\n')}trailing words\n`;
-    const bundle = ok(text);
-    assert.deepEqual(splitCertificateChain(text), { fingerprint: bundle.facts.fingerprint, leafPem: bundle.leafPem, chainPem: bundle.chainPem, fullchainPem: bundle.fullchainPem });
+    assert.deepEqual(splitCertificateChain(text), splitCertificateChain(issued.fullchainPem + authority.rootPem));
     assert.equal(splitCertificateChain('no PEM here'), undefined);
     assert.equal(splitCertificateChain('-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n'), undefined);
   });
 
   test('a leaf alone has an empty chain', () => {
-    const bundle = ok(issued.certPem);
-    assert.equal(bundle.chainPem, '');
-    assert.equal(bundle.fullchainPem, issued.certPem);
+    const split = splitCertificateChain(issued.certPem)!;
+    assert.equal(split.chainPem, '');
+    assert.equal(split.fullchainPem, issued.certPem);
   });
 
   test('a CN-only certificate: no DNS names, the CN is the primary name', () => {
@@ -97,8 +99,7 @@ describe('parseCertificateBundle', () => {
     const crlf = `subject=CN = api.example.com\r\n${issued.fullchainPem.replaceAll('\n', '\r\n')}\r\n`;
     const bundle = ok(Buffer.from(crlf));
     assert.equal(bundle.facts.fingerprint, ok(issued.fullchainPem).facts.fingerprint);
-    assert.equal(bundle.fullchainPem, issued.fullchainPem);
-    assert.ok(!bundle.fullchainPem.includes('\r'));
+    assert.equal(splitCertificateChain(crlf)!.fullchainPem, issued.fullchainPem, 'the files have LF line endings');
   });
 
   test('empty input', () => {
@@ -155,8 +156,8 @@ describe('parseCertificateBundle', () => {
 
   test('a 200-certificate chain is within the limit and read whole', () => {
     const chain = Array.from({ length: 199 }, () => authority.intermediatePem).join('');
-    const bundle = ok(issued.certPem + chain);
-    assert.equal(bundle.chainPem, chain);
+    assert.equal(ok(issued.certPem + chain).facts.fingerprint, ok(issued.certPem).facts.fingerprint, 'every certificate read, the leaf first');
+    assert.equal(splitCertificateChain(issued.certPem + chain)!.chainPem, chain);
   });
 
   test('a CERTIFICATE block that is not base64, or not a certificate', () => {
