@@ -14,10 +14,10 @@ export const isClusterHook = (hook: Hook): hook is ClusterDeployHook => hook.kin
 
 export const isClusterRun = (run: Pick<RunRefs, 'spec'>): boolean => run.spec.hookRef.kind === CLUSTER_DEPLOY_HOOK.kind;
 
-/** A hook's cache key, as the reflectors key objects: `namespace/name`, or `/name` for a cluster-scoped hook. */
-export const hookKeyOf = (hook: { metadata: { namespace?: string; name?: string } }): string => `${hook.metadata.namespace ?? ''}/${hook.metadata.name}`;
-
-/** The cache key of a run's hook: the DeployHook of the run's namespace, or the ClusterDeployHook. */
+/**
+ * The cache key of a run's hook, as the reflectors key the hook (`objectKey`): `namespace/name`
+ * for the DeployHook of the run's namespace, `/name` for a ClusterDeployHook.
+ */
 export const hookKeyOfRun = (run: RunRefs): string =>
   `${isClusterRun(run) ? '' : run.metadata.namespace}/${run.spec.hookRef.name}`;
 

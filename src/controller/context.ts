@@ -2,7 +2,8 @@
 // the runners and the settings.
 import type { Logger } from 'pino';
 import type { AllowedServiceAccounts } from './service-account-policy.ts';
-import { isClusterHookKey } from '../api/hook-ref.ts';
+import type { Hook } from '../api/deployhook.ts';
+import { isClusterHook, isClusterHookKey } from '../api/hook-ref.ts';
 import type { ClusterHookSelection, NamespaceLabels } from './cluster-hooks.ts';
 import type { DeployHookRun } from '../api/deployhookrun.ts';
 import type { CacheIndex } from '../kube/cache-index.ts';
@@ -120,6 +121,11 @@ export const cacheKey = (namespace: string, name: string) => `${namespace}/${nam
 /** A hook of either kind by its key (`namespace/name`, or `/name` for a ClusterDeployHook). */
 export function hookEntry(ctx: OperatorContext, hookKey: string): CheckedHook | undefined {
   return isClusterHookKey(hookKey) ? ctx.caches.cluster?.hooks.cache.get(hookKey) : ctx.caches.hooks.cache.get(hookKey);
+}
+
+/** The namespaces whose TLS Secrets a hook is for: a DeployHook's own, or those a ClusterDeployHook selects. */
+export function namespacesOfHook(ctx: OperatorContext, hook: Hook): string[] {
+  return isClusterHook(hook) ? ctx.indexes.clusterHooks.namespacesOf(hook) : [hook.metadata.namespace!];
 }
 
 /** The hooks that may fire for the Secrets of a namespace: its DeployHooks and the ClusterDeployHooks that select it. */

@@ -109,7 +109,6 @@ function specChanged(previous: KubeObject | undefined, current: KubeObject | und
   return !previous || !current || previous.metadata.generation !== current.metadata.generation;
 }
 
-
 export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   const { client, log, config } = opts;
   const metrics = opts.metrics ?? new Metrics();

@@ -17,7 +17,7 @@ import { objectPath, RESOURCES } from '../kube/paths.ts';
 import type { Runner, RunContext } from '../runners/runner.ts';
 import { snapshotFiles, snapshotInfo, snapshotName, withAllDnsNames, type SnapshotInfo } from '../runners/snapshot.ts';
 import { hookKeyOfRun, hookTitle, isClusterHook, isClusterRun, runHookTitle, secretKeyOfRun, secretNamespaceOf } from '../api/hook-ref.ts';
-import { cacheKey, hookEntry, runsOfSecret, type OperatorContext } from './context.ts';
+import { cacheKey, hookEntry, namespacesOfHook, runsOfSecret, type OperatorContext } from './context.ts';
 import { checkHook, type CheckedHook } from './hook-validity.ts';
 import { OPERATOR_IDENTITY, runCertificate } from './plan.ts';
 import { mostRecentCertificate } from './match.ts';
@@ -88,9 +88,10 @@ async function hookOf(ctx: OperatorContext, run: DeployHookRun): Promise<Checked
  * tenant's namespace). Undefined for a run where it belongs, and for every DeployHook's run.
  */
 function misplacedClusterRun(ctx: OperatorContext, run: DeployHookRun): string | undefined {
-  const where = ctx.config.clusterHookNamespace;
-  if (!isClusterRun(run) || (where && !ctx.config.namespace && run.metadata.namespace === where)) return undefined;
-  return where && !ctx.config.namespace
+  // ClusterDeployHooks are served when their cache exists (operator.ts decides that once).
+  const where = ctx.caches.cluster && ctx.config.clusterHookNamespace;
+  if (!isClusterRun(run) || run.metadata.namespace === where) return undefined;
+  return where
     ? `${runHookTitle(run)}'s runs live in namespace ${where} (--cluster-hook-namespace): a run in namespace ${run.metadata.namespace} may not use it`
     : 'this operator serves no ClusterDeployHooks: it watches one namespace (--namespace)';
 }
@@ -204,8 +205,7 @@ async function start(ctx: OperatorContext, cached: DeployHookRun): Promise<Recon
 async function chooseSecret(ctx: OperatorContext, run: DeployHookRun, hook: Extract<CheckedHook, { valid: true }>): Promise<void> {
   const namespace = run.metadata.namespace!;
   const cluster = isClusterHook(hook.hook);
-  const namespaces = cluster ? ctx.indexes.clusterHooks.namespacesOf(hook.hook) : [namespace];
-  const secret = mostRecentCertificate(hook.hook, namespaces.flatMap((ns) => [...ctx.indexes.secretsByNamespace.get(ns).values()]));
+  const secret = mostRecentCertificate(hook.hook, namespacesOfHook(ctx, hook.hook).flatMap((ns) => [...ctx.indexes.secretsByNamespace.get(ns).values()]));
   if (!secret) {
     const message = `no TLS Secret that ${hookTitle(hook.hook)} selects ${cluster ? 'in the namespaces it selects' : `in namespace ${namespace}`} holds a certificate`;
     return finish(ctx, run, { phase: 'Failed', reason: RUN_REASONS.SecretNotFound, message }, hook);

@@ -6,8 +6,9 @@
 // are reconciled once, when it has been quiet that long: a requeue, not a timer of its own.
 import type { Hook } from '../api/deployhook.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { hookKeyOf, hookKeyOfRun, isClusterHookKey, secretKeyOfRun } from '../api/hook-ref.ts';
-import { hookEntry, hooksOfNamespace, runsOfSecret, splitKey, wakeWaitingRuns, type OperatorContext } from './context.ts';
+import { hookKeyOfRun, isClusterHookKey, secretKeyOfRun } from '../api/hook-ref.ts';
+import { objectKey } from '../kube/reflector.ts';
+import { hookEntry, hooksOfNamespace, namespacesOfHook, runsOfSecret, splitKey, wakeWaitingRuns, type OperatorContext } from './context.ts';
 import { expiringFor, expiringFrom, firingsFor, liveEvent } from './ledger.ts';
 import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
@@ -28,14 +29,15 @@ export async function reconcileSecret(ctx: OperatorContext, key: string): Promis
   // Which ClusterDeployHooks it fires is known once its Namespace is (a Secret cannot outlive it).
   if (secret && ctx.caches.cluster && !ctx.indexes.clusterHooks.knows(namespace)) return { requeueAfterMs: NAMESPACE_WAIT_MS };
   const observed = ctx.secretsSeen.observation(key);
-  const runs = runsOfSecret(ctx, namespace, name);
+  // Each hook's runs for this Secret name, grouped once rather than filtered for every hook.
+  const runsByHook = Map.groupBy(runsOfSecret(ctx, namespace, name), hookKeyOfRun);
   const firings: Firing[] = [];
   let expiresAt = Infinity;
   for (const entry of hooksOfNamespace(ctx, namespace)) {
     if (!entry.valid) continue;
     const hook: Hook = entry.hook;
-    const hookKey = hookKeyOf(hook);
-    const own = runs.filter((r) => hookKeyOfRun(r) === hookKey);
+    const hookKey = objectKey(hook);
+    const own = runsByHook.get(hookKey) ?? [];
     // What this process saw before it knew the hook says nothing about the hook's events.
     const knownSince = ctx.hookKnownSince.get(hookKey) ?? Infinity;
     const counts = observed && observed.at >= knownSince;
@@ -89,8 +91,9 @@ function noteUnmatched(ctx: OperatorContext, namespace: string, live: ReturnType
  * remember.
  */
 export function secretKeysOf(ctx: OperatorContext, hookKey: string): Set<string> {
-  const entry = isClusterHookKey(hookKey) && hookEntry(ctx, hookKey);
-  const namespaces = !isClusterHookKey(hookKey) ? [splitKey(hookKey)[0]] : entry && entry.valid ? ctx.indexes.clusterHooks.namespacesOf(entry.hook) : [];
+  const entry = hookEntry(ctx, hookKey);
+  // An invalid ClusterDeployHook selects no namespace; an invalid DeployHook's is still its own.
+  const namespaces = entry?.valid ? namespacesOfHook(ctx, entry.hook) : isClusterHookKey(hookKey) ? [] : [splitKey(hookKey)[0]];
   const keys = new Set<string>();
   for (const namespace of namespaces) for (const key of ctx.indexes.secretsByNamespace.get(namespace).keys()) keys.add(key);
   for (const run of ctx.indexes.runsByHook.get(hookKey).values()) if (run.spec.secretRef.name) keys.add(secretKeyOfRun(run));

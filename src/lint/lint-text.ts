@@ -65,7 +65,7 @@ export function lintText(file: string, text: string, opts: LintOptions): LintRes
     }
     result.checked += 1;
     const name = typeof object.metadata?.name === 'string' ? object.metadata.name : null;
-    const findings = type ? checkObject(type, object) : [unservedKind(object.apiVersion, object.kind)];
+    const findings = type ? checkObject(type, object, name) : [unservedKind(object.apiVersion, object.kind)];
     for (const finding of findings) {
       result.problems.push({ ...at(fieldOffset(doc, finding.path)), ...finding, kind: object.kind, name });
     }
@@ -74,11 +74,10 @@ export function lintText(file: string, text: string, opts: LintOptions): LintRes
 }
 
 /** Unknown fields, as strict field validation (kubectl's default) refuses them, then what the API server and operator find. */
-function checkObject(type: CerthookKind, object: KubeObject): Finding[] {
+function checkObject(type: CerthookKind, object: KubeObject, name: string | null): Finding[] {
   const unknown = unknownFields(type.schema, object).map((path) => ({ path, message: `unknown field ${JSON.stringify(path)}` }));
   // What the API server checks of every object's name, before its kind's schema.
-  const name = typeof object.metadata?.name === 'string' ? object.metadata.name : undefined;
-  const badName = name === undefined ? [] : nameProblems(name, false).map((message) => formatFieldError({ path: 'metadata.name', type: 'Invalid', value: name, message }));
+  const badName = name === null ? [] : nameProblems(name, false).map((message) => formatFieldError({ path: 'metadata.name', type: 'Invalid', value: name, message }));
   return [...unknown, ...[...badName, ...type.problems(prune(type.schema, object))].flatMap(splitProblem)];
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { listsAllDnsNames, type DeployHookRun, type RunCertificate } from '../api/deployhookrun.ts';
 import { ANNOTATIONS, LABELS, labelValue } from '../api/names.ts';
 import { parseCertificateBundle, splitCertificateChain } from '../certs/bundle.ts';
-import type { KubeObject, OwnerReference } from '../kube/object.ts';
+import { ownerReference, type KubeObject, type OwnerReference } from '../kube/object.ts';
 
 /** The snapshot's keys, which are also the file names the hook sees. */
 export const FILES = {
@@ -46,13 +46,10 @@ export function snapshotName(run: DeployHookRun): string {
 }
 
 /** A run as an owner of the snapshots it uses: one owner among several, none the controller. */
-export const snapshotOwner = (run: DeployHookRun): OwnerReference => ({
-  apiVersion: run.apiVersion,
-  kind: run.kind,
-  name: run.metadata.name!,
-  uid: run.metadata.uid!,
-  blockOwnerDeletion: true,
-});
+export function snapshotOwner(run: DeployHookRun): OwnerReference {
+  const { controller: _, ...owner } = ownerReference(run as KubeObject);
+  return owner;
+}
 
 /** Whether the run is among the snapshot's owners. */
 export const ownsSnapshot = (snapshot: KubeObject, run: DeployHookRun): boolean =>

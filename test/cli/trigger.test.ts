@@ -74,7 +74,6 @@ describe('certhook trigger', () => {
 
   test('--cluster runs a ClusterDeployHook where its runs live, with the most recent certificate of the namespaces it selects, or the NS/NAME --secret names', async () => {
     const [a, b] = [await env.namespace(), await env.namespace()];
-    await env.core.createNamespace({ body: { metadata: { name: TEST_CLUSTER_HOOK_NAMESPACE } } }).catch(() => undefined);
     await env.sandbox.kubectl(['label', 'namespace', a, 'trigger-cluster=yes']);
     await createClusterHook(env.custom, 'platform-audit', { enabled: false, namespaceSelector: { matchLabels: { 'trigger-cluster': 'yes' } }, job: { command: 'echo "audit $CERTMATE_SECRET_NAMESPACE/$CERTMATE_SECRET_NAME"' } });
     await createTlsSecret(env.core, a, 'site', issueFrom(2, 'a.example.com'));

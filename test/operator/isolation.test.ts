@@ -62,7 +62,6 @@ describe('isolation between namespaces', () => {
 
   test('one snapshot per certificate of a Secret, in each namespace runs live in, owned by every run that uses it and gone with the last', async () => {
     const ns = await env.namespace();
-    await env.core.createNamespace({ body: { metadata: { name: TEST_CLUSTER_HOOK_NAMESPACE } } }).catch(() => undefined);
     await env.sandbox.kubectl(['label', 'namespace', ns, 'shared-snapshot=yes']);
     await createHook(env.custom, ns, 'one', { job: { command: 'true' } });
     await createHook(env.custom, ns, 'two', { job: { command: 'true' } });

@@ -2,7 +2,7 @@
 // namespace per test, and either one operator for all its tests or operators each test starts.
 import { after, before, type TestContext } from 'node:test';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { clients, startTestOperator, type TestOperator } from './operator.ts';
+import { clients, startTestOperator, TEST_CLUSTER_HOOK_NAMESPACE, type TestOperator } from './operator.ts';
 import type { SandboxOptions } from '../../src/sandbox/index.ts';
 import { testSandbox, type TestSandbox } from './sandbox.ts';
 
@@ -47,6 +47,8 @@ function useSandbox(prefix: string, opts: SandboxOptions, sharedOperator: boolea
   } as SandboxForOperators & { op?: TestOperator };
   before(async () => {
     env.sandbox = await testSandbox(opts);
+    // Where the test operators' ClusterDeployHooks' runs live, unless a test says otherwise.
+    env.sandbox.api.create(env.sandbox.api.type('', 'namespaces'), undefined, { metadata: { name: TEST_CLUSTER_HOOK_NAMESPACE } });
     if (sharedOperator) env.op = await startTestOperator(env.sandbox);
     Object.assign(env, clients(env.sandbox));
   });

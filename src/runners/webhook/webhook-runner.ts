@@ -4,7 +4,8 @@
 // the next one, so a restart or a new leader resumes the schedule) or sends the next attempt when
 // it is due. Attempts run in the background, bounded per hook and for the whole operator, and
 // report back through the run queue, so no worker waits on a slow receiver.
-import { hookKeyOf, runHookTitle } from '../../api/hook-ref.ts';
+import { objectKey } from '../../kube/reflector.ts';
+import { runHookTitle } from '../../api/hook-ref.ts';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import type { Hook, HookWebhook } from '../../api/deployhook.ts';
@@ -157,7 +158,7 @@ export class WebhookRunner implements Runner {
   conditions(hook: Hook, previous: readonly Condition[]): HookCondition[] {
     const webhook = hook.spec.webhook;
     if (!webhook) return [];
-    const key = hookKeyOf(hook);
+    const key = objectKey(hook);
     const generation = hook.metadata.generation ?? 0;
     const known = this.reachable.get(key);
     if (known?.generation === generation) return [known.condition];
@@ -239,7 +240,7 @@ export class WebhookRunner implements Runner {
       if (!(err instanceof RequestProblem)) throw err;
       return { verdict: err.errorClass === 'body_too_large' ? 'terminal' : 'retry', record: { attempt, time: nowTime(), durationSeconds: 0, errorClass: err.errorClass, message: err.message } };
     }
-    const hookSlots = this.hookSlotsOf(hookKeyOf(hook), webhook.concurrency);
+    const hookSlots = this.hookSlotsOf(objectKey(hook), webhook.concurrency);
     await hookSlots.acquire(signal);
     try {
       await this.slots.acquire(signal);
@@ -308,7 +309,7 @@ export class WebhookRunner implements Runner {
   }
 
   private learnReachable(hook: Hook, condition: HookCondition): void {
-    const key = hookKeyOf(hook);
+    const key = objectKey(hook);
     const generation = hook.metadata.generation ?? 0;
     const known = this.reachable.get(key);
     if (known?.generation === generation && known.condition.status === condition.status && known.condition.reason === condition.reason) return;
