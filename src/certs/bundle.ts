@@ -1,7 +1,8 @@
 // A TLS Secret's tls.crt → the facts certhook keys runs on and exposes to hooks, plus the leaf,
 // chain and fullchain files. Never throws: a Secret is user input.
 import { createHash, X509Certificate } from 'node:crypto';
-import { commonNameOf, oneLineName, subjectAltDnsNames } from './names.ts';
+import { certificateFields, readCertificateFields, type CertificateFields } from './certificate-fields.ts';
+import { oneLineName } from './names.ts';
 import { blockDer, PEM_TEXT_LIMIT, scanPem, type PemBlock, type PemScan } from './pem.ts';
 
 export interface CertificateFacts {
@@ -52,16 +53,18 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
   const unreadable = (index: number) =>
     ({ ok: false, reason: 'Unparsable', message: `tls.crt: certificate ${index + 1} of ${certificateBlocks.length} is not a valid X.509 certificate` }) as const;
   const [leafBlock, ...chainBlocks] = certificateBlocks as [PemBlock, ...PemBlock[]];
-  const leaf = readCertificate(blockDer(leafBlock));
+  const leafDer = blockDer(leafBlock);
+  let leaf: CertificateFields | undefined;
+  try {
+    leaf = leafDer && certificateFields(leafDer);
+  } catch (error) {
+    return { ok: false, reason: 'Unparsable', message: `tls.crt: cannot read the leaf certificate: ${(error as Error).message}` };
+  }
   if (!leaf) return unreadable(0);
   for (const [index, block] of chainBlocks.entries()) {
     if (!readIntermediate(block)) return unreadable(index + 1);
   }
-  try {
-    return { ok: true, facts: certificateFacts(leaf) };
-  } catch (error) {
-    return { ok: false, reason: 'Unparsable', message: `tls.crt: cannot read the leaf certificate: ${(error as Error).message}` };
-  }
+  return { ok: true, facts: certificateFacts(leaf) };
 }
 
 /** What a tls.crt without a certificate block holds instead, said so that its writer knows what to fix. */
@@ -84,7 +87,7 @@ function readIntermediate(block: PemBlock): Buffer | undefined {
   const known = READ_INTERMEDIATES.get(block.base64);
   if (known) return known;
   const der = blockDer(block);
-  if (!readCertificate(der)) return undefined;
+  if (!der || !isCertificate(der)) return undefined;
   if (READ_INTERMEDIATES.size >= INTERMEDIATES_KEPT) READ_INTERMEDIATES.delete(READ_INTERMEDIATES.keys().next().value!);
   READ_INTERMEDIATES.set(block.base64, der!);
   return der;
@@ -118,40 +121,28 @@ export function splitCertificateChain(pem: string): ChainFiles | undefined {
   return { fingerprint: createHash('sha256').update(ders[0]!).digest('hex'), leafPem: leaf!, chainPem, fullchainPem: leaf! + chainPem };
 }
 
-function readCertificate(der: Buffer | undefined): X509Certificate | undefined {
-  if (!der) return undefined;
+function isCertificate(der: Buffer): boolean {
+  if (readCertificateFields(der)) return true;
   try {
-    return new X509Certificate(der);
+    new X509Certificate(der);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/**
- * The CN of X509Certificate.subject or .issuer (one RDN per line): read from the string when it
- * holds nothing escaped, else from the legacy object (which unescapes, and costs more than the
- * rest of reading a certificate: every TLS Secret is read this way).
- */
-function commonName(leaf: X509Certificate, which: 'subject' | 'issuer'): string | undefined {
-  const name = leaf[which] ?? '';
-  if (/[\\"]/.test(name)) return commonNameOf(leaf.toLegacyObject()[which]);
-  const cn = name.split('\n').filter((line) => line.startsWith('CN=')).at(-1);
-  return cn?.slice(3);
-}
-
-function certificateFacts(leaf: X509Certificate): CertificateFacts {
-  const commonNameOfLeaf = commonName(leaf, 'subject');
-  const dnsNames = [...new Set(subjectAltDnsNames(leaf.subjectAltName).map((name) => name.toLowerCase()))];
+function certificateFacts(fields: CertificateFields): CertificateFacts {
+  const dnsNames = [...new Set(fields.dnsNames.map((name) => name.toLowerCase()))];
   return {
-    fingerprint: createHash('sha256').update(leaf.raw).digest('hex'),
-    serial: leaf.serialNumber,
-    commonName: commonNameOfLeaf,
+    fingerprint: createHash('sha256').update(fields.raw).digest('hex'),
+    serial: fields.serialNumber,
+    commonName: fields.subjectCommonName,
     dnsNames,
-    primaryName: dnsNames[0] ?? commonNameOfLeaf,
-    notBefore: rfc3339(leaf.validFromDate),
-    notAfter: rfc3339(leaf.validToDate),
-    issuer: commonName(leaf, 'issuer') ?? oneLineName(leaf.issuer),
-    subject: oneLineName(leaf.subject),
+    primaryName: dnsNames[0] ?? fields.subjectCommonName,
+    notBefore: rfc3339(fields.notBefore),
+    notAfter: rfc3339(fields.notAfter),
+    issuer: fields.issuerCommonName ?? oneLineName(fields.issuer),
+    subject: oneLineName(fields.subject),
   };
 }
 
