@@ -167,9 +167,18 @@ export class Reflector<T> implements CacheLoop {
     const seen = new Set<string>();
     let cont: string | undefined;
     let rv = '';
+    const fetchPage = (from: string | undefined) => {
+      const page = client.get<ListResponse>(path, { ...query, limit: this.opts.pageSize ?? 500, ...(from ? { continue: from } : {}) });
+      page.catch(() => {}); // awaited below; until then, a failure is not an unhandled rejection
+      return page;
+    };
     try {
+      let next = fetchPage(undefined);
       do {
-        const page: ListResponse = await client.get(path, { ...query, limit: this.opts.pageSize ?? 500, ...(cont ? { continue: cont } : {}) });
+        const page = await next;
+        cont = page.metadata.continue || undefined;
+        // The API server prepares the next page while this one is applied.
+        if (cont) next = fetchPage(cont);
         for (const raw of page.items) {
           const key = objectKey(raw);
           seen.add(key);
@@ -178,7 +187,6 @@ export class Reflector<T> implements CacheLoop {
           const current = this.remember(key, raw);
           this.emit({ type: previous ? 'MODIFIED' : 'ADDED', key, raw, current, previous });
         }
-        cont = page.metadata.continue || undefined;
         rv = page.metadata.resourceVersion;
         await yieldToEventLoop();
       } while (cont);
