@@ -120,9 +120,12 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
   let turn = 0;
   let resyncTimer: NodeJS.Timeout | undefined;
   const stopping = new AbortController();
-  /** A controller's queue: its reconciler runs only while this replica acts. */
+  /**
+   * A controller's queue: it takes keys, and its reconciler runs, only while this replica acts
+   * (activation adds every key), so filling the caches at start queues nothing.
+   */
   const queue = (name: string, workers: number, reconcile: (key: string) => Promise<ReconcileResult>) =>
-    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log, workers, metrics.controller);
+    new WorkQueue(name, (key) => (active ? reconcile(key) : Promise.resolve()), log, workers, metrics.controller, () => active);
 
   const ctx: OperatorContext = {
     client,

@@ -28,11 +28,17 @@ export class WorkQueue {
   private readonly concurrency: number;
   private readonly log: Logger;
   private readonly observer: QueueObserver | undefined;
+  private readonly accepting: () => boolean;
   private stopped = false;
   private processed = 0;
 
-  constructor(name: string, handler: (key: string) => Promise<ReconcileResult>, log: Logger, concurrency = 4, metrics?: ControllerMetrics) {
+  /**
+   * Keys added while `accepting` says no are dropped: a replica that does not act reconciles
+   * nothing, and adds every key once it does.
+   */
+  constructor(name: string, handler: (key: string) => Promise<ReconcileResult>, log: Logger, concurrency = 4, metrics?: ControllerMetrics, accepting: () => boolean = () => true) {
     this.handler = handler;
+    this.accepting = accepting;
     this.concurrency = concurrency;
     this.log = log.child({ queue: name });
     this.observer = metrics?.queue(name, concurrency, {
@@ -42,7 +48,7 @@ export class WorkQueue {
   }
 
   add(key: string): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.accepting()) return;
     if (this.active.has(key)) {
       this.dirty.add(key);
       return;
@@ -58,7 +64,7 @@ export class WorkQueue {
    * due keeps its earlier time, so many calls in a burst cost one timer and one reconcile.
    */
   addAfter(key: string, ms: number): void {
-    if (this.stopped || this.scheduled.has(key)) return;
+    if (this.stopped || !this.accepting() || this.scheduled.has(key)) return;
     this.schedule(key, ms, Date.now());
   }
 
@@ -68,7 +74,7 @@ export class WorkQueue {
    * lasts (a status written for a whole burst, not for each change).
    */
   addQuiet(key: string, quietMs: number, maxWaitMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.accepting()) return;
     const due = this.scheduled.get(key);
     if (due) clearTimeout(due.timer);
     const first = due?.first ?? Date.now();

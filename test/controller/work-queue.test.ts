@@ -97,4 +97,21 @@ describe('WorkQueue', () => {
     await advance(100);
     assert.equal(count('g'), 0);
   });
+
+  test('keys added while the queue does not accept are dropped, not processed later', async () => {
+    let accepting = false;
+    const seen: string[] = [];
+    const queue = new WorkQueue('gated', async (key) => void seen.push(key), log, 4, undefined, () => accepting);
+    queue.add('a');
+    queue.addAfter('b', 10);
+    queue.addQuiet('c', 10, 100);
+    await advance(50);
+    assert.deepEqual(seen, []);
+    assert.equal(queue.length + queue.delayed, 0);
+    accepting = true;
+    queue.add('d');
+    await settle();
+    assert.deepEqual(seen, ['d']);
+    queue.stop();
+  });
 });

@@ -217,6 +217,24 @@ describe('metrics', () => {
     assert.equal(scraped.sum('certhook_hook_ready', { namespace: ns, hook: 'deploy' }), 1);
   });
 
+  test('a replica that does not act queues nothing while its caches fill; acting queues every cached run once', async (t) => {
+    const ns = await env.namespace();
+    const first = await env.operatorFor(t, { namespace: ns });
+    await createHook(env.custom, ns, 'deploy', { job: { command: 'true' } });
+    for (let i = 0; i < 3; i++) await createTlsSecret(env.core, ns, `web-${i}`, issue(`web-${i}.example.com`));
+    await finishedRuns(env.custom, ns, 3);
+    await first.stop();
+
+    const standby = await env.operatorFor(t, { namespace: ns, activateOnSync: false });
+    const adds = async () => parseExposition(await standby.operator.metrics.registry.metrics()).sum('workqueue_adds_total', {});
+    assert.equal(standby.operator.context.caches.runs.cache.size, 3);
+    assert.equal(await adds(), 0, 'keys queued before acting');
+    await standby.operator.activate();
+    await standby.operator.idle();
+    const runsAdded = parseExposition(await standby.operator.metrics.registry.metrics()).sum('workqueue_adds_total', { name: 'runs' });
+    assert.ok(runsAdded >= 3, `runs queued once acting: ${runsAdded}`);
+  });
+
   test('leader_election_master_status is 1 while this replica holds the Lease, 0 once it has released it', async (t) => {
     const ns = await env.namespace();
     const op = await env.operatorFor(t, { namespace: ns, activateOnSync: false });
