@@ -1,7 +1,7 @@
 // `certhook operator`: run the operator against a cluster.
 import { DNS_LABEL } from '../api/kube-names.ts';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from '../http-server.ts';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';

@@ -1,6 +1,6 @@
 // The metrics endpoint: GET /metrics on its own port, apart from the health probes, so a
 // NetworkPolicy or a ServiceMonitor can treat the two separately.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from '../http-server.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
