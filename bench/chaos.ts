@@ -91,6 +91,8 @@ export interface ChaosReport {
   seconds: number;
   missingKeys: string[];
   duplicatedKeys: string[];
+  /** Executions no firing called for (a hook run for a certificate event that did not happen). */
+  extraKeys: string[];
   webhooks?: WebhookTally;
   stages: StageCheck & {
     /** Groups of the expected firings: one per Secret's certificate and event the run expected to fire. */
@@ -453,12 +455,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const stageCheck = checkStages([...jobHooks, ...webhookHooks], effects, outcomes, describeGroup);
     const missingKeys = [...expected].filter((k) => !counts.has(k));
     const duplicatedKeys = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
+    const extraKeys = [...counts.keys()].filter((k) => !expected.has(k));
     return {
       expected: expected.size,
       executed: expected.size - missingKeys.length,
       missing: missingKeys.length,
       duplicated: [...counts.values()].reduce((sum, n) => sum + n - 1, 0),
-      extra: [...counts.keys()].filter((k) => !expected.has(k)).length,
+      extra: extraKeys.length,
+      extraKeys,
       kills,
       faults,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -542,8 +546,8 @@ if (import.meta.main) {
   };
   const report = await runChaos(opts);
   console.log(formatReport(report, opts));
-  if (report.missing || report.duplicated) {
-    console.error(`jobs missing: ${report.missingKeys.slice(0, 20).join('; ')}\njobs duplicated: ${report.duplicatedKeys.slice(0, 20).join('; ')}`);
+  if (report.missing || report.duplicated || report.extra) {
+    console.error(`jobs missing: ${report.missingKeys.slice(0, 20).join('; ')}\njobs duplicated: ${report.duplicatedKeys.slice(0, 20).join('; ')}\njobs extra: ${report.extraKeys.slice(0, 20).join('; ')}`);
   }
   const w = report.webhooks;
   if (w?.missing || w?.duplicated || w?.bad) {
