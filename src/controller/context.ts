@@ -108,6 +108,8 @@ export interface OperatorContext {
   retentionQueue: WorkQueue;
   /** Whether this replica may act now (it is the leader); checked before anything is started. */
   isActive: () => boolean;
+  /** When this process last began acting (ms): what it knows of writes it did not see is older. */
+  actingSince: number;
   /** When Secrets are due again by time alone (a certificate entering a hook's expiry window). */
   deadlines: Deadlines;
   /** What the operator counts for its metrics. */

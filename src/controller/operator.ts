@@ -153,6 +153,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     snapshotsWritten: new Map(),
     retention: new RetentionTracker(),
     isActive: () => active && (opts.isLeader?.() ?? true),
+    actingSince: 0,
     counters: { unmatchedCertificateEvents: 0 },
     metrics: metrics.certhook,
     deadlines: new Deadlines((key) => ctx.secretQueue.add(key)),
@@ -333,6 +334,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
 
   async function act(): Promise<void> {
     active = true;
+    ctx.actingSince = Date.now();
     log.info({ secrets: secrets.cache.size, hooks: hooks.cache.size, clusterHooks: cluster?.hooks.cache.size, runs: runs.cache.size }, 'acting: reconciling every Secret and run');
     await reconcileAll();
     scheduleResync();

@@ -14,21 +14,32 @@ import { hookFires } from './match.ts';
 import { planFiring } from './planner.ts';
 import type { Firing } from './plan.ts';
 import { planningOrder, stageRank } from './stages.ts';
+import type { TlsSecret } from './tls-secret.ts';
 import type { ReconcileResult } from './work-queue.ts';
+
+/**
+ * The latest a write this process did not see (it began acting since: a new leader, a restart) can
+ * have come: the end of the second its managedFields record, and never after it began acting, as
+ * the API server's clock may run ahead. So a burst of writes begun before is still coalesced.
+ */
+function unseenWriteEnd(ctx: OperatorContext, secret: TlsSecret | undefined): number | undefined {
+  return secret?.writtenAt === undefined ? undefined : Math.min(secret.writtenAt + 1000, ctx.actingSince);
+}
 
 /** How soon a Secret whose Namespace the cache has not shown yet is looked at again. */
 const NAMESPACE_WAIT_MS = 100;
 
 export async function reconcileSecret(ctx: OperatorContext, key: string): Promise<ReconcileResult> {
   const change = ctx.secretsSeen.pendingChange(key);
-  const quietFor = change ? Date.now() - change.at : Infinity;
+  const secret = ctx.caches.secrets.cache.get(key);
+  const observed = ctx.secretsSeen.observation(key);
+  const lastWrite = change?.at ?? (observed ? undefined : unseenWriteEnd(ctx, secret));
+  const quietFor = lastWrite === undefined ? Infinity : Date.now() - lastWrite;
   if (quietFor < ctx.config.quietPeriodMs) return { requeueAfterMs: ctx.config.quietPeriodMs - quietFor };
   const startedAt = Date.now();
   const [namespace, name] = splitKey(key);
-  const secret = ctx.caches.secrets.cache.get(key);
   // Which ClusterDeployHooks it fires is known once its Namespace is (a Secret cannot outlive it).
   if (secret && ctx.caches.cluster && !ctx.indexes.clusterHooks.knows(namespace)) return { requeueAfterMs: NAMESPACE_WAIT_MS };
-  const observed = ctx.secretsSeen.observation(key);
   // Each hook's runs for this Secret name, grouped once rather than filtered for every hook.
   const runsByHook = Map.groupBy(runsOfSecret(ctx, namespace, name), hookKeyOfRun);
   const firings: Firing[] = [];

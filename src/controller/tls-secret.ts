@@ -11,6 +11,11 @@ export interface TlsSecret {
   uid: string;
   labels: Record<string, string>;
   creationTimestamp: string;
+  /**
+   * When the API server last recorded a write to it, in ms: its managedFields' latest time, to the
+   * second. What a process that did not see the write knows of when it came (the quiet period).
+   */
+  writtenAt: number | undefined;
   /** cert-manager's `cert-manager.io/issuer-name` annotation: the Issuer that signed it. */
   issuerName?: string;
   /** Facts of the certificate in tls.crt; undefined when tls.crt is empty or unreadable. */
@@ -31,8 +36,18 @@ export function toTlsSecret(secret: KubeObject): TlsSecret {
     uid: secret.metadata.uid!,
     labels: secret.metadata.labels ?? {},
     creationTimestamp: secret.metadata.creationTimestamp ?? '',
+    writtenAt: lastRecordedWrite(secret),
     ...(issuerName ? { issuerName } : {}),
     certificate: bundle.ok ? bundle.facts : undefined,
     problem: bundle.ok ? undefined : { reason: bundle.reason, message: bundle.message },
   };
+}
+
+function lastRecordedWrite(secret: KubeObject): number | undefined {
+  let latest: number | undefined;
+  for (const entry of secret.metadata.managedFields ?? []) {
+    const time = Date.parse(entry.time ?? '');
+    if (time > (latest ?? -Infinity)) latest = time;
+  }
+  return latest;
 }

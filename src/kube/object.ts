@@ -23,6 +23,8 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
+  /** Who wrote which fields; `time` is when a manager's entry last changed, to the second. */
+  managedFields?: { manager?: string; operation?: string; time?: string }[];
 }
 
 export interface KubeObject {

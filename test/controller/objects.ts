@@ -32,6 +32,7 @@ export function secret(name: string, facts: CertificateFacts | undefined, fields
     uid: `${name}-uid`,
     labels: {},
     creationTimestamp: '2025-06-02T00:00:00Z',
+    writtenAt: undefined,
     certificate: facts,
     problem: facts ? undefined : { reason: 'Unparsable', message: 'tls.crt holds no CERTIFICATE PEM block (found no PEM blocks)' },
     ...fields,

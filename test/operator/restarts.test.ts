@@ -2,6 +2,7 @@
 // nothing that already fired, and what changed while no operator ran fires once on return.
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -196,6 +197,29 @@ describe('coalescing', () => {
     const runs = await finishedRuns(env.custom, ns, 2);
     assert.deepEqual(events(runs), ['h/burst/created', 'h/burst/revoked'], 'a Secret created and deleted within the quiet period fires nothing');
     await op.stop();
+  });
+
+  test('a burst of writes that spans a restart fires once, for the final version', async (t) => {
+    const ns = await env.namespace();
+    const quietPeriodMs = 3000;
+    const first = await env.operatorFor(t, { namespace: ns, quietPeriodMs });
+    await createHook(env.custom, ns, 'h', { job: { command: 'true' } });
+    await createTlsSecret(env.core, ns, 'span', issue('span.example.com'));
+    await finishedRuns(env.custom, ns, 1);
+    // The burst's first write reaches the first operator, which stops before it has been quiet
+    // that long; the next operator sees only the write's time in managedFields.
+    await renewTlsSecret(env.core, ns, 'span', issue('span.example.com'));
+    await first.stop();
+    const second = await env.operatorFor(t, { namespace: ns, quietPeriodMs });
+    const last = issue('span.example.com');
+    await renewTlsSecret(env.core, ns, 'span', last);
+    const runs = await finishedRuns(env.custom, ns, 2);
+    await new Promise((resolve) => setTimeout(resolve, quietPeriodMs));
+    await second.operator.idle();
+    assert.deepEqual(events(await listRuns(env.custom, ns)), ['h/span/created', 'h/span/renewed'], 'one renewed run for the burst');
+    const renewed = runs.find((r) => r.spec.event === 'renewed')!;
+    assert.equal(renewed.spec.certificate!.fingerprint, new X509Certificate(last.certPem).fingerprint256.replaceAll(':', '').toLowerCase(), 'for the final version');
+    await second.stop();
   });
 
   test('a quiet period of 0 fires on every write', async (t) => {
