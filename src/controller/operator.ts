@@ -15,6 +15,7 @@ import { Metrics } from '../metrics/metrics.ts';
 import { JobRunner } from '../runners/job-runner.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookRunner } from '../runners/webhook/webhook-runner.ts';
 import { hookKeyOfRun, secretKeyOfRun } from '../api/hook-ref.ts';
+import { ANNOTATIONS } from '../api/names.ts';
 import { ClusterHookSelection, toNamespaceLabels } from './cluster-hooks.ts';
 import { wakeWaitingRuns, type OperatorConfig, type OperatorContext } from './context.ts';
 import { Deadlines } from './deadlines.ts';
@@ -84,12 +85,15 @@ export const DEFAULT_RESYNC_PERIOD_MS = 5 * 60_000;
 const WORKERS = { secrets: 8, runs: 16, hooks: 2, retention: 2 };
 
 /**
- * A run as the cache keeps it: what decisions read. Not its labels, owner or managedFields, and
- * not the output tail or message, which only people read (from the API), but for a waiting run's;
- * nor status.certificate, the same as spec.certificate but for a manual run.
+ * A run as the cache keeps it: what decisions read. Not its labels, other annotations, owner or
+ * managedFields, and not the output tail or message, which only people read (from the API), but
+ * for a waiting run's; nor status.certificate, the same as spec.certificate but for a manual run.
  */
 function compactRun(obj: KubeObject): DeployHookRun {
-  const { name, namespace, uid, resourceVersion, generation, creationTimestamp, annotations } = obj.metadata;
+  const { name, namespace, uid, resourceVersion, generation, creationTimestamp } = obj.metadata;
+  // Of its annotations, those decisions read (the fingerprint is the spec's too).
+  const { [ANNOTATIONS.secretUid]: secretUid, [ANNOTATIONS.plannedAt]: plannedAt } = obj.metadata.annotations ?? {};
+  const annotations = { ...(secretUid ? { [ANNOTATIONS.secretUid]: secretUid } : {}), ...(plannedAt ? { [ANNOTATIONS.plannedAt]: plannedAt } : {}) };
   const { output: _o, message, certificate, ...rest } = (obj.status ?? {}) as DeployHookRunStatus;
   // The certificate a run acted on is its spec's, but for a manual run's without one.
   if (certificate && !(obj.spec as DeployHookRun['spec']).certificate) (rest as DeployHookRunStatus).certificate = certificate;
