@@ -1,7 +1,7 @@
 // A TLS Secret's tls.crt → the facts certhook keys runs on and exposes to hooks, plus the leaf,
 // chain and fullchain files. Never throws: a Secret is user input.
-import { createHash, X509Certificate } from 'node:crypto';
-import { certificateFields, readCertificateFields, type CertificateFields } from './certificate-fields.ts';
+import { createHash } from 'node:crypto';
+import { certificateFields, isCertificate, type CertificateFields } from './certificate-fields.ts';
 import { oneLineName } from './names.ts';
 import { blockDer, PEM_TEXT_LIMIT, scanPem, type PemBlock, type PemScan } from './pem.ts';
 
@@ -62,7 +62,7 @@ export function parseCertificateBundle(pem: string | Buffer | undefined): Certif
   }
   if (!leaf) return unreadable(0);
   for (const [index, block] of chainBlocks.entries()) {
-    if (!readIntermediate(block)) return unreadable(index + 1);
+    if (!isReadableIntermediate(block)) return unreadable(index + 1);
   }
   return { ok: true, facts: certificateFacts(leaf) };
 }
@@ -80,17 +80,16 @@ function whatIsThere(text: string, scan: PemScan): string {
  * Intermediates read before, by their base64: thousands of Secrets share a few issuers, and
  * reading a certificate is most of what reading a tls.crt costs. Bounded; the oldest go first.
  */
-const READ_INTERMEDIATES = new Map<string, Buffer>();
+const READ_INTERMEDIATES = new Set<string>();
 const INTERMEDIATES_KEPT = 64;
 
-function readIntermediate(block: PemBlock): Buffer | undefined {
-  const known = READ_INTERMEDIATES.get(block.base64);
-  if (known) return known;
+function isReadableIntermediate(block: PemBlock): boolean {
+  if (READ_INTERMEDIATES.has(block.base64)) return true;
   const der = blockDer(block);
-  if (!der || !isCertificate(der)) return undefined;
-  if (READ_INTERMEDIATES.size >= INTERMEDIATES_KEPT) READ_INTERMEDIATES.delete(READ_INTERMEDIATES.keys().next().value!);
-  READ_INTERMEDIATES.set(block.base64, der!);
-  return der;
+  if (!der || !isCertificate(der)) return false;
+  if (READ_INTERMEDIATES.size >= INTERMEDIATES_KEPT) READ_INTERMEDIATES.delete(READ_INTERMEDIATES.values().next().value!);
+  READ_INTERMEDIATES.add(block.base64);
+  return true;
 }
 
 /** The PEM files of a chain, split and fingerprinted. */
@@ -119,16 +118,6 @@ export function splitCertificateChain(pem: string): ChainFiles | undefined {
   const [leaf, ...chain] = (ders as Buffer[]).map(derToPem);
   const chainPem = chain.join('');
   return { fingerprint: createHash('sha256').update(ders[0]!).digest('hex'), leafPem: leaf!, chainPem, fullchainPem: leaf! + chainPem };
-}
-
-function isCertificate(der: Buffer): boolean {
-  if (readCertificateFields(der)) return true;
-  try {
-    new X509Certificate(der);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function certificateFacts(fields: CertificateFields): CertificateFacts {

@@ -32,13 +32,19 @@ export interface CertificateFields {
 export function certificateFields(der: Buffer): CertificateFields | undefined {
   const fast = readCertificateFields(der);
   if (fast) return fast;
-  let certificate: X509Certificate;
+  const certificate = x509CertificateOf(der);
+  return certificate && x509CertificateFields(certificate);
+}
+
+/** Whether the DER is a certificate, by the fast read or else X509Certificate, without reading its fields. */
+export const isCertificate = (der: Buffer): boolean => !!readCertificateFields(der) || !!x509CertificateOf(der);
+
+function x509CertificateOf(der: Buffer): X509Certificate | undefined {
   try {
-    certificate = new X509Certificate(der);
+    return new X509Certificate(der);
   } catch {
     return undefined;
   }
-  return x509CertificateFields(certificate);
 }
 
 /** The fields as X509Certificate gives them (its getters throw on some malformed certificates). */
@@ -200,7 +206,8 @@ function nameOf(der: Buffer, name: Tlv): { lines: string; commonName: string | u
   for (const rdn of rdns) {
     const [attribute, ...more] = rdn.tag === TAG.set ? childrenOf(der, rdn) ?? [] : [];
     const [type, value, ...rest] = attribute && !more.length ? sequenceOf(der, attribute) ?? [] : [];
-    if (!type || !value || rest.length || !isWellFormedOid(der, type) || !STRING_TAGS.has(value.tag)) return undefined;
+    // An attribute type not among ATTRIBUTES (a malformed OID is not) leaves the name to X509Certificate.
+    if (!type || !value || rest.length || !STRING_TAGS.has(value.tag)) return undefined;
     const shortName = ATTRIBUTES.find(([bytes]) => isOid(der, type, bytes))?.[1];
     const text = plainValue(der, value);
     if (!shortName || text === undefined) return undefined;
